@@ -1,5 +1,6 @@
 using Sparrow.Graph.Onnx.Proto;
 using Sparrow.Runtime.Operators;
+using Sparrow.TestSupport;
 
 namespace Sparrow.Conformance.Tests;
 
@@ -9,27 +10,10 @@ namespace Sparrow.Conformance.Tests;
 /// </summary>
 public static class NodeTestCases
 {
-    public const string EnvironmentVariable = "SPARROW_ONNX_NODE_TESTS";
-
     /// <summary>The folder of cases, or null when it is absent.</summary>
-    public static string? Root { get; } = FindRoot();
+    public static string? Root => SharedFolder.NodeTests;
 
-    public static string MissingReason =>
-        $"ONNX node tests not found: set {EnvironmentVariable} or place them at ../shared/onnx-node-tests beside the repository.";
-
-    private static string? FindRoot()
-    {
-        var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrEmpty(fromEnvironment)) return Directory.Exists(fromEnvironment) ? fromEnvironment : null;
-        // Walk up from the test binaries to the repository, then look beside it.
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "..", "shared", "onnx-node-tests");
-            if (File.Exists(Path.Combine(dir.FullName, "Sparrow.slnx")) && Directory.Exists(candidate))
-                return Path.GetFullPath(candidate);
-        }
-        return null;
-    }
+    public static string MissingReason => SharedFolder.NodeTestsMissingReason;
 
     /// <summary>Every case whose nodes all use claimed operators, by folder name.</summary>
     public static IReadOnlyList<string> Claimed { get; } = FindClaimed();

@@ -1,23 +1,7 @@
+using Sparrow.TestSupport;
 using Xunit.Abstractions;
 
 namespace Sparrow.Conformance.Tests;
-
-/// <summary>Skips (never passes) when the ONNX node tests folder is absent.</summary>
-public sealed class NodeTestsFactAttribute : FactAttribute
-{
-    public NodeTestsFactAttribute()
-    {
-        if (NodeTestCases.Root is null) Skip = NodeTestCases.MissingReason;
-    }
-}
-
-public sealed class NodeTestsTheoryAttribute : TheoryAttribute
-{
-    public NodeTestsTheoryAttribute()
-    {
-        if (NodeTestCases.Root is null) Skip = NodeTestCases.MissingReason;
-    }
-}
 
 public sealed class NodeTests(ITestOutputHelper output)
 {

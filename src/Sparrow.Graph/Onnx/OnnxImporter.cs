@@ -25,15 +25,18 @@ public static class OnnxImporter
         return Load(bytes, Path.GetDirectoryName(Path.GetFullPath(path)), path, options);
     }
 
+    public static Model Load(ReadOnlySpan<byte> bytes, string? baseDirectory = null, string sourceName = "model", OnnxLoadOptions? options = null) =>
+        Load(bytes.ToArray(), baseDirectory, sourceName, options);
+
     /// <param name="baseDirectory">Where external-data files are looked up; null forbids external data.</param>
     /// <param name="sourceName">How messages name the model.</param>
-    public static Model Load(ReadOnlySpan<byte> bytes, string? baseDirectory = null, string sourceName = "model", OnnxLoadOptions? options = null)
+    public static Model Load(byte[] bytes, string? baseDirectory = null, string sourceName = "model", OnnxLoadOptions? options = null)
     {
         options ??= OnnxLoadOptions.Default;
         ModelProto proto;
         try
         {
-            proto = ModelProto.Parser.ParseFrom(LimitDepth(bytes.ToArray(), options));
+            proto = ModelProto.Parser.ParseFrom(LimitDepth(bytes, options));
         }
         catch (InvalidProtocolBufferException e)
         {
