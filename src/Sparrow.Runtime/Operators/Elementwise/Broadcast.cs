@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Sparrow.Tensors;
 
 namespace Sparrow.Runtime.Operators.Elementwise;
@@ -49,20 +48,22 @@ internal static class Broadcast
     }
 
     /// <summary>Where: condition ? x : y, all three broadcast together.</summary>
-    public static Tensor<T> Select<T>(Tensor<bool> condition, Tensor<T> x, Tensor<T> y, RunContext? context) where T : unmanaged
+    public static Tensor<T> Select<T>(Tensor<bool> condition, Tensor<T> x, Tensor<T> y, RunContext? context,
+        int minElementsPerThread = BroadcastPlan.DefaultMinElementsPerThread) where T : unmanaged
     {
         var plan = BroadcastPlan.Create(condition.CopyShape(), x.CopyShape(), y.CopyShape());
         var output = Tensor<T>.Allocate(plan.OutputShape, clear: false);
-        plan.Execute(new SelectVisitor<T>(condition, x, y, output, plan), Threads(context));
+        plan.Execute(new SelectVisitor<T>(condition, x, y, output, plan), Threads(context), minElementsPerThread);
         return output;
     }
 
     /// <summary>Expand: the input broadcast to <paramref name="outputShape"/> (copy or fill per run).</summary>
-    public static Tensor<T> To<T>(Tensor<T> x, int[] outputShape, RunContext? context) where T : unmanaged
+    public static Tensor<T> To<T>(Tensor<T> x, int[] outputShape, RunContext? context,
+        int minElementsPerThread = BroadcastPlan.DefaultMinElementsPerThread) where T : unmanaged
     {
         var plan = BroadcastPlan.CreateFor(outputShape, x.CopyShape());
         var output = Tensor<T>.Allocate(outputShape, clear: false);
-        plan.Execute(new CopyVisitor<T>(x, output, plan.IsInnerBroadcast(0)), Threads(context));
+        plan.Execute(new CopyVisitor<T>(x, output, plan.IsInnerBroadcast(0)), Threads(context), minElementsPerThread);
         return output;
     }
 
@@ -138,7 +139,4 @@ internal static class Broadcast
             else x.Span.Slice(inputOffsets[0], length).CopyTo(destination);
         }
     }
-
-    /// <summary>A one-element span over a value, for kernels that only take spans.</summary>
-    internal static ReadOnlySpan<T> One<T>(ref T value) => MemoryMarshal.CreateReadOnlySpan(ref value, 1);
 }
