@@ -28,17 +28,18 @@ public sealed class ErfOperator : Operator
 }
 
 /// <summary>
-/// erf in double precision, absolute error below 1e-15: a Maclaurin series near zero (so that tiny inputs
-/// keep full relative accuracy), and beyond it a Chebyshev interpolant per interval of width 1/4, whose
-/// coefficients are computed once at start-up from slow but exact-to-rounding formulas. Beyond 6, erf is
-/// ±1 to double precision.
+/// erf in double precision, within about 1e-15: a Maclaurin series near zero (so that tiny inputs keep full
+/// relative accuracy), and beyond it a Chebyshev interpolant per interval of width 1/4, whose coefficients
+/// are computed once at start-up from slow but exact-to-rounding formulas. Each interval interpolates
+/// erf(x) - erf(midpoint), which is small, so that rounding in the fit stays far below one ulp of the sum.
+/// Beyond 6, erf is ±1 to double precision.
 /// </summary>
 internal static class ScalarErf
 {
     private const double SeriesLimit = 0.5;
     private const double Saturation = 6.0;
     private const double IntervalWidth = 0.25;
-    private const int Degree = 12;
+    private const int Degree = 10;
     private const int SeriesTerms = 14;
     private static readonly double TwoOverSqrtPi = 2.0 / Math.Sqrt(Math.PI);
     private static readonly int IntervalCount = (int)Math.Round((Saturation - SeriesLimit) / IntervalWidth);
@@ -46,8 +47,10 @@ internal static class ScalarErf
     /// <summary>(-1)^n / (n! (2n+1)) · 2/√π: erf(x) = x · Σ c_n x^(2n).</summary>
     private static readonly double[] SeriesCoefficients = BuildSeries();
 
-    /// <summary>Per interval, Degree+1 Chebyshev coefficients (first one halved).</summary>
+    /// <summary>Per interval, erf at its midpoint and Degree+1 Chebyshev coefficients (first one halved) of the rest.</summary>
     private static readonly double[] Chebyshev = BuildChebyshev();
+
+    private const int Stride = Degree + 2;
 
     public static double Erf(double x)
     {
@@ -65,7 +68,8 @@ internal static class ScalarErf
         var low = SeriesLimit + interval * IntervalWidth;
         var t = (ax - low) * (2.0 / IntervalWidth) - 1.0;
         // Clenshaw's recurrence for Σ c_k T_k(t).
-        var c = Chebyshev.AsSpan(interval * (Degree + 1), Degree + 1);
+        var midpointValue = Chebyshev[interval * Stride];
+        var c = Chebyshev.AsSpan(interval * Stride + 1, Degree + 1);
         double b1 = 0, b2 = 0;
         for (var k = Degree; k >= 1; k--)
         {
@@ -73,7 +77,7 @@ internal static class ScalarErf
             b2 = b1;
             b1 = b0;
         }
-        var value = t * b1 - b2 + c[0];
+        var value = (t * b1 - b2 + c[0]) + midpointValue;
         return Math.CopySign(value, x);
     }
 
@@ -92,34 +96,37 @@ internal static class ScalarErf
     private static double[] BuildChebyshev()
     {
         const int nodes = Degree + 1;
-        var coefficients = new double[IntervalCount * nodes];
+        var coefficients = new double[IntervalCount * (nodes + 1)];
         var values = new double[nodes];
         for (var interval = 0; interval < IntervalCount; interval++)
         {
             var low = SeriesLimit + interval * IntervalWidth;
+            var midpointValue = Reference(low + IntervalWidth / 2);
             for (var j = 0; j < nodes; j++)
             {
                 var t = Math.Cos(Math.PI * (j + 0.5) / nodes);
-                values[j] = Reference(low + (t + 1) * IntervalWidth / 2);
+                values[j] = Reference(low + (t + 1) * IntervalWidth / 2) - midpointValue;
             }
+            var at = interval * (nodes + 1);
+            coefficients[at] = midpointValue;
             for (var k = 0; k < nodes; k++)
             {
                 var sum = 0.0;
                 for (var j = 0; j < nodes; j++) sum += values[j] * Math.Cos(Math.PI * k * (j + 0.5) / nodes);
-                coefficients[interval * nodes + k] = sum * 2 / nodes * (k == 0 ? 0.5 : 1);
+                coefficients[at + 1 + k] = sum * 2 / nodes * (k == 0 ? 0.5 : 1);
             }
         }
         return coefficients;
     }
 
     /// <summary>
-    /// Slow erf for x ≥ 0.5, used only to fit the interpolant. Below 3 the series with positive terms,
-    /// erf(x) = 2/√π e^(-x²) Σ (2x²)^n x / (1·3·…·(2n+1)), has no cancellation; above 3 the continued
-    /// fraction for erfc converges quickly and keeps 1 - erf accurate.
+    /// Slow erf for x ≥ 0, used only to fit the interpolant. Below 1 the series with positive terms,
+    /// erf(x) = 2/√π e^(-x²) Σ (2x²)^n x / (1·3·…·(2n+1)), has no cancellation; from 1 on, the continued
+    /// fraction for erfc has converged to double precision within 500 terms and keeps 1 - erf accurate.
     /// </summary>
     internal static double Reference(double x)
     {
-        if (x < 3)
+        if (x < 1)
         {
             var x2 = x * x;
             double term = x, sum = x;
@@ -132,7 +139,7 @@ internal static class ScalarErf
         }
         // erfc(x) = e^(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated from the tail.
         var fraction = x;
-        for (var k = 200; k >= 1; k--) fraction = x + k / 2.0 / fraction;
+        for (var k = 500; k >= 1; k--) fraction = x + k / 2.0 / fraction;
         return 1 - Math.Exp(-x * x) / Math.Sqrt(Math.PI) / fraction;
     }
 }
