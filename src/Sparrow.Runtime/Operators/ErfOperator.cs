@@ -19,7 +19,7 @@ public sealed class ErfOperator : Operator
 
     private readonly struct Function : IFloatFunction
     {
-        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> destination) where T : IFloatingPointIeee754<T>
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
         {
             for (var i = 0; i < x.Length; i++)
                 destination[i] = T.CreateTruncating(ScalarErf.Erf(double.CreateTruncating(x[i])));

@@ -19,7 +19,7 @@ public sealed class ExpOperator : Operator
 
     private readonly struct Function : IFloatFunction
     {
-        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> destination) where T : IFloatingPointIeee754<T> =>
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T> =>
             TensorPrimitives.Exp(x, destination);
     }
 }

@@ -6,11 +6,11 @@ namespace Sparrow.Runtime.Operators.Elementwise;
 /// <summary>An element-wise function of floating-point values, for every float element type.</summary>
 internal interface IFloatFunction
 {
-    static abstract void Apply<T>(ReadOnlySpan<T> x, Span<T> destination) where T : IFloatingPointIeee754<T>;
+    static abstract void Apply<T>(ReadOnlySpan<T> x, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
 internal readonly struct FloatFunctionKernel<T, TFunction> : IUnaryKernel<T, T>
-    where T : IFloatingPointIeee754<T> where TFunction : IFloatFunction
+    where T : unmanaged, IFloatingPointIeee754<T> where TFunction : IFloatFunction
 {
     public static void Apply(ReadOnlySpan<T> x, Span<T> destination) => TFunction.Apply(x, destination);
 }
