@@ -1,0 +1,265 @@
+using System.Buffers;
+using Sparrow.Graph;
+using Sparrow.Tensors;
+using Sparrow.Tensors.Kernels;
+
+namespace Sparrow.Runtime.Operators;
+
+/// <summary>
+/// ONNX Conv for any number of spatial dimensions (1-D, 2-D, 3-D, ...), float32: groups, strides,
+/// dilations, explicit pads or auto_pad (NOTSET, SAME_UPPER, SAME_LOWER, VALID), optional bias.
+/// Each (image, group) is one GEMM: Y[g] = W[g] (M/g x C/g·k) · columns (C/g·k x output pixels), where the
+/// columns matrix is the im2col unrolling of the input (skipped for 1x1 kernels with unit strides and no
+/// padding, whose input already is that matrix); the bias is added per output channel as tiles are stored.
+/// </summary>
+[OnnxOperator("Conv")]
+public sealed class ConvOperator : Operator
+{
+    private readonly string _autoPad;
+    private readonly long[]? _dilations;
+    private readonly long[]? _kernelShape;
+    private readonly long[]? _pads;
+    private readonly long[]? _strides;
+    private readonly int _group;
+
+    public ConvOperator(Node node, OperatorContext context) : base(node)
+    {
+        if (node.Inputs.Count is < 2 or > 3) throw new ArgumentException($"Conv takes 2 or 3 inputs (X, W, B), got {node.Inputs.Count}.");
+        _autoPad = node.GetString("auto_pad", "NOTSET");
+        if (_autoPad is not ("NOTSET" or "SAME_UPPER" or "SAME_LOWER" or "VALID"))
+            throw new NotSupportedException($"auto_pad '{_autoPad}' is not supported (use NOTSET, SAME_UPPER, SAME_LOWER or VALID).");
+        _dilations = node.GetInts("dilations");
+        _kernelShape = node.GetInts("kernel_shape");
+        _pads = node.GetInts("pads");
+        _strides = node.GetInts("strides");
+        var group = node.GetInt("group", 1);
+        if (group < 1 || group > int.MaxValue) throw new ArgumentException($"Conv's group must be at least 1, got {group}.");
+        _group = (int)group;
+        if (_autoPad != "NOTSET" && _pads is not null && _pads.Any(p => p != 0))
+            throw new ArgumentException($"Conv has both auto_pad {_autoPad} and explicit pads; use one.");
+    }
+
+    /// <summary>The geometry of one convolution: spatial sizes in and out, kernel, strides, dilations, leading pads.</summary>
+    private sealed class Geometry
+    {
+        public required int[] Input, Output, Kernel, Strides, Dilations, PadsBegin;
+
+        public int InputPixels => TensorShape.Product(Input);
+        public int OutputPixels => TensorShape.Product(Output);
+        public int KernelSize => TensorShape.Product(Kernel);
+
+        /// <summary>1x1 kernel, unit strides, no padding: the input is already the columns matrix.</summary>
+        public bool IsPointwise =>
+            Kernel.All(k => k == 1) && Strides.All(s => s == 1) && PadsBegin.All(p => p == 0) && Input.SequenceEqual(Output);
+    }
+
+    public override Tensor[] Run(ReadOnlySpan<Tensor?> inputs, RunContext context)
+    {
+        var x = RequiredFloat(inputs, 0);
+        var w = RequiredFloat(inputs, 1);
+        var b = Optional(inputs, 2);
+        if (x.Rank < 3) throw new InvalidOperationException($"Conv's input must be [N, C, spatial...], got {TensorShape.Format(x.Shape)}.");
+        if (w.Rank != x.Rank) throw new InvalidOperationException($"Conv's weight {TensorShape.Format(w.Shape)} must have the input's rank {x.Rank}.");
+        int batch = x.Shape[0], channels = x.Shape[1], filters = w.Shape[0];
+        if (channels % _group != 0 || filters % _group != 0)
+            throw new InvalidOperationException($"Conv's group {_group} must divide the input channels ({channels}) and filters ({filters}).");
+        var channelsPerGroup = channels / _group;
+        var filtersPerGroup = filters / _group;
+        if (w.Shape[1] != channelsPerGroup)
+            throw new InvalidOperationException($"Conv's weight {TensorShape.Format(w.Shape)} needs {channelsPerGroup} input channels per group (input {TensorShape.Format(x.Shape)}, group {_group}).");
+        ReadOnlySpan<float> bias = default;
+        if (b is not null)
+        {
+            var bf = b as Tensor<float> ?? throw new NotSupportedException($"Conv's bias is {DataTypes.Name(b.ElementType)}; only float32 is supported.");
+            if (bf.Length != filters) throw new InvalidOperationException($"Conv's bias has {bf.Length} elements; it needs {filters}.");
+            bias = bf.Span;
+        }
+        var g = ComputeGeometry(x.Shape[2..], w.Shape[2..]);
+
+        var outputShape = new int[x.Rank];
+        outputShape[0] = batch;
+        outputShape[1] = filters;
+        g.Output.CopyTo(outputShape, 2);
+        var y = Tensor<float>.Allocate(outputShape, clear: false);
+        try
+        {
+            Compute(x, w, bias, y, g, batch, channelsPerGroup, filtersPerGroup, context.Threads);
+            return [y];
+        }
+        catch
+        {
+            y.Dispose();
+            throw;
+        }
+    }
+
+    private Geometry ComputeGeometry(ReadOnlySpan<int> input, ReadOnlySpan<int> kernel)
+    {
+        var rank = input.Length;
+        int[] Attribute(long[]? values, string name, int fallback)
+        {
+            if (values is null) return Enumerable.Repeat(fallback, rank).ToArray();
+            if (values.Length != rank) throw new InvalidOperationException($"Conv's {name} has {values.Length} values; the input has {rank} spatial dimensions.");
+            return values.Select(v => v is < 1 or > int.MaxValue ? throw new InvalidOperationException($"Conv's {name} must be positive, got {v}.") : (int)v).ToArray();
+        }
+        var strides = Attribute(_strides, "strides", 1);
+        var dilations = Attribute(_dilations, "dilations", 1);
+        if (_kernelShape is not null && !_kernelShape.SequenceEqual(kernel.ToArray().Select(k => (long)k)))
+            throw new InvalidOperationException($"Conv's kernel_shape [{string.Join(",", _kernelShape)}] does not match the weight's {TensorShape.Format(kernel)}.");
+        if (_pads is not null && _pads.Length != 2 * rank)
+            throw new InvalidOperationException($"Conv's pads has {_pads.Length} values; it needs {2 * rank} (begin and end per spatial dimension).");
+
+        var output = new int[rank];
+        var padsBegin = new int[rank];
+        for (var d = 0; d < rank; d++)
+        {
+            long extent = (long)dilations[d] * (kernel[d] - 1) + 1;
+            long size;
+            switch (_autoPad)
+            {
+                case "VALID":
+                    size = input[d] >= extent ? (input[d] - extent) / strides[d] + 1 : 0;
+                    break;
+                case "SAME_UPPER":
+                case "SAME_LOWER":
+                    size = (input[d] + strides[d] - 1) / strides[d];
+                    var total = Math.Max(0, (size - 1) * strides[d] + extent - input[d]);
+                    padsBegin[d] = (int)(_autoPad == "SAME_UPPER" ? total / 2 : total - total / 2);
+                    break;
+                default:
+                    long begin = _pads?[d] ?? 0, end = _pads?[d + rank] ?? 0;
+                    if (begin < 0 || end < 0) throw new InvalidOperationException("Conv's pads must not be negative.");
+                    var padded = input[d] + begin + end;
+                    size = padded >= extent ? (padded - extent) / strides[d] + 1 : 0;
+                    padsBegin[d] = (int)begin;
+                    break;
+            }
+            if (size > int.MaxValue) throw new InvalidOperationException("Conv's output is too large.");
+            output[d] = (int)size;
+        }
+        return new Geometry
+        {
+            Input = input.ToArray(), Output = output, Kernel = kernel.ToArray(), Strides = strides, Dilations = dilations, PadsBegin = padsBegin,
+        };
+    }
+
+    private void Compute(Tensor<float> x, Tensor<float> w, ReadOnlySpan<float> bias, Tensor<float> y, Geometry g,
+        int batch, int channelsPerGroup, int filtersPerGroup, int threads)
+    {
+        var inputPixels = g.InputPixels;
+        var outputPixels = g.OutputPixels;
+        var depth = channelsPerGroup * g.KernelSize;
+        var items = batch * _group;
+        if (items == 0 || filtersPerGroup == 0 || outputPixels == 0) return;
+        var pointwise = g.IsPointwise;
+        var biasArray = bias.IsEmpty ? null : bias.ToArray();
+        var xm = x.Memory;
+        var wm = w.Memory;
+        var ym = y.Memory;
+        // Many small products: one per thread. Few large ones: one after another, each threaded.
+        var perItemThreads = items >= threads ? 1 : threads;
+        void RunItem(int item)
+        {
+            var image = item / _group;
+            var group = item % _group;
+            var input = xm.Span.Slice((image * _group + group) * channelsPerGroup * inputPixels, channelsPerGroup * inputPixels);
+            var output = ym.Span.Slice((image * _group + group) * filtersPerGroup * outputPixels, filtersPerGroup * outputPixels);
+            var weights = wm.Span.Slice(group * filtersPerGroup * depth, filtersPerGroup * depth);
+            var rowBias = biasArray is null ? default : biasArray.AsSpan(group * filtersPerGroup, filtersPerGroup);
+            if (pointwise)
+            {
+                Sgemm.Multiply(filtersPerGroup, outputPixels, depth, weights, depth, false, input, outputPixels, false, output, outputPixels,
+                    rowBias: rowBias, maxThreads: perItemThreads);
+                return;
+            }
+            var columns = ArrayPool<float>.Shared.Rent(depth * outputPixels);
+            try
+            {
+                Im2Col(input, columns.AsSpan(0, depth * outputPixels), channelsPerGroup, g);
+                Sgemm.Multiply(filtersPerGroup, outputPixels, depth, weights, depth, false, columns, outputPixels, false, output, outputPixels,
+                    rowBias: rowBias, maxThreads: perItemThreads);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(columns);
+            }
+        }
+        if (perItemThreads == 1 && threads > 1)
+            Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = threads }, RunItem);
+        else
+            for (var i = 0; i < items; i++) RunItem(i);
+    }
+
+    /// <summary>
+    /// Unrolls the input of one group: row (c, kernel offset) of the result holds, for every output pixel, the
+    /// input value that kernel tap reads (0 in the padding). The innermost spatial dimension is copied as a run.
+    /// </summary>
+    private static void Im2Col(ReadOnlySpan<float> input, Span<float> columns, int channels, Geometry g)
+    {
+        var rank = g.Input.Length;
+        var inputPixels = g.InputPixels;
+        var outputPixels = g.OutputPixels;
+        var kernelSize = g.KernelSize;
+        var last = rank - 1;
+        int inLast = g.Input[last], outLast = g.Output[last], strideLast = g.Strides[last];
+        var outerOutput = outputPixels / Math.Max(outLast, 1);
+        var inputStrides = TensorShape.Strides(g.Input);
+        Span<int> tap = stackalloc int[rank];
+        Span<int> position = stackalloc int[rank];
+        var row = 0;
+        for (var c = 0; c < channels; c++)
+        {
+            var plane = input.Slice(c * inputPixels, inputPixels);
+            for (var t = 0; t < kernelSize; t++, row++)
+            {
+                // Kernel tap t as a multi-index.
+                var rest = t;
+                for (var d = last; d >= 0; d--)
+                {
+                    tap[d] = rest % g.Kernel[d];
+                    rest /= g.Kernel[d];
+                }
+                var destination = columns.Slice(row * outputPixels, outputPixels);
+                // Offset along the innermost dimension: output o reads input o * stride + shift.
+                var shift = tap[last] * g.Dilations[last] - g.PadsBegin[last];
+                // First and last outputs whose innermost input index is inside the row.
+                var first = shift >= 0 ? 0 : (-shift + strideLast - 1) / strideLast;
+                var end = inLast - 1 - shift < 0 ? 0 : Math.Min(outLast, (inLast - 1 - shift) / strideLast + 1);
+                if (first > end) first = end;
+                position.Clear();
+                for (var o = 0; o < outerOutput; o++)
+                {
+                    var run = destination.Slice(o * outLast, outLast);
+                    // The input row this run reads, or none when an outer index falls in the padding.
+                    var offset = 0;
+                    var inside = true;
+                    for (var d = 0; d < last; d++)
+                    {
+                        var index = position[d] * g.Strides[d] + tap[d] * g.Dilations[d] - g.PadsBegin[d];
+                        if ((uint)index >= (uint)g.Input[d]) { inside = false; break; }
+                        offset += index * inputStrides[d];
+                    }
+                    if (!inside)
+                    {
+                        run.Clear();
+                    }
+                    else
+                    {
+                        run[..first].Clear();
+                        run[end..].Clear();
+                        var source = plane.Slice(offset);
+                        if (strideLast == 1)
+                            source.Slice(first + shift, end - first).CopyTo(run[first..end]);
+                        else
+                            for (var i = first; i < end; i++) run[i] = source[i * strideLast + shift];
+                    }
+                    for (var d = last - 1; d >= 0; d--)
+                    {
+                        if (++position[d] < g.Output[d]) break;
+                        position[d] = 0;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Sparrow.Tensors.Kernels;
+
+/// <summary>
+/// The blocked GEMM over an already packed B: splits C into (row block x column block) tasks for the threads;
+/// each task packs its rows of A per depth block and sweeps B micro-panels (held in L1) over A micro-panels
+/// (held in L2) with the register-blocked micro-kernel. The epilogue (beta, bias, activation) is applied as
+/// tiles are stored: beta and bias with the first depth block, the activation with the last.
+/// </summary>
+internal static unsafe class GemmDriver
+{
+    public struct Arguments
+    {
+        public int M, N, K;
+        public float* A;
+        public int Lda;
+        public bool TransA;
+        public float Alpha;
+        public float* PackedB;
+        public float* C;
+        public int Ldc;
+        public float Beta;
+        public float* ColumnBias;
+        public float* RowBias;
+        public FusedActivation Activation;
+    }
+
+    public static void Run(GemmConfig config, Arguments args, int threads)
+    {
+        if (args.M == 0 || args.N == 0) return;
+        if (args.K == 0)
+        {
+            RunEmptyDepth(args);
+            return;
+        }
+        var mr = config.MR;
+        var nr = config.NR;
+        var rowPanels = (args.M + mr - 1) / mr;
+        var columnPanels = (args.N + nr - 1) / nr;
+        var mcPanels = config.MC / mr;
+        // Small problems are not worth waking a second thread for.
+        if ((long)args.M * args.N * args.K < 64 * 64 * 64) threads = 1;
+        var rowBlocks = (rowPanels + mcPanels - 1) / mcPanels;
+        var columnBlocks = 1;
+        if (threads > 1)
+        {
+            rowBlocks = Math.Max(rowBlocks, Math.Min(rowPanels, threads));
+            if (rowBlocks < threads) columnBlocks = Math.Min(columnPanels, (threads + rowBlocks - 1) / rowBlocks);
+            // Round the task count to a multiple of the threads so that equal tasks end together.
+            if (rowBlocks >= threads && rowBlocks % threads != 0 && rowPanels >= (rowBlocks / threads + 1) * threads)
+                rowBlocks = (rowBlocks / threads + 1) * threads;
+        }
+        var tasks = rowBlocks * columnBlocks;
+        if (tasks == 1)
+        {
+            RunBlock(config, args, 0, rowPanels, 0, columnPanels);
+            return;
+        }
+        GemmParallel.For(tasks, threads, task =>
+        {
+            var rb = task / columnBlocks;
+            var cb = task % columnBlocks;
+            RunBlock(config, args,
+                (int)((long)rb * rowPanels / rowBlocks), (int)((long)(rb + 1) * rowPanels / rowBlocks),
+                (int)((long)cb * columnPanels / columnBlocks), (int)((long)(cb + 1) * columnPanels / columnBlocks));
+        });
+    }
+
+    /// <summary>Row micro-panels [p0, p1) by column micro-panels [q0, q1), all depth blocks.</summary>
+    private static void RunBlock(GemmConfig config, in Arguments args, int p0, int p1, int q0, int q1)
+    {
+        var mr = config.MR;
+        var nr = config.NR;
+        var kb = config.DepthBlock(args.K);
+        var paddedN = config.PaddedColumns(args.N);
+        var packedA = GemmScratch.A(config.MC * kb);
+        var rowEnd = Math.Min(p1 * mr, args.M);
+        for (var k0 = 0; k0 < args.K; k0 += kb)
+        {
+            var kc = Math.Min(kb, args.K - k0);
+            var first = k0 == 0;
+            var last = k0 + kc == args.K;
+            var epilogue = new Epilogue
+            {
+                CScale = first ? args.Beta : 1f,
+                Activation = last ? args.Activation : FusedActivation.None,
+            };
+            // Rows in chunks of MC so that the packed A block stays in L2.
+            for (var i0 = p0 * mr; i0 < rowEnd; i0 += config.MC)
+            {
+                var rows = Math.Min(config.MC, rowEnd - i0);
+                GemmPacking.PackA(args.A, args.Lda, args.TransA, args.Alpha, i0, rows, k0, kc, mr, packedA);
+                for (var q = q0; q < q1; q++)
+                {
+                    var j0 = q * nr;
+                    var width = Math.Min(nr, args.N - j0);
+                    var panelB = args.PackedB + (nint)k0 * paddedN + (nint)q * kc * nr;
+                    epilogue.ColumnBias = first && args.ColumnBias != null ? args.ColumnBias + j0 : null;
+                    for (var r = 0; r < rows; r += mr)
+                    {
+                        var i = i0 + r;
+                        var height = Math.Min(mr, rows - r);
+                        epilogue.RowBias = first && args.RowBias != null ? args.RowBias + i : null;
+                        var panelA = packedA + (nint)(r / mr) * kc * mr;
+                        var c = args.C + (nint)i * args.Ldc + j0;
+                        if (width == nr) RunTile(config, height, kc, panelA, panelB, c, args.Ldc, epilogue);
+                        else RunPartialTile(config, height, width, kc, panelA, panelB, c, args.Ldc, epilogue);
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunTile(GemmConfig config, int rows, int kc, float* a, float* b, float* c, int ldc, in Epilogue epilogue)
+    {
+        switch (config.Isa)
+        {
+            case GemmIsa.Vector512:
+                GemmMicroKernels.Tile<Vector512Ops, Vector512<float>>(rows, kc, a, config.MR, b, c, ldc, epilogue);
+                break;
+            case GemmIsa.Vector256:
+                GemmMicroKernels.Tile<Vector256Ops, Vector256<float>>(rows, kc, a, config.MR, b, c, ldc, epilogue);
+                break;
+            case GemmIsa.Vector128:
+                GemmMicroKernels.Tile<Vector128Ops, Vector128<float>>(rows, kc, a, config.MR, b, c, ldc, epilogue);
+                break;
+            default:
+                GemmMicroKernels.Tile<ScalarOps, float>(rows, kc, a, config.MR, b, c, ldc, epilogue);
+                break;
+        }
+    }
+
+    /// <summary>A tile cut by the right edge of C: computed in a full-width scratch tile, then copied out.</summary>
+    [SkipLocalsInit]
+    private static void RunPartialTile(GemmConfig config, int rows, int width, int kc, float* a, float* b, float* c, int ldc, Epilogue epilogue)
+    {
+        var nr = config.NR;
+        var tile = stackalloc float[config.MR * nr + 16];
+        tile = (float*)(((nint)tile + 63) & ~(nint)63);
+        var bias = stackalloc float[nr];
+        var bytes = (nuint)width * sizeof(float);
+        if (epilogue.CScale != 0f)
+        {
+            new Span<float>(tile, rows * nr).Clear();
+            for (var r = 0; r < rows; r++) Buffer.MemoryCopy(c + (nint)r * ldc, tile + r * nr, bytes, bytes);
+        }
+        if (epilogue.ColumnBias != null)
+        {
+            new Span<float>(bias, nr).Clear();
+            Buffer.MemoryCopy(epilogue.ColumnBias, bias, bytes, bytes);
+            epilogue.ColumnBias = bias;
+        }
+        RunTile(config, rows, kc, a, b, tile, nr, epilogue);
+        for (var r = 0; r < rows; r++) Buffer.MemoryCopy(tile + r * nr, c + (nint)r * ldc, bytes, bytes);
+    }
+
+    /// <summary>K = 0: the product is zero, so C = beta * C + bias, then the activation.</summary>
+    private static void RunEmptyDepth(in Arguments args)
+    {
+        for (var i = 0; i < args.M; i++)
+        {
+            var row = new Span<float>(args.C + (nint)i * args.Ldc, args.N);
+            for (var j = 0; j < args.N; j++)
+            {
+                var v = args.Beta == 0f ? 0f : args.Beta * row[j];
+                if (args.ColumnBias != null) v += args.ColumnBias[j];
+                if (args.RowBias != null) v += args.RowBias[i];
+                row[j] = v;
+            }
+            Activations.Apply(row, args.Activation);
+        }
+    }
+}
