@@ -29,6 +29,6 @@ public abstract class Operator
     {
         var t = Required(inputs, index);
         return t as Tensor<float> ?? throw new NotSupportedException(
-            $"input {index} is {DataTypes.Name(t.ElementType)}; this operator supports float32 only.");
+            $"input {index} is {DataTypes.Name(t.ElementType)}, which is not supported here (float32 only).");
     }
 }
