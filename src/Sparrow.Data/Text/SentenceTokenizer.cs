@@ -39,7 +39,12 @@ public sealed class SentenceTokenizer
         var tokens = text.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
         if (tokens.Length > 0 && tokens[^1].Length == 0) tokens = tokens[..^1];
         copy.Position = 0;
-        return new(BertTokenizer.Create(copy, new BertOptions { LowerCaseBeforeTokenization = lowerCase }), tokens);
+        return new(BertTokenizer.Create(copy, new BertOptions
+        {
+            LowerCaseBeforeTokenization = lowerCase,
+            // As BERT's uncased vocabularies expect (Hugging Face strips accents whenever it lower-cases).
+            RemoveNonSpacingMarks = lowerCase,
+        }), tokens);
     }
 
     public int VocabularySize => _tokens.Length;
