@@ -19,11 +19,13 @@ public sealed class SentenceTokenizer
 
     private readonly BertTokenizer _bert;
     private readonly string[] _tokens;
+    private readonly bool _lowerCase;
 
-    private SentenceTokenizer(BertTokenizer bert, string[] tokens)
+    private SentenceTokenizer(BertTokenizer bert, string[] tokens, bool lowerCase)
     {
         _bert = bert;
         _tokens = tokens;
+        _lowerCase = lowerCase;
     }
 
     /// <summary>The tokenizer of the embedded default model (all-MiniLM-L6-v2, uncased).</summary>
@@ -39,12 +41,21 @@ public sealed class SentenceTokenizer
         var tokens = text.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
         if (tokens.Length > 0 && tokens[^1].Length == 0) tokens = tokens[..^1];
         copy.Position = 0;
-        return new(BertTokenizer.Create(copy, new BertOptions
+        BertTokenizer bert;
+        try
         {
-            LowerCaseBeforeTokenization = lowerCase,
-            // As BERT's uncased vocabularies expect (Hugging Face strips accents whenever it lower-cases).
-            RemoveNonSpacingMarks = lowerCase,
-        }), tokens);
+            bert = BertTokenizer.Create(copy, new BertOptions
+            {
+                LowerCaseBeforeTokenization = lowerCase,
+                // As BERT's uncased vocabularies expect (Hugging Face strips accents whenever it lower-cases).
+                RemoveNonSpacingMarks = lowerCase,
+            });
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"not a usable WordPiece vocab: {e.Message}", e);
+        }
+        return new(bert, tokens, lowerCase);
     }
 
     public int VocabularySize => _tokens.Length;
@@ -57,17 +68,20 @@ public sealed class SentenceTokenizer
 
     /// <summary>The WordPiece tokens of a text, without [CLS]/[SEP] (for display and tests).</summary>
     public IReadOnlyList<string> Tokenize(string text) =>
-        _bert.EncodeToIds(text, addSpecialTokens: false).Select(IdToToken).ToArray();
+        _bert.EncodeToIds(Prepare(text), addSpecialTokens: false).Select(IdToToken).ToArray();
 
     public string IdToToken(int id) =>
         (uint)id < (uint)_tokens.Length ? _tokens[id] : throw new ArgumentOutOfRangeException(nameof(id), id, $"The vocabulary has {_tokens.Length} tokens.");
+
+    /// <summary>BertTokenizer strips accents through string.Normalize, which does nothing in invariant mode; do it here.</summary>
+    private string Prepare(string text) => _lowerCase ? AccentStripper.Strip(text) : text;
 
     /// <summary>[CLS] ids [SEP], the ids cut so that the whole is at most <paramref name="maxLength"/> long.</summary>
     public int[] Encode(string text, int maxLength = DefaultModel.MaxSequenceLength)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (maxLength < 2) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "The maximum length must leave room for [CLS] and [SEP] (at least 2).");
-        var ids = _bert.EncodeToIds(text, addSpecialTokens: false);
+        var ids = _bert.EncodeToIds(Prepare(text), addSpecialTokens: false);
         var kept = Math.Min(ids.Count, maxLength - 2);
         var result = new int[kept + 2];
         result[0] = ClassificationTokenId;
