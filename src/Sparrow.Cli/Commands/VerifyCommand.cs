@@ -113,7 +113,7 @@ internal static class VerifyCommand
             var result = d.Passed ? "[green]PASS[/]"
                 : d.Problem is { } p ? $"[red]FAIL[/] {Markup.Escape(p)}"
                 : $"[red]FAIL[/] ({CommonOptions.FormatCount(d.Mismatches)} elements)";
-            table.AddRow(Markup.Escape(d.Name), d.Shape, Format(d.MaxAbsolute), Format(d.MaxRelative), result);
+            table.AddRow(Markup.Escape(d.Name), Markup.Escape(d.Shape), Format(d.MaxAbsolute), Format(d.MaxRelative), result);
         }
         console.Write(table);
     }
