@@ -37,7 +37,8 @@ internal static class BenchCommand
         }
     }
 
-    internal sealed record Row(int Batch, int? Sequence, Stats Sparrow, Stats Ort, long Flops, IReadOnlyDictionary<string, TimeSpan> Profile, int ProfileRuns)
+    /// <param name="ProfileWall">Wall time of all the profiled runs together, to show the time spent outside operators.</param>
+    internal sealed record Row(int Batch, int? Sequence, Stats Sparrow, Stats Ort, long Flops, IReadOnlyDictionary<string, TimeSpan> Profile, int ProfileRuns, TimeSpan ProfileWall)
     {
         public double Ratio => Sparrow.Median / Ort.Median;
 
@@ -136,12 +137,13 @@ internal static class BenchCommand
             }
             var profile = new NodeProfile();
             var profileRuns = settings.Profile ? Math.Max(3, settings.Runs / 4) : 0;
+            var wall = 0.0;
             for (var i = 0; i < profileRuns; i++)
             {
-                RunSparrow(session, inputs, profile);
+                wall += RunSparrow(session, inputs, profile);
                 profile.CountRun();
             }
-            return new Row(batch, sequence, Stats.Of(sparrowTimes), Stats.Of(ortTimes), flops, profile.ByOpType, profileRuns);
+            return new Row(batch, sequence, Stats.Of(sparrowTimes), Stats.Of(ortTimes), flops, profile.ByOpType, profileRuns, TimeSpan.FromMilliseconds(wall));
         }
         finally
         {
@@ -199,15 +201,20 @@ internal static class BenchCommand
             .Select(g => g.Key)
             .ToArray();
 
+    /// <summary>A part of the profiled runs' wall time (operators plus the session's own work between them).</summary>
     private static double Share(Row r, TimeSpan t)
     {
-        var total = r.Profile.Values.Sum(v => v.TotalMilliseconds);
+        var total = Math.Max(r.ProfileWall.TotalMilliseconds, r.Profile.Values.Sum(v => v.TotalMilliseconds));
         return total == 0 ? 0 : t.TotalMilliseconds / total;
     }
 
+    /// <summary>Wall time not spent inside any operator: planning, allocation, handing over outputs.</summary>
+    private static TimeSpan OutsideOperators(Row r) =>
+        TimeSpan.FromTicks(Math.Max(0, r.ProfileWall.Ticks - r.Profile.Values.Sum(v => v.Ticks)));
+
     private static Table ProfileTable(IReadOnlyList<Row> rows)
     {
-        var table = new Table().Border(TableBorder.Simple).Title("where Sparrow's time goes: ms per run (share)").AddColumn("op type");
+        var table = new Table().Border(TableBorder.Simple).Title("where Sparrow's time goes: ms per run (share of the run)").AddColumn("op type");
         foreach (var r in rows) table.AddColumn(new TableColumn(r.Label).RightAligned());
         foreach (var (op, cells) in ProfileCells(rows)) table.AddRow(new[] { Markup.Escape(op) }.Concat(cells).ToArray());
         return table;
@@ -220,7 +227,8 @@ internal static class BenchCommand
         foreach (var op in shown)
             yield return (op, rows.Select(r => ProfileCell(r, r.Profile.GetValueOrDefault(op))).ToArray());
         if (ops.Count > shown.Length)
-            yield return ("(other)", rows.Select(r => ProfileCell(r, TimeSpan.FromTicks(r.Profile.Where(kv => !shown.Contains(kv.Key)).Sum(kv => kv.Value.Ticks)))).ToArray());
+            yield return ("(other op types)", rows.Select(r => ProfileCell(r, TimeSpan.FromTicks(r.Profile.Where(kv => !shown.Contains(kv.Key)).Sum(kv => kv.Value.Ticks)))).ToArray());
+        yield return ("(outside operators)", rows.Select(r => ProfileCell(r, OutsideOperators(r))).ToArray());
     }
 
     private static string ProfileCell(Row r, TimeSpan t) =>
