@@ -1,0 +1,36 @@
+using Sparrow.Data.Embeddings;
+using Sparrow.Data.Models;
+using Sparrow.Data.Text;
+using Sparrow.Graph;
+using Sparrow.Runtime;
+using Sparrow.Tensors;
+
+namespace Sparrow.Cli.Execution;
+
+/// <summary>Sentence embedders over Sparrow's runtime and over ONNX Runtime, for the same model.</summary>
+internal static class SentenceEncoders
+{
+    public static SentenceEmbedder Sparrow(InferenceSession session, SentenceTokenizer tokenizer, int maxLength) =>
+        new(inputs => session.Run(inputs), tokenizer, InputNames(session.InputMetadata), HiddenState(session.OutputMetadata), maxLength);
+
+    public static SentenceEmbedder OnnxRuntime(OrtModelRunner runner, Model model, SentenceTokenizer tokenizer, int maxLength) =>
+        new(inputs => runner.RunToTensors(inputs), tokenizer, InputNames(model.Graph.RequiredInputs.ToArray()), HiddenState(model.Graph.Outputs), maxLength);
+
+    /// <summary>Checks that the model takes token ids, and returns the inputs to feed.</summary>
+    private static IReadOnlyCollection<string> InputNames(IReadOnlyList<ValueInfo> inputs)
+    {
+        var names = inputs.Select(i => i.Name).ToArray();
+        var known = new[] { TokenBatch.InputIdsName, TokenBatch.AttentionMaskName, TokenBatch.TokenTypeIdsName };
+        if (!names.Contains(TokenBatch.InputIdsName) || names.Any(n => !known.Contains(n)))
+            throw new UsageException($"the model is not a BERT-style sentence encoder: its inputs are {string.Join(", ", names)}; expected input_ids, optionally attention_mask and token_type_ids.");
+        return names;
+    }
+
+    /// <summary>The token-state output: last_hidden_state, or else the first rank-3 float output.</summary>
+    private static string HiddenState(IReadOnlyList<ValueInfo> outputs)
+    {
+        if (outputs.Any(o => o.Name == DefaultModel.HiddenStateOutput)) return DefaultModel.HiddenStateOutput;
+        return outputs.FirstOrDefault(o => o.ElementType == DataType.Float32 && o.Shape?.Count == 3)?.Name
+            ?? throw new UsageException($"the model has no token-state output ([batch, seq, dim] float32); its outputs are {string.Join(", ", outputs.Select(o => o.Name))}.");
+    }
+}

@@ -1,0 +1,111 @@
+using System.CommandLine;
+using Microsoft.ML.OnnxRuntime;
+using Sparrow.Cli.Commands;
+using Sparrow.Graph;
+using Sparrow.Runtime;
+using Spectre.Console;
+
+namespace Sparrow.Cli;
+
+/// <summary>
+/// The <c>sparrow</c> command. Everything it prints goes through the given consoles, so tests can run it
+/// in process and read what it said; errors the user can fix become one line and exit code 2.
+/// </summary>
+public static class SparrowApp
+{
+    public static RootCommand CreateRootCommand(CommandContext context)
+    {
+        var root = new RootCommand("Sparrow: sparse neural networks in .NET. Runs ONNX models, checks them against ONNX Runtime, measures them.");
+        root.Add(EmbedCommand.Create(context));
+        root.Add(DemoCommand.Create(context));
+        root.Add(VerifyCommand.Create(context));
+        root.Add(InspectCommand.Create(context));
+        root.Add(BenchCommand.Create(context));
+        return root;
+    }
+
+    /// <param name="error">Where error lines go; the output console when null.</param>
+    public static int Run(string[] args, IAnsiConsole console, IAnsiConsole? error = null)
+    {
+        error ??= console;
+        var context = new CommandContext(console, args);
+        var root = CreateRootCommand(context);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            WriteError(error, string.Join(" ", parse.Errors.Select(e => e.Message)) + " Run 'sparrow --help' to see the commands and their options.");
+            return ExitCodes.BadInput;
+        }
+        var writer = new ConsoleTextWriter(console);
+        var configuration = new InvocationConfiguration
+        {
+            Output = writer,
+            Error = new ConsoleTextWriter(error),
+            // Our own handler below turns exceptions into one line and an exit code.
+            EnableDefaultExceptionHandler = false,
+        };
+        try
+        {
+            return parse.Invoke(configuration);
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            WriteError(error, e.Message);
+            return ExitCodes.BadInput;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            WriteError(error, $"internal error ({e.GetType().Name}): {e.Message}");
+            return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>Errors caused by what the user gave: a file, a model, an option value.</summary>
+    internal static bool IsUserError(Exception e) => e is UsageException or ModelException or InferenceException
+        or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
+        or OnnxRuntimeException or InvalidDataException;
+
+    private static void WriteError(IAnsiConsole error, string message)
+    {
+        // One line: a message that spans lines would read as several errors.
+        var line = string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        // Straight to the writer: Spectre would wrap a long message at the console width, and scripts that
+        // read the error expect one line.
+        error.Profile.Out.Writer.WriteLine("error: " + line);
+    }
+}
+
+/// <summary>What every command gets: the console to write to and the command line it was started with.</summary>
+public sealed class CommandContext(IAnsiConsole console, IReadOnlyList<string> args)
+{
+    public IAnsiConsole Console { get; } = console;
+
+    public IReadOnlyList<string> Args { get; } = args;
+
+    /// <summary>The command line as a user would type it again (quoted where needed).</summary>
+    public string CommandLine => "sparrow " + string.Join(' ', Args.Select(Quote));
+
+    private static string Quote(string a) =>
+        a.Length > 0 && a.All(c => char.IsLetterOrDigit(c) || "-_./=,:+@".Contains(c)) ? a : "'" + a.Replace("'", "'\\''") + "'";
+}
+
+/// <summary>Lets System.CommandLine's help and messages go through the Spectre console.</summary>
+internal sealed class ConsoleTextWriter(IAnsiConsole console) : TextWriter
+{
+    public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+    public override void Write(char value) => Write(value.ToString());
+
+    public override void Write(string? value)
+    {
+        if (!string.IsNullOrEmpty(value)) console.Write(new Text(value));
+    }
+
+    public override void WriteLine(string? value)
+    {
+        Write(value);
+        console.WriteLine();
+    }
+
+    public override void WriteLine() => console.WriteLine();
+}
