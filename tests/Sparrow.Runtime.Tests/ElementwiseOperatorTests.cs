@@ -41,6 +41,21 @@ public sealed class ElementwiseOperatorTests
     }
 
     [Fact]
+    public void Integer_division_by_zero_on_a_worker_thread_reports_the_kernel_error()
+    {
+        var length = 1 << 18;
+        using var a = Tensor<int>.FromArray(Enumerable.Repeat(6, length).ToArray(), length);
+        var divisors = Enumerable.Repeat(3, length).ToArray();
+        divisors[^5] = 0;
+        using var b = Tensor<int>.FromArray(divisors, length);
+        var model = SingleNodeModel.Build("Div", [("a", a), ("b", b)]);
+        using var session = new InferenceSession(model, new SessionOptions { IntraOpThreads = 2 });
+        var e = Assert.Throws<InferenceException>(() => session.Run(new Dictionary<string, Tensor> { ["a"] = a, ["b"] = b }));
+        Assert.Contains("division by zero", e.Message);
+        Assert.DoesNotContain("One or more errors", e.Message);
+    }
+
+    [Fact]
     public void Float_division_by_zero_gives_infinity()
     {
         using var a = Tensor<float>.FromArray([1, -1, 0], 3);

@@ -29,8 +29,9 @@ public sealed class ErfOperator : Operator
 
 /// <summary>
 /// erf in double precision, within about 1e-15: a Maclaurin series near zero (so that tiny inputs keep full
-/// relative accuracy), and beyond it a Chebyshev interpolant per interval of width 1/4, whose coefficients
-/// are computed once at start-up from slow but exact-to-rounding formulas. Each interval interpolates
+/// relative accuracy), and beyond it a polynomial per interval of width 1/4, each fitted once at start-up
+/// by Chebyshev interpolation of slow but exact-to-rounding formulas and then rewritten in powers of the
+/// local variable so that evaluation is a chain of fused multiply-adds. Each interval fits
 /// erf(x) - erf(midpoint), which is small, so that rounding in the fit stays far below one ulp of the sum.
 /// Beyond 6, erf is ±1 to double precision.
 /// </summary>
@@ -41,16 +42,17 @@ internal static class ScalarErf
     private const double IntervalWidth = 0.25;
     private const int Degree = 10;
     private const int SeriesTerms = 14;
+
+    /// <summary>Per interval: erf at its midpoint, then the Degree+1 coefficients of the rest in powers of t.</summary>
+    private const int Stride = Degree + 2;
+
     private static readonly double TwoOverSqrtPi = 2.0 / Math.Sqrt(Math.PI);
     private static readonly int IntervalCount = (int)Math.Round((Saturation - SeriesLimit) / IntervalWidth);
 
     /// <summary>(-1)^n / (n! (2n+1)) · 2/√π: erf(x) = x · Σ c_n x^(2n).</summary>
     private static readonly double[] SeriesCoefficients = BuildSeries();
 
-    /// <summary>Per interval, erf at its midpoint and Degree+1 Chebyshev coefficients (first one halved) of the rest.</summary>
-    private static readonly double[] Chebyshev = BuildChebyshev();
-
-    private const int Stride = Degree + 2;
+    private static readonly double[] IntervalPolynomials = BuildIntervalPolynomials();
 
     public static double Erf(double x)
     {
@@ -59,26 +61,18 @@ internal static class ScalarErf
         if (ax < SeriesLimit)
         {
             var x2 = x * x;
-            var sum = 0.0;
-            for (var n = SeriesTerms - 1; n >= 0; n--) sum = sum * x2 + SeriesCoefficients[n];
+            var series = SeriesCoefficients;
+            var sum = series[SeriesTerms - 1];
+            for (var n = SeriesTerms - 2; n >= 0; n--) sum = Math.FusedMultiplyAdd(sum, x2, series[n]);
             return x * sum;
         }
         if (ax >= Saturation) return Math.CopySign(1.0, x);
-        var interval = Math.Min((int)((ax - SeriesLimit) / IntervalWidth), IntervalCount - 1);
-        var low = SeriesLimit + interval * IntervalWidth;
-        var t = (ax - low) * (2.0 / IntervalWidth) - 1.0;
-        // Clenshaw's recurrence for Σ c_k T_k(t).
-        var midpointValue = Chebyshev[interval * Stride];
-        var c = Chebyshev.AsSpan(interval * Stride + 1, Degree + 1);
-        double b1 = 0, b2 = 0;
-        for (var k = Degree; k >= 1; k--)
-        {
-            var b0 = 2 * t * b1 - b2 + c[k];
-            b2 = b1;
-            b1 = b0;
-        }
-        var value = (t * b1 - b2 + c[0]) + midpointValue;
-        return Math.CopySign(value, x);
+        var interval = Math.Min((int)((ax - SeriesLimit) * (1 / IntervalWidth)), IntervalCount - 1);
+        var t = (ax - (SeriesLimit + interval * IntervalWidth)) * (2.0 / IntervalWidth) - 1.0;
+        var c = IntervalPolynomials.AsSpan(interval * Stride, Stride);
+        var p = c[Stride - 1];
+        for (var k = Stride - 2; k >= 1; k--) p = Math.FusedMultiplyAdd(p, t, c[k]);
+        return Math.CopySign(p + c[0], x);
     }
 
     private static double[] BuildSeries()
@@ -93,11 +87,12 @@ internal static class ScalarErf
         return coefficients;
     }
 
-    private static double[] BuildChebyshev()
+    private static double[] BuildIntervalPolynomials()
     {
         const int nodes = Degree + 1;
-        var coefficients = new double[IntervalCount * (nodes + 1)];
+        var table = new double[IntervalCount * Stride];
         var values = new double[nodes];
+        var chebyshev = new double[nodes];
         for (var interval = 0; interval < IntervalCount; interval++)
         {
             var low = SeriesLimit + interval * IntervalWidth;
@@ -107,16 +102,38 @@ internal static class ScalarErf
                 var t = Math.Cos(Math.PI * (j + 0.5) / nodes);
                 values[j] = Reference(low + (t + 1) * IntervalWidth / 2) - midpointValue;
             }
-            var at = interval * (nodes + 1);
-            coefficients[at] = midpointValue;
+            // Interpolation at the Chebyshev nodes: c_k = 2/N Σ f(t_j) T_k(t_j), with c_0 halved.
             for (var k = 0; k < nodes; k++)
             {
                 var sum = 0.0;
                 for (var j = 0; j < nodes; j++) sum += values[j] * Math.Cos(Math.PI * k * (j + 0.5) / nodes);
-                coefficients[at + 1 + k] = sum * 2 / nodes * (k == 0 ? 0.5 : 1);
+                chebyshev[k] = sum * 2 / nodes * (k == 0 ? 0.5 : 1);
             }
+            table[interval * Stride] = midpointValue;
+            ChebyshevToPowers(chebyshev, table.AsSpan(interval * Stride + 1, nodes));
         }
-        return coefficients;
+        return table;
+    }
+
+    /// <summary>Rewrites Σ c_k T_k(t) as Σ m_j t^j, using T_(k+1) = 2t T_k - T_(k-1).</summary>
+    private static void ChebyshevToPowers(ReadOnlySpan<double> chebyshev, Span<double> powers)
+    {
+        var n = chebyshev.Length;
+        var previous = new double[n];
+        var current = new double[n];
+        previous[0] = 1; // T_0
+        if (n > 1) current[1] = 1; // T_1
+        powers.Clear();
+        powers[0] += chebyshev[0];
+        for (var j = 0; j < n && n > 1; j++) powers[j] += chebyshev[1] * current[j];
+        for (var k = 2; k < n; k++)
+        {
+            var next = new double[n];
+            for (var j = 0; j < n; j++) next[j] = (j > 0 ? 2 * current[j - 1] : 0) - previous[j];
+            for (var j = 0; j < n; j++) powers[j] += chebyshev[k] * next[j];
+            previous = current;
+            current = next;
+        }
     }
 
     /// <summary>

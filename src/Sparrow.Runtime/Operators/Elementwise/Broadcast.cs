@@ -33,8 +33,7 @@ internal static class Broadcast
     {
         var output = Tensor<TOut>.Allocate(x.Shape, clear: false);
         var plan = BroadcastPlan.CreateFor(x.CopyShape(), x.CopyShape());
-        plan.Execute(new UnaryVisitor<TIn, TOut, TKernel>(x, output), Threads(context), minElementsPerThread);
-        return output;
+        return Fill(output, plan, new UnaryVisitor<TIn, TOut, TKernel>(x, output), context, minElementsPerThread);
     }
 
     public static Tensor<TOut> Binary<TA, TB, TOut, TKernel>(Tensor<TA> a, Tensor<TB> b, RunContext? context,
@@ -43,8 +42,7 @@ internal static class Broadcast
     {
         var plan = BroadcastPlan.Create(a.CopyShape(), b.CopyShape());
         var output = Tensor<TOut>.Allocate(plan.OutputShape, clear: false);
-        plan.Execute(new BinaryVisitor<TA, TB, TOut, TKernel>(a, b, output, plan), Threads(context), minElementsPerThread);
-        return output;
+        return Fill(output, plan, new BinaryVisitor<TA, TB, TOut, TKernel>(a, b, output, plan), context, minElementsPerThread);
     }
 
     /// <summary>Where: condition ? x : y, all three broadcast together.</summary>
@@ -53,8 +51,7 @@ internal static class Broadcast
     {
         var plan = BroadcastPlan.Create(condition.CopyShape(), x.CopyShape(), y.CopyShape());
         var output = Tensor<T>.Allocate(plan.OutputShape, clear: false);
-        plan.Execute(new SelectVisitor<T>(condition, x, y, output, plan), Threads(context), minElementsPerThread);
-        return output;
+        return Fill(output, plan, new SelectVisitor<T>(condition, x, y, output, plan), context, minElementsPerThread);
     }
 
     /// <summary>Expand: the input broadcast to <paramref name="outputShape"/> (copy or fill per run).</summary>
@@ -63,8 +60,23 @@ internal static class Broadcast
     {
         var plan = BroadcastPlan.CreateFor(outputShape, x.CopyShape());
         var output = Tensor<T>.Allocate(outputShape, clear: false);
-        plan.Execute(new CopyVisitor<T>(x, output, plan.IsInnerBroadcast(0)), Threads(context), minElementsPerThread);
-        return output;
+        return Fill(output, plan, new CopyVisitor<T>(x, output, plan.IsInnerBroadcast(0)), context, minElementsPerThread);
+    }
+
+    /// <summary>Runs the plan into <paramref name="output"/>; on failure (a zero integer divisor) the output goes back to the pool.</summary>
+    private static Tensor<TOut> Fill<TOut, TVisitor>(Tensor<TOut> output, BroadcastPlan plan, TVisitor visitor, RunContext? context, int minElementsPerThread)
+        where TOut : unmanaged where TVisitor : struct, IRunVisitor
+    {
+        try
+        {
+            plan.Execute(visitor, Threads(context), minElementsPerThread);
+            return output;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
     }
 
     private readonly struct UnaryVisitor<TIn, TOut, TKernel>(Tensor<TIn> x, Tensor<TOut> output) : IRunVisitor

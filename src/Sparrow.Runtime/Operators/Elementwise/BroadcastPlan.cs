@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Sparrow.Tensors;
 
 namespace Sparrow.Runtime.Operators.Elementwise;
@@ -155,11 +156,19 @@ internal sealed class BroadcastPlan
             ExecuteRange(ref visitor, 0, length);
             return;
         }
-        Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = slices }, slice =>
+        try
         {
-            var copy = visitor;
-            ExecuteRange(ref copy, SliceStart(slice, slices, length), SliceStart(slice + 1, slices, length));
-        });
+            Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = slices }, slice =>
+            {
+                var copy = visitor;
+                ExecuteRange(ref copy, SliceStart(slice, slices, length), SliceStart(slice + 1, slices, length));
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // Report what went wrong in the kernel, as a single-threaded run would.
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
     }
 
     /// <summary>Slice edges on multiples of 16 elements so that neighbouring threads do not share cache lines.</summary>
