@@ -11,7 +11,9 @@ public sealed class ConcatOperator : Operator
     private readonly long _axis;
 
     public ConcatOperator(Node node, OperatorContext context) : base(node) =>
-        _axis = node.FindAttribute("axis")?.AsInt() ?? throw new ArgumentException("Concat needs the 'axis' attribute.");
+        // Opsets 1-3 made axis optional with default 1; from opset 4 it is required.
+        _axis = node.FindAttribute("axis")?.AsInt()
+            ?? (context.Opset < 4 ? 1 : throw new ArgumentException("Concat needs the 'axis' attribute."));
 
     public override Tensor[] Run(ReadOnlySpan<Tensor?> inputs, RunContext context)
     {

@@ -80,7 +80,11 @@ public sealed class SliceOperator : Operator
             if (s < 0) s += dim;
             if (e < 0) e += dim;
             long count;
-            if (st > 0)
+            if (dim == 0)
+            {
+                count = 0;
+            }
+            else if (st > 0)
             {
                 s = Math.Clamp(s, 0, dim);
                 e = Math.Clamp(e, 0, dim);

@@ -86,6 +86,9 @@ public sealed class ShapeOperatorTests
         var old = OperatorHarness.Run("Slice", 9, [data], attributes: [NodeAttribute.Ints("starts", [1]), NodeAttribute.Ints("ends", [3])])[0].As<int>();
         Assert.Equal(Enumerable.Range(5, 10).ToArray(), old.ToArray());
         Assert.Throws<ArgumentException>(() => OperatorHarness.Run("Slice", 13, [data, Longs(0), Longs(1), Longs(0), Longs(0)]));
+        var nothing = Tensor<float>.Allocate([0, 3]);
+        var backwards = OperatorHarness.Run("Slice", 13, [nothing, Longs(-1), Longs(long.MinValue), Longs(0), Longs(-1)])[0];
+        Assert.Equal(new[] { 0, 3 }, backwards.Shape.ToArray());
     }
 
     [Fact]
