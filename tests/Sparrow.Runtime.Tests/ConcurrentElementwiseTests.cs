@@ -48,7 +48,7 @@ public sealed class ConcurrentElementwiseTests
         for (var i = 0; i < x0.Length; i++)
         {
             var h = (double)(x0[i] + (i % 64) / 64f);
-            var gelu = h * 0.5 * (1 + Operators.ScalarErf.Erf(h / Math.Sqrt(2)));
+            var gelu = h * 0.5 * (1 + Sparrow.Runtime.Operators.ScalarErf.Erf(h / Math.Sqrt(2)));
             Assert.True(Math.Abs(expected[3][i] - gelu) <= 1e-6 * Math.Abs(gelu) + 1e-6, $"element {i}: {expected[3][i]} vs {gelu}");
         }
     }

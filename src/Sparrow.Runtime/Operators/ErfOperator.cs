@@ -1,12 +1,14 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Sparrow.Graph;
 using Sparrow.Runtime.Operators.Elementwise;
 using Sparrow.Tensors;
+using Sparrow.Tensors.Kernels;
 
 namespace Sparrow.Runtime.Operators;
 
 /// <summary>Erf: the Gauss error function, element-wise (the GELU of BERT-family models).</summary>
-/// <remarks>Uses <see cref="ScalarErf"/> until the shared vectorised erf kernel in Sparrow.Tensors lands.</remarks>
+/// <remarks>float32 runs the vectorised <see cref="ErfKernel"/>; float64 and float16 the double-precision <see cref="ScalarErf"/>.</remarks>
 [OnnxOperator("Erf")]
 public sealed class ErfOperator : Operator
 {
@@ -21,6 +23,11 @@ public sealed class ErfOperator : Operator
     {
         public static void Apply<T>(ReadOnlySpan<T> x, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
         {
+            if (typeof(T) == typeof(float))
+            {
+                ErfKernel.Apply(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(destination));
+                return;
+            }
             for (var i = 0; i < x.Length; i++)
                 destination[i] = T.CreateTruncating(ScalarErf.Erf(double.CreateTruncating(x[i])));
         }
