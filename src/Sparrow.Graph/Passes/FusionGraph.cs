@@ -13,6 +13,7 @@ internal sealed class FusionGraph
     private readonly HashSet<string> _graphOutputs;
     private readonly HashSet<string> _graphInputs;
     private readonly Dictionary<string, ValueInfo> _shapes;
+    private readonly HashSet<string> _nodeNames;
 
     public FusionGraph(Model model, IReadOnlyDictionary<string, ValueInfo> shapes)
     {
@@ -21,6 +22,7 @@ internal sealed class FusionGraph
         _graphOutputs = new HashSet<string>(Graph.Outputs.Select(o => o.Name));
         _graphInputs = new HashSet<string>(Graph.Inputs.Select(i => i.Name));
         foreach (var node in Graph.Nodes) Index(node);
+        _nodeNames = new HashSet<string>(Graph.Nodes.Select(n => n.Name));
     }
 
     public Model Model { get; }
@@ -142,12 +144,11 @@ internal sealed class FusionGraph
             if (i.Length > 0 && _readers.TryGetValue(i, out var list)) list.RemoveAll(r => ReferenceEquals(r, node));
     }
 
-    /// <summary>A name for a fused node that no other node has.</summary>
+    /// <summary>A name for a fused node that no other node has (nor had, so names stay unambiguous in messages).</summary>
     public string UniqueNodeName(string stem)
     {
-        var names = new HashSet<string>(Graph.Nodes.Select(n => n.Name));
-        if (!names.Contains(stem)) return stem;
-        for (var i = 1; ; i++)
-            if (!names.Contains($"{stem}_{i}")) return $"{stem}_{i}";
+        var name = stem;
+        for (var i = 1; !_nodeNames.Add(name); i++) name = $"{stem}_{i}";
+        return name;
     }
 }

@@ -5,7 +5,8 @@ namespace Sparrow.Graph.Passes;
 /// <summary>
 /// Fuses the exact GELU that exporters spell out with Erf, x·0.5·(1 + erf(x/√2)), into one
 /// <c>ai.sparrow:Gelu</c> node. Accepted spellings: the erf argument as Div(x, √2) or Mul(x, 1/√2), then
-/// Add(·, 1), and the factors x and 0.5 applied in any of the orders exporters use:
+/// Add(·, 1) (or a two-input Sum, as ONNX's own expansion of Gelu writes it), and the factors x and 0.5
+/// applied in any of the orders exporters use:
 /// <code>
 ///   Mul(Mul(x, s), 0.5)      Mul(x, Mul(s, 0.5))      Mul(Mul(x, 0.5), s)      (s = 1 + erf(...))
 /// </code>
@@ -47,7 +48,7 @@ public static class GeluFusion
 
         // s = erf + 1
         var erfOut = erf.Outputs[0];
-        if (SingleReader(graph, erfOut) is not { OpType: "Add", Domain: "" } addOne || !MatchConstantOperand(graph, addOne, c => c == 1f, out var addOperand)
+        if (SingleReader(graph, erfOut) is not { OpType: "Add" or "Sum", Domain: "" } addOne || !MatchConstantOperand(graph, addOne, c => c == 1f, out var addOperand)
             || addOperand != erfOut)
             return false;
         var s = addOne.Outputs[0];

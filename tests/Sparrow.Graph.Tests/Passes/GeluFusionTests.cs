@@ -89,6 +89,19 @@ public class GeluFusionTests
     }
 
     [Fact]
+    public void Fuses_the_onnx_function_expansion_with_a_two_input_sum()
+    {
+        // ONNX's expansion of Gelu (after constant folding): Mul(Mul(0.5, x), Sum(1, Erf(x / √2))).
+        var g = new PassTestGraph(20);
+        var x = g.Input("x", DataType.Float32, 3, 4);
+        var phi = g.Node("Sum", g.Scalar(1), g.Node("Erf", g.Node("Div", x, g.Scalar(MathF.Sqrt(2)))));
+        var y = g.Node("Mul", g.Node("Mul", g.Scalar(0.5f), x), phi);
+        g.Output(y);
+        Assert.Equal(1, Fusions.Apply(g.Model).Gelus);
+        Assert.Equal(new[] { y }, g.Single(SparrowOps.Gelu, SparrowOps.Domain).Outputs);
+    }
+
+    [Fact]
     public void Accepts_sqrt2_written_with_more_digits() =>
         Assert.Equal(1, Fusions.Apply(Build(new Spelling { ScaleConstant = 1.41421356237f }).Graph.Model).Gelus);
 

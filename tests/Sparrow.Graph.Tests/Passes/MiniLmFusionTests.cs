@@ -1,0 +1,57 @@
+using Sparrow.Graph;
+using Sparrow.Graph.Onnx;
+using Sparrow.Graph.Passes;
+
+namespace Sparrow.Graph.Tests.Passes;
+
+/// <summary>The fusions on the real all-MiniLM-L6-v2 (opset 13, LayerNorm and GELU decomposed); needs SPARROW_MINILM_ONNX.</summary>
+public class MiniLmFusionTests
+{
+    [MiniLmFact]
+    public void Fuses_13_layer_norms_6_gelus_and_36_linears()
+    {
+        var model = OnnxImporter.Load(MiniLmModel.Path!);
+        var outputs = model.Graph.Outputs.Select(o => o.Name).ToArray();
+        var counts = Fusions.Apply(model);
+        // 6 layers x 2 layer norms + the embedding layer norm; one GELU per layer; 6 linears per layer (Q, K,
+        // V, attention output, intermediate, output), of which the intermediate one takes the GELU in.
+        Assert.Equal(13, counts.LayerNorms);
+        Assert.Equal(6, counts.Gelus);
+        Assert.Equal(36, counts.Linears);
+        Assert.Equal(6, counts.ActivationsFolded);
+
+        var nodes = model.Graph.Nodes;
+        Assert.Equal(13, nodes.Count(n => n.OpType == "LayerNormalization"));
+        Assert.Equal(36, nodes.Count(n => n is { OpType: SparrowOps.Linear, Domain: SparrowOps.Domain }));
+        Assert.Equal(6, nodes.Count(n => n.OpType == SparrowOps.Linear && n.GetString(SparrowOps.ActivationAttribute, "") == "Gelu"));
+        // Nothing of the decomposed forms is left: no Erf, no Pow, no Sqrt; only the 12 attention MatMuls.
+        Assert.DoesNotContain(nodes, n => n.OpType is "Erf" or "Pow" or "Sqrt" or "ReduceMean");
+        Assert.Equal(12, nodes.Count(n => n.OpType == "MatMul"));
+        Assert.All(nodes.Where(n => n.OpType == "LayerNormalization"), n => Assert.Equal(1e-12f, n.GetFloat("epsilon", 0)));
+        Assert.Equal(outputs, model.Graph.Outputs.Select(o => o.Name).ToArray());
+
+        // Every value read is still produced, and in order.
+        var available = new HashSet<string>(model.Graph.Inputs.Select(i => i.Name).Concat(model.Graph.Initializers.Keys));
+        foreach (var node in nodes)
+        {
+            foreach (var input in node.Inputs.Where(i => i.Length > 0))
+                Assert.True(available.Contains(input), $"{node.DisplayName} reads '{input}' before it is produced");
+            available.UnionWith(node.Outputs);
+        }
+        Assert.All(outputs, o => Assert.Contains(o, available));
+
+        // Shape inference still follows the fused graph.
+        var shapes = ShapeInference.Infer(model);
+        Assert.Equal(new[] { "batch", "sequence", "384" }, shapes["last_hidden_state"].Shape!.Select(d => d.ToString()).ToArray());
+    }
+
+    [MiniLmFact]
+    public void Fusing_twice_changes_nothing_more()
+    {
+        var model = OnnxImporter.Load(MiniLmModel.Path!);
+        Fusions.Apply(model);
+        var count = model.Graph.Nodes.Count;
+        Assert.Equal(new FusionCounts(0, 0, 0, 0, 0), Fusions.Apply(model));
+        Assert.Equal(count, model.Graph.Nodes.Count);
+    }
+}
