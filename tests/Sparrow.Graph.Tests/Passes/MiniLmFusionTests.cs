@@ -4,13 +4,13 @@ using Sparrow.Graph.Passes;
 
 namespace Sparrow.Graph.Tests.Passes;
 
-/// <summary>The fusions on the real all-MiniLM-L6-v2 (opset 13, LayerNorm and GELU decomposed); needs SPARROW_MINILM_ONNX.</summary>
+/// <summary>The fusions on the real all-MiniLM-L6-v2 (opset 13, LayerNorm and GELU decomposed), embedded in Sparrow.Data.</summary>
 public class MiniLmFusionTests
 {
-    [MiniLmFact]
+    [Fact]
     public void Fuses_13_layer_norms_6_gelus_and_36_linears()
     {
-        var model = OnnxImporter.Load(MiniLmModel.Path!);
+        var model = OnnxImporter.Load(Sparrow.Data.Models.DefaultModel.ReadOnnx());
         var outputs = model.Graph.Outputs.Select(o => o.Name).ToArray();
         var counts = Fusions.Apply(model);
         // 6 layers x 2 layer norms + the embedding layer norm; one GELU per layer; 6 linears per layer (Q, K,
@@ -45,10 +45,10 @@ public class MiniLmFusionTests
         Assert.Equal(new[] { "batch", "sequence", "384" }, shapes["last_hidden_state"].Shape!.Select(d => d.ToString()).ToArray());
     }
 
-    [MiniLmFact]
+    [Fact]
     public void Fusing_twice_changes_nothing_more()
     {
-        var model = OnnxImporter.Load(MiniLmModel.Path!);
+        var model = OnnxImporter.Load(Sparrow.Data.Models.DefaultModel.ReadOnnx());
         Fusions.Apply(model);
         var count = model.Graph.Nodes.Count;
         Assert.Equal(new FusionCounts(0, 0, 0, 0, 0), Fusions.Apply(model));

@@ -83,36 +83,6 @@ internal sealed class PassTestGraph
     public Node Single(string opType, string domain = "") => Graph.Nodes.Single(n => n.OpType == opType && n.Domain == domain);
 }
 
-/// <summary>Where the real all-MiniLM-L6-v2 model is for the tests that need it (SPARROW_MINILM_ONNX), or why they skip.</summary>
-internal static class MiniLmModel
-{
-    public const string Variable = "SPARROW_MINILM_ONNX";
-
-    public static string? Path
-    {
-        get
-        {
-            var path = Environment.GetEnvironmentVariable(Variable);
-            return !string.IsNullOrEmpty(path) && File.Exists(path) ? path : null;
-        }
-    }
-
-    public static string? SkipReason =>
-        Path is not null ? null
-        : string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Variable))
-            ? $"{Variable} is not set; point it at all-MiniLM-L6-v2's model.onnx to run this test."
-            : $"{Variable} points at '{Environment.GetEnvironmentVariable(Variable)}', which does not exist.";
-}
-
-/// <summary>A fact that needs the MiniLM model; skipped with the reason when SPARROW_MINILM_ONNX is absent.</summary>
-public sealed class MiniLmFactAttribute : FactAttribute
-{
-    public MiniLmFactAttribute()
-    {
-        if (MiniLmModel.SkipReason is { } reason) Skip = reason;
-    }
-}
-
 /// <summary>The ONNX node test cases (SPARROW_ONNX_NODE_TESTS, or ../shared/onnx-node-tests beside the repository).</summary>
 internal static class NodeTestCases
 {

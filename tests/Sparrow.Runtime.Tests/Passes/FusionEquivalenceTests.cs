@@ -205,11 +205,10 @@ public class FusionEquivalenceTests
         Assert.Equal(0, difference);
     }
 
-    [MiniLmFact]
+    [Fact]
     public void MiniLm_fused_and_unfused_agree()
     {
-        var path = Environment.GetEnvironmentVariable(MiniLmFactAttribute.Variable)!;
-        var model = OnnxImporter.Load(path);
+        var model = OnnxImporter.Load(Sparrow.Data.Models.DefaultModel.ReadOnnx());
         const int batch = 2, sequence = 16;
         var random = new Random(11);
         var ids = new long[batch * sequence];
@@ -230,18 +229,5 @@ public class FusionEquivalenceTests
         Assert.Equal(36, Count(optimized, SparrowOps.Linear, SparrowOps.Domain));
         Assert.Equal(0, Count(optimized, "Erf"));
         Assert.True(difference <= 1e-4, $"difference {difference:E2}");
-    }
-}
-
-/// <summary>A fact that needs all-MiniLM-L6-v2; skipped with the reason when SPARROW_MINILM_ONNX does not point at it.</summary>
-public sealed class MiniLmFactAttribute : FactAttribute
-{
-    public const string Variable = "SPARROW_MINILM_ONNX";
-
-    public MiniLmFactAttribute()
-    {
-        var path = Environment.GetEnvironmentVariable(Variable);
-        if (string.IsNullOrEmpty(path)) Skip = $"{Variable} is not set; point it at all-MiniLM-L6-v2's model.onnx to run this test.";
-        else if (!File.Exists(path)) Skip = $"{Variable} points at '{path}', which does not exist.";
     }
 }
