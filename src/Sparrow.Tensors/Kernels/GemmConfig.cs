@@ -13,7 +13,7 @@ internal enum GemmIsa
 
 /// <summary>
 /// Tile and block sizes for one instruction set. MR x NR is the register tile; a packed B micro-panel
-/// (KC x NR) stays in L1 while it is reused across MC rows of packed A, which stay in L2.
+/// (KC x NR) stays in L1 while it is reused across MC rows of A, which stay in L2.
 /// </summary>
 internal sealed class GemmConfig
 {
@@ -35,7 +35,7 @@ internal sealed class GemmConfig
     /// <summary>Largest depth of one packed block.</summary>
     public int KC { get; }
 
-    /// <summary>Largest number of rows of A packed at once (a multiple of MR).</summary>
+    /// <summary>Rows of A one sweep over the B panels covers (a multiple of MR).</summary>
     public int MC { get; }
 
     // 8 x 32 on AVX-512: 16 accumulators + 2 B vectors fit the 32 registers with room for the broadcast.

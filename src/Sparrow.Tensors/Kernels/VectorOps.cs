@@ -25,6 +25,8 @@ internal unsafe interface IVectorOps<TVector> where TVector : struct
 
     static abstract TVector Add(TVector a, TVector b);
 
+    static abstract TVector Multiply(TVector a, TVector b);
+
     static abstract TVector Relu(TVector value);
 
     static abstract TVector Gelu(TVector value);
@@ -51,6 +53,9 @@ internal unsafe struct Vector512Ops : IVectorOps<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Relu(Vector512<float> value) => Vector512.Max(value, Vector512<float>.Zero);
@@ -101,6 +106,9 @@ internal unsafe struct Vector256Ops : IVectorOps<Vector256<float>>
     public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Relu(Vector256<float> value) => Vector256.Max(value, Vector256<float>.Zero);
 
     public static Vector256<float> Gelu(Vector256<float> x)
@@ -147,6 +155,9 @@ internal unsafe struct Vector128Ops : IVectorOps<Vector128<float>>
     public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Relu(Vector128<float> value) => Vector128.Max(value, Vector128<float>.Zero);
 
     public static Vector128<float> Gelu(Vector128<float> x)
@@ -191,6 +202,9 @@ internal unsafe struct ScalarOps : IVectorOps<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Add(float a, float b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Multiply(float a, float b) => a * b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Relu(float value) => MathF.Max(value, 0f);
