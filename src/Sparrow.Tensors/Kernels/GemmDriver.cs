@@ -47,11 +47,11 @@ internal static unsafe class GemmDriver
         var columnBlocks = 1;
         if (threads > 1)
         {
-            rowBlocks = Math.Max(rowBlocks, Math.Min(rowPanels, threads));
-            if (rowBlocks < threads) columnBlocks = Math.Min(columnPanels, (threads + rowBlocks - 1) / rowBlocks);
-            // Round the task count to a multiple of the threads so that equal tasks end together.
-            if (rowBlocks >= threads && rowBlocks % threads != 0 && rowPanels >= (rowBlocks / threads + 1) * threads)
-                rowBlocks = (rowBlocks / threads + 1) * threads;
+            // A few tasks per thread, handed out dynamically, so that a thread the OS delays holds back little.
+            // Splitting is cheap: A is not packed, and B panels are shared by all tasks.
+            var target = 4 * threads;
+            rowBlocks = Math.Max(rowBlocks, Math.Min(rowPanels, target));
+            columnBlocks = Math.Min(columnPanels, (target + rowBlocks - 1) / rowBlocks);
         }
         var tasks = rowBlocks * columnBlocks;
         if (tasks == 1)

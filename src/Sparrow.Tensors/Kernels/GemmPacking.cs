@@ -83,17 +83,3 @@ internal static unsafe class GemmScratch
         return (float*)((p + 63) & ~(nint)63);
     }
 }
-
-/// <summary>Runs work items on up to a given number of threads; inline when one suffices.</summary>
-internal static class GemmParallel
-{
-    public static void For(int count, int threads, Action<int> body)
-    {
-        if (threads <= 1 || count <= 1)
-        {
-            for (var i = 0; i < count; i++) body(i);
-            return;
-        }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(threads, count) }, body);
-    }
-}
