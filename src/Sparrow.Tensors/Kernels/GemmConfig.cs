@@ -43,7 +43,7 @@ internal sealed class GemmConfig
     private static readonly GemmConfig Scalar = new(GemmIsa.Scalar, 1, 4, 256, 64);
     private static readonly GemmConfig V128 = new(GemmIsa.Vector128, Vector128<float>.Count, 4, 256, 64);
     private static readonly GemmConfig V256 = new(GemmIsa.Vector256, Vector256<float>.Count, 4, 256, 128);
-    private static readonly GemmConfig V512 = new(GemmIsa.Vector512, Vector512<float>.Count, 8, 256, 128);
+    private static readonly GemmConfig V512 = new(GemmIsa.Vector512, Vector512<float>.Count, 8, 384, 128);
 
     public static GemmConfig Best { get; } =
         Vector512.IsHardwareAccelerated ? V512
