@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Sparrow.Tensors.Kernels;
@@ -37,6 +38,7 @@ public static unsafe class Activations
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Apply<TOps, TVector>(float* p, int length, FusedActivation activation)
         where TOps : IVectorOps<TVector> where TVector : struct
     {

@@ -70,6 +70,7 @@ internal static unsafe class GemmDriver
     }
 
     /// <summary>Row micro-panels [p0, p1) by column micro-panels [q0, q1), all depth blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunBlock(GemmConfig config, in Arguments args, int p0, int p1, int q0, int q1)
     {
         var mr = config.MR;
@@ -138,6 +139,7 @@ internal static unsafe class GemmDriver
 
     /// <summary>A tile cut by the right edge of C: computed in a full-width scratch tile, then copied out.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunPartialTile(GemmConfig config, int rows, int width, int kc, float* a, nint rowStride, nint depthStride, float* b,
         float* c, int ldc, Epilogue epilogue)
     {

@@ -30,7 +30,11 @@ internal unsafe struct Epilogue
 /// </summary>
 internal static unsafe class GemmMicroKernels
 {
+    // The kernels skip tiered compilation (AggressiveOptimization): a session's first runs would otherwise
+    // spend seconds in unoptimised tier-0 loops before the JIT promotes them.
+
     /// <summary>Computes a tile of <paramref name="rows"/> (at most the pack's MR) rows by 2 vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile<TOps, TVector>(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, int ldc, Epilogue epilogue)
         where TOps : IVectorOps<TVector> where TVector : struct
     {
@@ -60,6 +64,7 @@ internal static unsafe class GemmMicroKernels
     }
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows8<TOps, TVector>(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, int ldc, in Epilogue epilogue)
         where TOps : IVectorOps<TVector> where TVector : struct
     {
@@ -112,6 +117,7 @@ internal static unsafe class GemmMicroKernels
     }
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows4<TOps, TVector>(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, int ldc, in Epilogue epilogue)
         where TOps : IVectorOps<TVector> where TVector : struct
     {
@@ -145,6 +151,7 @@ internal static unsafe class GemmMicroKernels
     }
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows1<TOps, TVector>(int kc, float* a, nint depthStride, float* b, float* c, in Epilogue epilogue)
         where TOps : IVectorOps<TVector> where TVector : struct
     {

@@ -34,6 +34,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>One micro-panel: destination[kk * nr + j] = op(B)(k0 + kk, j0 + j), zero for j &gt;= width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackBPanel(float* b, int ldb, bool transB, int k0, int kc, int j0, int width, int nr, float* destination)
     {
         if (!transB)
