@@ -56,11 +56,7 @@ internal static unsafe class GemmMicroKernels
             Rows1<TOps, TVector>(kc, a + r * rowStride, depthStride, b, c + (nint)r * ldc, epilogue);
         }
         if (epilogue.Activation != FusedActivation.None)
-        {
-            var width = 2 * TOps.Count;
-            for (r = 0; r < rows; r++)
-                Activations.Apply<TOps, TVector>(c + (nint)r * ldc, width, epilogue.Activation);
-        }
+            Activations.ApplyTile<TOps, TVector>(c, ldc, rows, epilogue.Activation);
     }
 
     [SkipLocalsInit]
