@@ -170,7 +170,14 @@ public static unsafe class Sgemm
             if (perItem)
                 for (var i = 0; i < batch; i++) RunItem(i, maxThreads);
             else
-                GemmParallel.For(batch, maxThreads, i => RunItem(i, 1));
+            {
+                // Contiguous chunks, a few per thread: fewer hand-offs than one item at a time, still balanced.
+                var chunks = Math.Min(batch, 4 * maxThreads);
+                GemmParallel.For(chunks, maxThreads, chunk =>
+                {
+                    for (int i = (int)((long)chunk * batch / chunks), end = (int)((long)(chunk + 1) * batch / chunks); i < end; i++) RunItem(i, 1);
+                });
+            }
         }
     }
 
