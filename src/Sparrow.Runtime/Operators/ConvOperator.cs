@@ -1,4 +1,5 @@
 using System.Buffers;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Sparrow.Graph;
 using Sparrow.Tensors;
 using Sparrow.Tensors.Kernels;
@@ -8,9 +9,12 @@ namespace Sparrow.Runtime.Operators;
 /// <summary>
 /// ONNX Conv for any number of spatial dimensions (1-D, 2-D, 3-D, ...), float32: groups, strides,
 /// dilations, explicit pads or auto_pad (NOTSET, SAME_UPPER, SAME_LOWER, VALID), optional bias.
-/// Each (image, group) is one GEMM: Y[g] = W[g] (M/g x C/g·k) · columns (C/g·k x output pixels), where the
+/// Each (image, group) is a GEMM: Y[g] = W[g] (M/g x C/g·k) · columns (C/g·k x output pixels), where the
 /// columns matrix is the im2col unrolling of the input (skipped for 1x1 kernels with unit strides and no
 /// padding, whose input already is that matrix); the bias is added per output channel as tiles are stored.
+/// The output pixels are cut into blocks whose unrolled input stays in L2, and (image, group, block) tasks
+/// are spread over the threads. Groups with fewer than 4 output channels (depthwise convolutions) sum the
+/// weighted unrolled rows directly instead.
 /// </summary>
 [OnnxOperator("Conv")]
 public sealed class ConvOperator : Operator
@@ -143,6 +147,12 @@ public sealed class ConvOperator : Operator
         };
     }
 
+    /// <summary>Floats of the im2col block one task unrolls: small enough to stay in L2 while its GEMM runs.</summary>
+    private const int ColumnBlockFloats = 64 * 1024;
+
+    /// <summary>Output channels per group below which a weighted sum of the unrolled rows beats the GEMM.</summary>
+    private const int SmallFilterCount = 4;
+
     private void Compute(Tensor<float> x, Tensor<float> w, ReadOnlySpan<float> bias, Tensor<float> y, Geometry g,
         int batch, int channelsPerGroup, int filtersPerGroup, int threads)
     {
@@ -152,85 +162,123 @@ public sealed class ConvOperator : Operator
         var items = batch * _group;
         if (items == 0 || filtersPerGroup == 0 || outputPixels == 0) return;
         var pointwise = g.IsPointwise;
+        // Output pixels in blocks whose unrolled input stays in L2 (a multiple of 32, the GEMM's panel width).
+        var blockPixels = outputPixels;
+        if (!pointwise && (long)depth * outputPixels > ColumnBlockFloats)
+            blockPixels = Math.Min(outputPixels, Math.Max(32, ColumnBlockFloats / Math.Max(depth, 1) / 32 * 32));
+        var blocks = (outputPixels + blockPixels - 1) / blockPixels;
+        var tasks = items * blocks;
         var biasArray = bias.IsEmpty ? null : bias.ToArray();
         var xm = x.Memory;
         var wm = w.Memory;
         var ym = y.Memory;
-        // Many small products: one per thread. Few large ones: one after another, each threaded.
-        var perItemThreads = items >= threads ? 1 : threads;
-        void RunItem(int item)
+        // Many tasks: one per thread at a time, each GEMM single-threaded. Few: one after another, each threaded.
+        var parallelTasks = threads > 1 && tasks >= 2 * threads;
+        var gemmThreads = parallelTasks ? 1 : threads;
+        void RunTask(int task)
         {
-            var image = item / _group;
+            var item = task / blocks;
+            var p0 = task % blocks * blockPixels;
+            var pixels = Math.Min(blockPixels, outputPixels - p0);
+            var input = xm.Span.Slice(item * channelsPerGroup * inputPixels, channelsPerGroup * inputPixels);
+            var output = ym.Span.Slice(item * filtersPerGroup * outputPixels + p0);
             var group = item % _group;
-            var input = xm.Span.Slice((image * _group + group) * channelsPerGroup * inputPixels, channelsPerGroup * inputPixels);
-            var output = ym.Span.Slice((image * _group + group) * filtersPerGroup * outputPixels, filtersPerGroup * outputPixels);
             var weights = wm.Span.Slice(group * filtersPerGroup * depth, filtersPerGroup * depth);
             var rowBias = biasArray is null ? default : biasArray.AsSpan(group * filtersPerGroup, filtersPerGroup);
             if (pointwise)
             {
-                Sgemm.Multiply(filtersPerGroup, outputPixels, depth, weights, depth, false, input, outputPixels, false, output, outputPixels,
-                    rowBias: rowBias, maxThreads: perItemThreads);
+                Sgemm.Multiply(filtersPerGroup, pixels, depth, weights, depth, false, input[p0..], inputPixels, false, output, outputPixels,
+                    rowBias: rowBias, maxThreads: gemmThreads);
                 return;
             }
-            var columns = ArrayPool<float>.Shared.Rent(depth * outputPixels);
+            var columns = ArrayPool<float>.Shared.Rent(depth * pixels);
             try
             {
-                Im2Col(input, columns.AsSpan(0, depth * outputPixels), channelsPerGroup, g);
-                Sgemm.Multiply(filtersPerGroup, outputPixels, depth, weights, depth, false, columns, outputPixels, false, output, outputPixels,
-                    rowBias: rowBias, maxThreads: perItemThreads);
+                var block = columns.AsSpan(0, depth * pixels);
+                Im2Col(input, block, channelsPerGroup, g, p0, pixels);
+                if (filtersPerGroup < SmallFilterCount)
+                    WeightedRows(weights, block, depth, pixels, rowBias, output, outputPixels, filtersPerGroup);
+                else
+                    Sgemm.Multiply(filtersPerGroup, pixels, depth, weights, depth, false, block, pixels, false, output, outputPixels,
+                        rowBias: rowBias, maxThreads: gemmThreads);
             }
             finally
             {
                 ArrayPool<float>.Shared.Return(columns);
             }
         }
-        if (perItemThreads == 1 && threads > 1)
-            Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = threads }, RunItem);
+        if (parallelTasks)
+            Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, RunTask);
         else
-            for (var i = 0; i < items; i++) RunItem(i);
+            for (var t = 0; t < tasks; t++) RunTask(t);
     }
 
     /// <summary>
-    /// Unrolls the input of one group: row (c, kernel offset) of the result holds, for every output pixel, the
-    /// input value that kernel tap reads (0 in the padding). The innermost spatial dimension is copied as a run.
+    /// For few output channels (depthwise convolutions): each output row is the weighted sum of the unrolled
+    /// rows, one pass over them per channel, instead of a GEMM whose tiles would be mostly empty.
     /// </summary>
-    private static void Im2Col(ReadOnlySpan<float> input, Span<float> columns, int channels, Geometry g)
+    private static void WeightedRows(ReadOnlySpan<float> weights, ReadOnlySpan<float> columns, int depth, int pixels,
+        ReadOnlySpan<float> bias, Span<float> output, int outputStride, int filters)
+    {
+        for (var f = 0; f < filters; f++)
+        {
+            var row = output.Slice(f * outputStride, pixels);
+            row.Fill(bias.IsEmpty ? 0f : bias[f]);
+            for (var r = 0; r < depth; r++)
+                TensorPrimitives.MultiplyAdd(columns.Slice(r * pixels, pixels), weights[f * depth + r], row, row);
+        }
+    }
+
+    /// <summary>
+    /// Unrolls output pixels [p0, p0 + pixels) of one group's input: row (c, kernel tap) of the result holds,
+    /// for each of those pixels, the input value that tap reads (0 in the padding). Runs along the innermost
+    /// spatial dimension are copied at once.
+    /// </summary>
+    private static void Im2Col(ReadOnlySpan<float> input, Span<float> columns, int channels, Geometry g, int p0, int pixels)
     {
         var rank = g.Input.Length;
         var inputPixels = g.InputPixels;
-        var outputPixels = g.OutputPixels;
         var kernelSize = g.KernelSize;
         var last = rank - 1;
         int inLast = g.Input[last], outLast = g.Output[last], strideLast = g.Strides[last];
-        var outerOutput = outputPixels / Math.Max(outLast, 1);
         var inputStrides = TensorShape.Strides(g.Input);
         Span<int> tap = stackalloc int[rank];
+        Span<int> start = stackalloc int[rank];
         Span<int> position = stackalloc int[rank];
+        // The multi-index of the first pixel of the block.
+        var rest = p0;
+        for (var d = last; d >= 0; d--)
+        {
+            start[d] = rest % g.Output[d];
+            rest /= g.Output[d];
+        }
         var row = 0;
         for (var c = 0; c < channels; c++)
         {
             var plane = input.Slice(c * inputPixels, inputPixels);
             for (var t = 0; t < kernelSize; t++, row++)
             {
-                // Kernel tap t as a multi-index.
-                var rest = t;
+                rest = t;
                 for (var d = last; d >= 0; d--)
                 {
                     tap[d] = rest % g.Kernel[d];
                     rest /= g.Kernel[d];
                 }
-                var destination = columns.Slice(row * outputPixels, outputPixels);
-                // Offset along the innermost dimension: output o reads input o * stride + shift.
+                var destination = columns.Slice(row * pixels, pixels);
+                // Along the innermost dimension output o reads input o * stride + shift; [first, end) of the
+                // outputs read inside the row.
                 var shift = tap[last] * g.Dilations[last] - g.PadsBegin[last];
-                // First and last outputs whose innermost input index is inside the row.
                 var first = shift >= 0 ? 0 : (-shift + strideLast - 1) / strideLast;
                 var end = inLast - 1 - shift < 0 ? 0 : Math.Min(outLast, (inLast - 1 - shift) / strideLast + 1);
                 if (first > end) first = end;
-                position.Clear();
-                for (var o = 0; o < outerOutput; o++)
+                start.CopyTo(position);
+                var written = 0;
+                while (written < pixels)
                 {
-                    var run = destination.Slice(o * outLast, outLast);
-                    // The input row this run reads, or none when an outer index falls in the padding.
+                    // One run: from position[last] to the end of its innermost row or of the block.
+                    var o0 = position[last];
+                    var o1 = Math.Min(outLast, o0 + pixels - written);
+                    var run = destination.Slice(written, o1 - o0);
                     var offset = 0;
                     var inside = true;
                     for (var d = 0; d < last; d++)
@@ -239,20 +287,26 @@ public sealed class ConvOperator : Operator
                         if ((uint)index >= (uint)g.Input[d]) { inside = false; break; }
                         offset += index * inputStrides[d];
                     }
-                    if (!inside)
+                    var lo = Math.Clamp(first, o0, o1);
+                    var hi = Math.Clamp(end, lo, o1);
+                    if (!inside || lo == hi)
                     {
                         run.Clear();
                     }
                     else
                     {
-                        run[..first].Clear();
-                        run[end..].Clear();
+                        run[..(lo - o0)].Clear();
+                        run[(hi - o0)..].Clear();
                         var source = plane.Slice(offset);
+                        var segment = run[(lo - o0)..(hi - o0)];
                         if (strideLast == 1)
-                            source.Slice(first + shift, end - first).CopyTo(run[first..end]);
+                            source.Slice(lo + shift, hi - lo).CopyTo(segment);
                         else
-                            for (var i = first; i < end; i++) run[i] = source[i * strideLast + shift];
+                            for (var i = 0; i < segment.Length; i++) segment[i] = source[(lo + i) * strideLast + shift];
                     }
+                    written += o1 - o0;
+                    // Next run starts at the beginning of the next innermost row.
+                    position[last] = 0;
                     for (var d = last - 1; d >= 0; d--)
                     {
                         if (++position[d] < g.Output[d]) break;
