@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Sparrow.Graph;
 using Sparrow.Tensors;
@@ -217,6 +219,7 @@ public sealed class ConvOperator : Operator
     /// For few output channels (depthwise convolutions): each output row is the weighted sum of the unrolled
     /// rows, one pass over them per channel, instead of a GEMM whose tiles would be mostly empty.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightedRows(ReadOnlySpan<float> weights, ReadOnlySpan<float> columns, int depth, int pixels,
         ReadOnlySpan<float> bias, Span<float> output, int outputStride, int filters)
     {
@@ -231,11 +234,21 @@ public sealed class ConvOperator : Operator
 
     /// <summary>
     /// Unrolls output pixels [p0, p0 + pixels) of one group's input: row (c, kernel tap) of the result holds,
-    /// for each of those pixels, the input value that tap reads (0 in the padding). Runs along the innermost
-    /// spatial dimension are copied at once.
+    /// for each of those pixels, the input value that tap reads (0 in the padding). Output rows along the
+    /// innermost spatial dimension are short (28 pixels in a small CNN), so each run is copied by hand
+    /// rather than through a memmove call. Optimised at once rather than tiered: called a few times per
+    /// run, it would otherwise stay in unoptimised code for many runs.
     /// </summary>
-    private static void Im2Col(ReadOnlySpan<float> input, Span<float> columns, int channels, Geometry g, int p0, int pixels)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Im2Col(ReadOnlySpan<float> input, Span<float> columns, int channels, Geometry g, int p0, int pixels)
     {
+        if (columns.Length < (long)channels * g.KernelSize * pixels || input.Length < (long)channels * g.InputPixels)
+            throw new ArgumentException("im2col buffers are too small.");
+        if (g.Input.Length == 2)
+        {
+            Im2Col2D(input, columns, channels, g, p0, pixels);
+            return;
+        }
         var rank = g.Input.Length;
         var inputPixels = g.InputPixels;
         var kernelSize = g.KernelSize;
@@ -252,68 +265,151 @@ public sealed class ConvOperator : Operator
             start[d] = rest % g.Output[d];
             rest /= g.Output[d];
         }
-        var row = 0;
-        for (var c = 0; c < channels; c++)
+        fixed (float* inputBase = input)
+        fixed (float* columnsBase = columns)
         {
-            var plane = input.Slice(c * inputPixels, inputPixels);
-            for (var t = 0; t < kernelSize; t++, row++)
+            var row = 0;
+            for (var c = 0; c < channels; c++)
             {
-                rest = t;
-                for (var d = last; d >= 0; d--)
+                var plane = inputBase + (nint)c * inputPixels;
+                for (var t = 0; t < kernelSize; t++, row++)
                 {
-                    tap[d] = rest % g.Kernel[d];
-                    rest /= g.Kernel[d];
-                }
-                var destination = columns.Slice(row * pixels, pixels);
-                // Along the innermost dimension output o reads input o * stride + shift; [first, end) of the
-                // outputs read inside the row.
-                var shift = tap[last] * g.Dilations[last] - g.PadsBegin[last];
-                var first = shift >= 0 ? 0 : (-shift + strideLast - 1) / strideLast;
-                var end = inLast - 1 - shift < 0 ? 0 : Math.Min(outLast, (inLast - 1 - shift) / strideLast + 1);
-                if (first > end) first = end;
-                start.CopyTo(position);
-                var written = 0;
-                while (written < pixels)
-                {
-                    // One run: from position[last] to the end of its innermost row or of the block.
-                    var o0 = position[last];
-                    var o1 = Math.Min(outLast, o0 + pixels - written);
-                    var run = destination.Slice(written, o1 - o0);
-                    var offset = 0;
-                    var inside = true;
-                    for (var d = 0; d < last; d++)
+                    rest = t;
+                    for (var d = last; d >= 0; d--)
                     {
-                        var index = position[d] * g.Strides[d] + tap[d] * g.Dilations[d] - g.PadsBegin[d];
-                        if ((uint)index >= (uint)g.Input[d]) { inside = false; break; }
-                        offset += index * inputStrides[d];
+                        tap[d] = rest % g.Kernel[d];
+                        rest /= g.Kernel[d];
                     }
-                    var lo = Math.Clamp(first, o0, o1);
-                    var hi = Math.Clamp(end, lo, o1);
-                    if (!inside || lo == hi)
+                    var destination = columnsBase + (nint)row * pixels;
+                    // Along the innermost dimension output o reads input o * stride + shift; outputs [first, end)
+                    // read inside the row.
+                    var shift = tap[last] * g.Dilations[last] - g.PadsBegin[last];
+                    var first = shift >= 0 ? 0 : (-shift + strideLast - 1) / strideLast;
+                    var end = inLast - 1 - shift < 0 ? 0 : Math.Min(outLast, (inLast - 1 - shift) / strideLast + 1);
+                    if (first > end) first = end;
+                    start.CopyTo(position);
+                    var written = 0;
+                    while (written < pixels)
                     {
-                        run.Clear();
-                    }
-                    else
-                    {
-                        run[..(lo - o0)].Clear();
-                        run[(hi - o0)..].Clear();
-                        var source = plane.Slice(offset);
-                        var segment = run[(lo - o0)..(hi - o0)];
-                        if (strideLast == 1)
-                            source.Slice(lo + shift, hi - lo).CopyTo(segment);
+                        // One run: from position[last] to the end of its innermost row or of the block.
+                        var o0 = position[last];
+                        var o1 = Math.Min(outLast, o0 + pixels - written);
+                        var run = destination + written;
+                        var offset = 0;
+                        var inside = true;
+                        for (var d = 0; d < last; d++)
+                        {
+                            var index = position[d] * g.Strides[d] + tap[d] * g.Dilations[d] - g.PadsBegin[d];
+                            if ((uint)index >= (uint)g.Input[d]) { inside = false; break; }
+                            offset += index * inputStrides[d];
+                        }
+                        var lo = Math.Clamp(first, o0, o1);
+                        var hi = Math.Clamp(end, lo, o1);
+                        if (!inside || lo == hi)
+                        {
+                            Zero(run, o1 - o0);
+                        }
                         else
-                            for (var i = 0; i < segment.Length; i++) segment[i] = source[(lo + i) * strideLast + shift];
-                    }
-                    written += o1 - o0;
-                    // Next run starts at the beginning of the next innermost row.
-                    position[last] = 0;
-                    for (var d = last - 1; d >= 0; d--)
-                    {
-                        if (++position[d] < g.Output[d]) break;
-                        position[d] = 0;
+                        {
+                            Zero(run, lo - o0);
+                            Zero(run + (hi - o0), o1 - hi);
+                            var source = plane + offset + (nint)lo * strideLast + shift;
+                            var segment = run + (lo - o0);
+                            if (strideLast == 1)
+                                Copy(source, segment, hi - lo);
+                            else
+                                for (var i = 0; i < hi - lo; i++) segment[i] = source[(nint)i * strideLast];
+                        }
+                        written += o1 - o0;
+                        // The next run starts at the beginning of the next innermost row.
+                        position[last] = 0;
+                        for (var d = last - 1; d >= 0; d--)
+                        {
+                            if (++position[d] < g.Output[d]) break;
+                            position[d] = 0;
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>The same for two spatial dimensions, the common case, with everything a run needs in locals.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Im2Col2D(ReadOnlySpan<float> input, Span<float> columns, int channels, Geometry g, int p0, int pixels)
+    {
+        int height = g.Input[0], width = g.Input[1], outWidth = g.Output[1];
+        int kernelHeight = g.Kernel[0], kernelWidth = g.Kernel[1];
+        int strideH = g.Strides[0], strideW = g.Strides[1], dilationH = g.Dilations[0], dilationW = g.Dilations[1];
+        int padH = g.PadsBegin[0], padW = g.PadsBegin[1];
+        int firstRow = p0 / outWidth, firstColumn = p0 % outWidth;
+        fixed (float* inputBase = input)
+        fixed (float* columnsBase = columns)
+        {
+            var destination = columnsBase;
+            for (var c = 0; c < channels; c++)
+            {
+                var plane = inputBase + (nint)c * height * width;
+                for (var kh = 0; kh < kernelHeight; kh++)
+                for (var kw = 0; kw < kernelWidth; kw++, destination += pixels)
+                {
+                    var shift = kw * dilationW - padW;
+                    var first = shift >= 0 ? 0 : (-shift + strideW - 1) / strideW;
+                    var end = width - 1 - shift < 0 ? 0 : Math.Min(outWidth, (width - 1 - shift) / strideW + 1);
+                    if (first > end) first = end;
+                    var written = 0;
+                    var oh = firstRow;
+                    var o0 = firstColumn;
+                    while (written < pixels)
+                    {
+                        var o1 = Math.Min(outWidth, o0 + pixels - written);
+                        var run = destination + written;
+                        var ih = oh * strideH + kh * dilationH - padH;
+                        var lo = Math.Clamp(first, o0, o1);
+                        var hi = Math.Clamp(end, lo, o1);
+                        if ((uint)ih >= (uint)height || lo == hi)
+                        {
+                            Zero(run, o1 - o0);
+                        }
+                        else
+                        {
+                            Zero(run, lo - o0);
+                            Zero(run + (hi - o0), o1 - hi);
+                            var source = plane + (nint)ih * width + (nint)lo * strideW + shift;
+                            var segment = run + (lo - o0);
+                            if (strideW == 1)
+                                Copy(source, segment, hi - lo);
+                            else
+                                for (var i = 0; i < hi - lo; i++) segment[i] = source[(nint)i * strideW];
+                        }
+                        written += o1 - o0;
+                        oh++;
+                        o0 = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Copy(float* source, float* destination, int count)
+    {
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= count; i += 16) Vector512.Store(Vector512.Load(source + i), destination + i);
+        else if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= count; i += 8) Vector256.Store(Vector256.Load(source + i), destination + i);
+        for (; i < count; i++) destination[i] = source[i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Zero(float* destination, int count)
+    {
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= count; i += 16) Vector512.Store(Vector512<float>.Zero, destination + i);
+        else if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= count; i += 8) Vector256.Store(Vector256<float>.Zero, destination + i);
+        for (; i < count; i++) destination[i] = 0f;
     }
 }
