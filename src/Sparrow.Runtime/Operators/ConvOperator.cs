@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -15,8 +16,9 @@ namespace Sparrow.Runtime.Operators;
 /// columns matrix is the im2col unrolling of the input (skipped for 1x1 kernels with unit strides and no
 /// padding, whose input already is that matrix); the bias is added per output channel as tiles are stored.
 /// The output pixels are cut into blocks whose unrolled input stays in L2, and (image, group, block) tasks
-/// are spread over the threads. Groups with fewer than 4 output channels (depthwise convolutions) sum the
-/// weighted unrolled rows directly instead.
+/// are spread over the threads. Depthwise 2-D convolutions (one input and one output channel per group) are
+/// computed directly from a zero-padded copy of each plane; other groups with fewer than 4 output channels
+/// sum the weighted unrolled rows instead of running a GEMM.
 /// </summary>
 [OnnxOperator("Conv")]
 public sealed class ConvOperator : Operator
@@ -163,6 +165,21 @@ public sealed class ConvOperator : Operator
         var depth = channelsPerGroup * g.KernelSize;
         var items = batch * _group;
         if (items == 0 || filtersPerGroup == 0 || outputPixels == 0) return;
+        if (g.Input.Length == 2 && channelsPerGroup == 1 && filtersPerGroup == 1)
+        {
+            // Depthwise: each channel is its own tiny product, better done directly than by im2col + GEMM.
+            var xd = x.Memory;
+            var wd = w.Memory;
+            var yd = y.Memory;
+            var biasValues = bias.IsEmpty ? null : bias.ToArray();
+            void RunChannel(int item) => Depthwise2D(xd.Span.Slice(item * inputPixels, inputPixels), wd.Span.Slice(item % _group * g.KernelSize, g.KernelSize),
+                biasValues is null ? 0f : biasValues[item % _group], yd.Span.Slice(item * outputPixels, outputPixels), g);
+            if (threads > 1 && items >= 2 * threads)
+                Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = threads }, RunChannel);
+            else
+                for (var i = 0; i < items; i++) RunChannel(i);
+            return;
+        }
         var pointwise = g.IsPointwise;
         // Output pixels in blocks whose unrolled input stays in L2 (a multiple of 32, the GEMM's panel width).
         var blockPixels = outputPixels;
@@ -213,6 +230,80 @@ public sealed class ConvOperator : Operator
             Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, RunTask);
         else
             for (var t = 0; t < tasks; t++) RunTask(t);
+    }
+
+    /// <summary>
+    /// One channel of a depthwise 2-D convolution, computed directly: the input plane is copied once into a
+    /// zero-padded plane, so that every tap of every output reads inside it, and then each output vector is
+    /// the sum over the taps of weight x input vector (contiguous loads for unit horizontal stride).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Depthwise2D(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, float bias, Span<float> output, Geometry g)
+    {
+        int height = g.Input[0], width = g.Input[1], outHeight = g.Output[0], outWidth = g.Output[1];
+        int kernelHeight = g.Kernel[0], kernelWidth = g.Kernel[1];
+        int strideH = g.Strides[0], strideW = g.Strides[1], dilationH = g.Dilations[0], dilationW = g.Dilations[1];
+        int padH = g.PadsBegin[0], padW = g.PadsBegin[1];
+        // The padded plane spans every row and column a tap can read: row r of it is input row r - padH.
+        var paddedHeight = (outHeight - 1) * strideH + (kernelHeight - 1) * dilationH + 1;
+        var paddedWidth = (outWidth - 1) * strideW + (kernelWidth - 1) * dilationW + 1;
+        var padded = ArrayPool<float>.Shared.Rent(paddedHeight * paddedWidth);
+        try
+        {
+            var plane = padded.AsSpan(0, paddedHeight * paddedWidth);
+            plane.Clear();
+            for (var r = 0; r < paddedHeight; r++)
+            {
+                var ih = r - padH;
+                if ((uint)ih >= (uint)height) continue;
+                // Columns c of the padded row hold input column c - padW, where that exists.
+                var c0 = Math.Max(0, padW);
+                var c1 = Math.Min(paddedWidth, width + padW);
+                if (c1 > c0) input.Slice(ih * width + c0 - padW, c1 - c0).CopyTo(plane.Slice(r * paddedWidth + c0, c1 - c0));
+            }
+            var taps = kernelHeight * kernelWidth;
+            fixed (float* p = plane)
+            fixed (float* wt = weights)
+            fixed (float* o = output)
+            {
+                var vector = Vector<float>.Count;
+                for (var oh = 0; oh < outHeight; oh++)
+                {
+                    var outRow = o + (nint)oh * outWidth;
+                    var top = p + (nint)oh * strideH * paddedWidth;
+                    var ow = 0;
+                    if (strideW == 1)
+                    {
+                        for (; ow + vector <= outWidth; ow += vector)
+                        {
+                            var sum = new Vector<float>(bias);
+                            for (var kh = 0; kh < kernelHeight; kh++)
+                            {
+                                var row = top + (nint)kh * dilationH * paddedWidth + ow;
+                                var tap = wt + kh * kernelWidth;
+                                for (var kw = 0; kw < kernelWidth; kw++)
+                                    sum += new Vector<float>(tap[kw]) * Vector.Load(row + kw * dilationW);
+                            }
+                            sum.Store(outRow + ow);
+                        }
+                    }
+                    for (; ow < outWidth; ow++)
+                    {
+                        var sum = bias;
+                        for (var t = 0; t < taps; t++)
+                        {
+                            int kh = t / kernelWidth, kw = t % kernelWidth;
+                            sum += wt[t] * top[(nint)kh * dilationH * paddedWidth + (nint)ow * strideW + kw * dilationW];
+                        }
+                        outRow[ow] = sum;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(padded);
+        }
     }
 
     /// <summary>
