@@ -8,7 +8,7 @@ public sealed class GemmRun : IDisposable
 {
     private readonly GemmShapes.Shape _shape;
     private readonly int _threads;
-    private readonly float[] _a, _b, _c;
+    private readonly float[] _a, _b, _c, _bias;
     private readonly PackedMatrix? _packed;
 
     public GemmRun(GemmShapes.Shape shape, int threads)
@@ -19,6 +19,7 @@ public sealed class GemmRun : IDisposable
         _a = Fill(random, shape.Batch * shape.M * shape.K);
         _b = Fill(random, shape.Batch * shape.K * shape.N);
         _c = new float[shape.Batch * shape.M * shape.N];
+        _bias = Fill(random, shape.N);
         if (shape.Prepacked) _packed = PackedMatrix.Pack(_b, shape.K, shape.N);
     }
 
@@ -33,7 +34,8 @@ public sealed class GemmRun : IDisposable
     {
         var s = _shape;
         if (_packed is not null)
-            Sgemm.Multiply(s.M, _a, s.K, false, _packed, _c, s.N, maxThreads: _threads);
+            Sgemm.Multiply(s.M, _a, s.K, false, _packed, _c, s.N, columnBias: s.Activation == FusedActivation.None ? default : _bias,
+                activation: s.Activation, maxThreads: _threads);
         else if (s.Batch == 1)
             Sgemm.Multiply(s.M, s.N, s.K, _a, s.K, false, _b, s.N, false, _c, s.N, maxThreads: _threads);
         else

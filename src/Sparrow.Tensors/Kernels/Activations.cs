@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Sparrow.Tensors.Kernels;
@@ -37,6 +38,7 @@ public static unsafe class Activations
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Apply<TOps, TVector>(float* p, int length, FusedActivation activation)
         where TOps : IVectorOps<TVector> where TVector : struct
     {
@@ -47,53 +49,103 @@ public static unsafe class Activations
             p[i] = Activate<ScalarOps, float>(p[i], activation);
     }
 
+    /// <summary>Applies the activation to a GEMM tile of <paramref name="rows"/> rows by two vectors, in one call per tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void ApplyTile<TOps, TVector>(float* c, int ldc, int rows, FusedActivation activation)
+        where TOps : IVectorOps<TVector> where TVector : struct
+    {
+        var width = TOps.Count;
+        if (activation == FusedActivation.Relu)
+        {
+            for (var r = 0; r < rows; r++, c += ldc)
+            {
+                TOps.Store(c, TOps.Relu(TOps.Load(c)));
+                TOps.Store(c + width, TOps.Relu(TOps.Load(c + width)));
+            }
+        }
+        else if (activation == FusedActivation.Gelu)
+        {
+            for (var r = 0; r < rows; r++, c += ldc)
+            {
+                TOps.Store(c, ActivationMath.Gelu<TOps, TVector>(TOps.Load(c)));
+                TOps.Store(c + width, ActivationMath.Gelu<TOps, TVector>(TOps.Load(c + width)));
+            }
+        }
+    }
+
     internal static TVector Activate<TOps, TVector>(TVector value, FusedActivation activation)
         where TOps : IVectorOps<TVector> where TVector : struct => activation switch
     {
         FusedActivation.Relu => TOps.Relu(value),
-        FusedActivation.Gelu => TOps.Gelu(value),
+        FusedActivation.Gelu => ActivationMath.Gelu<TOps, TVector>(value),
         _ => value,
     };
 }
 
-/// <summary>Constants and scalar forms shared by the vector activations.</summary>
+/// <summary>The activation functions, written once over <see cref="IVectorOps{TVector}"/> for every vector width.</summary>
 internal static class ActivationMath
 {
-    public const float InvSqrt2 = 0.70710678118654752f;
+    private const float InvSqrt2 = 0.70710678118654752f;
 
     // erfc(z) ~ t * exp(-z^2 + P(t)), t = 1 / (1 + z/2): the Chebyshev fit from Numerical Recipes (erfcc),
     // fractional error below 1.2e-7 for every z >= 0.
-    public const float E0 = -1.26551223f;
-    public const float E1 = 1.00002368f;
-    public const float E2 = 0.37409196f;
-    public const float E3 = 0.09678418f;
-    public const float E4 = -0.18628806f;
-    public const float E5 = 0.27886807f;
-    public const float E6 = -1.13520398f;
-    public const float E7 = 1.48851587f;
-    public const float E8 = -0.82215223f;
-    public const float E9 = 0.17087277f;
+    private const float E0 = -1.26551223f;
+    private const float E1 = 1.00002368f;
+    private const float E2 = 0.37409196f;
+    private const float E3 = 0.09678418f;
+    private const float E4 = -0.18628806f;
+    private const float E5 = 0.27886807f;
+    private const float E6 = -1.13520398f;
+    private const float E7 = 1.48851587f;
+    private const float E8 = -0.82215223f;
+    private const float E9 = 0.17087277f;
 
-    /// <summary>erfc(z) for z &gt;= 0.</summary>
-    public static float Erfc(float z)
+    /// <summary>
+    /// gelu(x) = x/2 * (1 + erf(x/sqrt2)) = x/2 * erfc(-x/sqrt2). Working from erfc(|x|/sqrt2) keeps full
+    /// relative precision in the negative tail, where 1 + erf would cancel to noise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVector Gelu<TOps, TVector>(TVector x) where TOps : IVectorOps<TVector> where TVector : struct
     {
-        var t = 1f / (1f + 0.5f * z);
-        var p = E9;
-        p = p * t + E8;
-        p = p * t + E7;
-        p = p * t + E6;
-        p = p * t + E5;
-        p = p * t + E4;
-        p = p * t + E3;
-        p = p * t + E2;
-        p = p * t + E1;
-        p = p * t + E0;
-        return t * MathF.Exp(p - z * z);
+        var one = TOps.Broadcast(1f);
+        var z = TOps.Multiply(TOps.Abs(x), TOps.Broadcast(InvSqrt2));
+        var t = TOps.Divide(one, TOps.MultiplyAdd(z, TOps.Broadcast(0.5f), one));
+        var p = TOps.Broadcast(E9);
+        p = TOps.MultiplyAdd(p, t, TOps.Broadcast(E8));
+        p = TOps.MultiplyAdd(p, t, TOps.Broadcast(E7));
+        p = TOps.MultiplyAdd(p, t, TOps.Broadcast(E6));
+        p = TOps.MultiplyAdd(p, t, TOps.Broadcast(E5));
+        p = TOps.MultiplyAdd(p, t, TOps.Broadcast(E4));
+        p = TOps.MultiplyAdd(p, t, TOps.Broadcast(E3));
+        p = TOps.MultiplyAdd(p, t, TOps.Broadcast(E2));
+        p = TOps.MultiplyAdd(p, t, TOps.Broadcast(E1));
+        p = TOps.MultiplyAdd(p, t, TOps.Broadcast(E0));
+        var erfc = TOps.Multiply(t, ExpNonPositive<TOps, TVector>(TOps.Subtract(p, TOps.Multiply(z, z))));
+        var onePlusErf = TOps.SelectNonNegative(x, TOps.Subtract(TOps.Broadcast(2f), erfc), erfc);
+        return TOps.Multiply(TOps.Multiply(TOps.Broadcast(0.5f), x), onePlusErf);
     }
 
-    public static float Gelu(float x)
+    /// <summary>
+    /// e^a for a &lt;= ~0.5 (inputs below -87 give e^-87, about 1.6e-38, instead of a denormal): a = n ln2 + r with
+    /// |r| &lt;= ln2/2, e^r by its Taylor series to r^6 (relative error ~1e-7), times 2^n through the exponent bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector ExpNonPositive<TOps, TVector>(TVector a) where TOps : IVectorOps<TVector> where TVector : struct
     {
-        var erfc = Erfc(MathF.Abs(x) * InvSqrt2);
-        return 0.5f * x * (x >= 0f ? 2f - erfc : erfc);
+        a = TOps.Max(a, TOps.Broadcast(-87f));
+        var n = TOps.Round(TOps.Multiply(a, TOps.Broadcast(1.44269504088896341f)));
+        // ln2 split in two so that n * Ln2High is exact.
+        var r = TOps.MultiplyAdd(n, TOps.Broadcast(-0.693145751953125f), a);
+        r = TOps.MultiplyAdd(n, TOps.Broadcast(-1.428606765330187045e-06f), r);
+        var p = TOps.Broadcast(1f / 720);
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(1f / 120));
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(1f / 24));
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(1f / 6));
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(0.5f));
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(1f));
+        p = TOps.MultiplyAdd(p, r, TOps.Broadcast(1f));
+        return TOps.ScaleByPowerOfTwo(p, n);
     }
+
+    public static float Gelu(float x) => Gelu<ScalarOps, float>(x);
 }

@@ -13,7 +13,7 @@ internal enum GemmIsa
 
 /// <summary>
 /// Tile and block sizes for one instruction set. MR x NR is the register tile; a packed B micro-panel
-/// (KC x NR) stays in L1 while it is reused across MC rows of packed A, which stay in L2.
+/// (KC x NR) stays in L1 while it is reused across MC rows of A, which stay in L2.
 /// </summary>
 internal sealed class GemmConfig
 {
@@ -35,15 +35,16 @@ internal sealed class GemmConfig
     /// <summary>Largest depth of one packed block.</summary>
     public int KC { get; }
 
-    /// <summary>Largest number of rows of A packed at once (a multiple of MR).</summary>
+    /// <summary>Rows of A one sweep over the B panels covers (a multiple of MR).</summary>
     public int MC { get; }
 
     // 8 x 32 on AVX-512: 16 accumulators + 2 B vectors fit the 32 registers with room for the broadcast.
-    // The narrower widths have 16 registers, so they use 4 rows (8 accumulators).
+    // KC = 384 (a 48 KB B panel, about L1) measured a few percent faster than 256 on Zen 5, and takes
+    // MiniLM's K = 384 in one pass. The narrower widths have 16 registers, so they use 4 rows (8 accumulators).
     private static readonly GemmConfig Scalar = new(GemmIsa.Scalar, 1, 4, 256, 64);
     private static readonly GemmConfig V128 = new(GemmIsa.Vector128, Vector128<float>.Count, 4, 256, 64);
     private static readonly GemmConfig V256 = new(GemmIsa.Vector256, Vector256<float>.Count, 4, 256, 128);
-    private static readonly GemmConfig V512 = new(GemmIsa.Vector512, Vector512<float>.Count, 8, 256, 128);
+    private static readonly GemmConfig V512 = new(GemmIsa.Vector512, Vector512<float>.Count, 8, 384, 128);
 
     public static GemmConfig Best { get; } =
         Vector512.IsHardwareAccelerated ? V512

@@ -5,8 +5,9 @@ namespace Sparrow.Tensors.Kernels;
 
 /// <summary>
 /// The blocked GEMM over an already packed B: splits C into (row block x column block) tasks for the threads;
-/// each task packs its rows of A per depth block and sweeps B micro-panels (held in L1) over A micro-panels
-/// (held in L2) with the register-blocked micro-kernel. The epilogue (beta, bias, activation) is applied as
+/// each task sweeps B micro-panels (held in L1) over its rows of A (read in place, held in L2) with the
+/// register-blocked micro-kernel. Not packing A saves a copy per product, which matters most for the
+/// small products of attention. The epilogue (beta, bias, activation) is applied as
 /// tiles are stored: beta and bias with the first depth block, the activation with the last.
 /// </summary>
 internal static unsafe class GemmDriver
@@ -46,11 +47,11 @@ internal static unsafe class GemmDriver
         var columnBlocks = 1;
         if (threads > 1)
         {
-            rowBlocks = Math.Max(rowBlocks, Math.Min(rowPanels, threads));
-            if (rowBlocks < threads) columnBlocks = Math.Min(columnPanels, (threads + rowBlocks - 1) / rowBlocks);
-            // Round the task count to a multiple of the threads so that equal tasks end together.
-            if (rowBlocks >= threads && rowBlocks % threads != 0 && rowPanels >= (rowBlocks / threads + 1) * threads)
-                rowBlocks = (rowBlocks / threads + 1) * threads;
+            // A few tasks per thread, handed out dynamically, so that a thread the OS delays holds back little.
+            // Splitting is cheap: A is not packed, and B panels are shared by all tasks.
+            var target = 4 * threads;
+            rowBlocks = Math.Max(rowBlocks, Math.Min(rowPanels, target));
+            columnBlocks = Math.Min(columnPanels, (target + rowBlocks - 1) / rowBlocks);
         }
         var tasks = rowBlocks * columnBlocks;
         if (tasks == 1)
@@ -69,13 +70,16 @@ internal static unsafe class GemmDriver
     }
 
     /// <summary>Row micro-panels [p0, p1) by column micro-panels [q0, q1), all depth blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunBlock(GemmConfig config, in Arguments args, int p0, int p1, int q0, int q1)
     {
         var mr = config.MR;
         var nr = config.NR;
         var kb = config.DepthBlock(args.K);
         var paddedN = config.PaddedColumns(args.N);
-        var packedA = GemmScratch.A(config.MC * kb);
+        // A is read in place: element (i, k) at A[i * rowStride + k * depthStride].
+        nint rowStride = args.TransA ? 1 : args.Lda;
+        nint depthStride = args.TransA ? args.Lda : 1;
         var rowEnd = Math.Min(p1 * mr, args.M);
         for (var k0 = 0; k0 < args.K; k0 += kb)
         {
@@ -84,14 +88,14 @@ internal static unsafe class GemmDriver
             var last = k0 + kc == args.K;
             var epilogue = new Epilogue
             {
+                Alpha = args.Alpha,
                 CScale = first ? args.Beta : 1f,
                 Activation = last ? args.Activation : FusedActivation.None,
             };
-            // Rows in chunks of MC so that the packed A block stays in L2.
+            // Rows in chunks of MC, so that the rows of A a chunk reads stay in L2 while every B panel passes.
             for (var i0 = p0 * mr; i0 < rowEnd; i0 += config.MC)
             {
                 var rows = Math.Min(config.MC, rowEnd - i0);
-                GemmPacking.PackA(args.A, args.Lda, args.TransA, args.Alpha, i0, rows, k0, kc, mr, packedA);
                 for (var q = q0; q < q1; q++)
                 {
                     var j0 = q * nr;
@@ -103,10 +107,10 @@ internal static unsafe class GemmDriver
                         var i = i0 + r;
                         var height = Math.Min(mr, rows - r);
                         epilogue.RowBias = first && args.RowBias != null ? args.RowBias + i : null;
-                        var panelA = packedA + (nint)(r / mr) * kc * mr;
+                        var a = args.A + i * rowStride + k0 * depthStride;
                         var c = args.C + (nint)i * args.Ldc + j0;
-                        if (width == nr) RunTile(config, height, kc, panelA, panelB, c, args.Ldc, epilogue);
-                        else RunPartialTile(config, height, width, kc, panelA, panelB, c, args.Ldc, epilogue);
+                        if (width == nr) RunTile(config, height, kc, a, rowStride, depthStride, panelB, c, args.Ldc, epilogue);
+                        else RunPartialTile(config, height, width, kc, a, rowStride, depthStride, panelB, c, args.Ldc, epilogue);
                     }
                 }
             }
@@ -114,28 +118,30 @@ internal static unsafe class GemmDriver
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RunTile(GemmConfig config, int rows, int kc, float* a, float* b, float* c, int ldc, in Epilogue epilogue)
+    private static void RunTile(GemmConfig config, int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, int ldc, in Epilogue epilogue)
     {
         switch (config.Isa)
         {
             case GemmIsa.Vector512:
-                GemmMicroKernels.Tile<Vector512Ops, Vector512<float>>(rows, kc, a, config.MR, b, c, ldc, epilogue);
+                GemmMicroKernels.Tile<Vector512Ops, Vector512<float>>(rows, kc, a, rowStride, depthStride, b, c, ldc, epilogue);
                 break;
             case GemmIsa.Vector256:
-                GemmMicroKernels.Tile<Vector256Ops, Vector256<float>>(rows, kc, a, config.MR, b, c, ldc, epilogue);
+                GemmMicroKernels.Tile<Vector256Ops, Vector256<float>>(rows, kc, a, rowStride, depthStride, b, c, ldc, epilogue);
                 break;
             case GemmIsa.Vector128:
-                GemmMicroKernels.Tile<Vector128Ops, Vector128<float>>(rows, kc, a, config.MR, b, c, ldc, epilogue);
+                GemmMicroKernels.Tile<Vector128Ops, Vector128<float>>(rows, kc, a, rowStride, depthStride, b, c, ldc, epilogue);
                 break;
             default:
-                GemmMicroKernels.Tile<ScalarOps, float>(rows, kc, a, config.MR, b, c, ldc, epilogue);
+                GemmMicroKernels.Tile<ScalarOps, float>(rows, kc, a, rowStride, depthStride, b, c, ldc, epilogue);
                 break;
         }
     }
 
     /// <summary>A tile cut by the right edge of C: computed in a full-width scratch tile, then copied out.</summary>
     [SkipLocalsInit]
-    private static void RunPartialTile(GemmConfig config, int rows, int width, int kc, float* a, float* b, float* c, int ldc, Epilogue epilogue)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunPartialTile(GemmConfig config, int rows, int width, int kc, float* a, nint rowStride, nint depthStride, float* b,
+        float* c, int ldc, Epilogue epilogue)
     {
         var nr = config.NR;
         var tile = stackalloc float[config.MR * nr + 16];
@@ -153,7 +159,7 @@ internal static unsafe class GemmDriver
             Buffer.MemoryCopy(epilogue.ColumnBias, bias, bytes, bytes);
             epilogue.ColumnBias = bias;
         }
-        RunTile(config, rows, kc, a, b, tile, nr, epilogue);
+        RunTile(config, rows, kc, a, rowStride, depthStride, b, tile, nr, epilogue);
         for (var r = 0; r < rows; r++) Buffer.MemoryCopy(tile + r * nr, c + (nint)r * ldc, bytes, bytes);
     }
 

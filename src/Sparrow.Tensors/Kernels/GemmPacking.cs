@@ -7,7 +7,6 @@ namespace Sparrow.Tensors.Kernels;
 /// Copies operands into the layouts the micro-kernels read sequentially.
 /// Packed B: K split into depth blocks; block at depth k0 (depth kc) starts at k0 * paddedN and holds one
 /// micro-panel per NR columns, each kc rows of NR floats, zero-padded past N.
-/// Packed A: per MR rows, kc columns of MR floats (A's column k of those rows), zero-padded past M, scaled by alpha.
 /// </summary>
 internal static unsafe class GemmPacking
 {
@@ -35,6 +34,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>One micro-panel: destination[kk * nr + j] = op(B)(k0 + kk, j0 + j), zero for j &gt;= width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackBPanel(float* b, int ldb, bool transB, int k0, int kc, int j0, int width, int nr, float* destination)
     {
         if (!transB)
@@ -61,56 +61,12 @@ internal static unsafe class GemmPacking
             for (var kk = 0; kk < kc; kk++)
                 new Span<float>(destination + (nint)kk * nr + width, nr - width).Clear();
     }
-
-    /// <summary>Packs rows [i0, i0 + rows) of alpha * op(A), depths [k0, k0 + kc), as ceil(rows / mr) micro-panels.</summary>
-    public static void PackA(float* a, int lda, bool transA, float alpha, int i0, int rows, int k0, int kc, int mr, float* destination)
-    {
-        for (var r = 0; r < rows; r += mr)
-        {
-            var height = Math.Min(mr, rows - r);
-            var panel = destination + (nint)(r / mr) * kc * mr;
-            if (transA) PackAPanelTransposed(a, lda, alpha, i0 + r, height, k0, kc, mr, panel);
-            else PackAPanel(a, lda, alpha, i0 + r, height, k0, kc, mr, panel);
-        }
-    }
-
-    private static void PackAPanel(float* a, int lda, float alpha, int i0, int height, int k0, int kc, int mr, float* panel)
-    {
-        // op(A)(i, k) = a[i * lda + k]: each row of A becomes a strided column of the panel.
-        for (var i = 0; i < height; i++)
-        {
-            var source = a + (nint)(i0 + i) * lda + k0;
-            var column = panel + i;
-            if (alpha == 1f)
-                for (var kk = 0; kk < kc; kk++) column[(nint)kk * mr] = source[kk];
-            else
-                for (var kk = 0; kk < kc; kk++) column[(nint)kk * mr] = alpha * source[kk];
-        }
-        if (height < mr)
-            for (var kk = 0; kk < kc; kk++)
-                for (var i = height; i < mr; i++) panel[(nint)kk * mr + i] = 0f;
-    }
-
-    private static void PackAPanelTransposed(float* a, int lda, float alpha, int i0, int height, int k0, int kc, int mr, float* panel)
-    {
-        // op(A)(i, k) = a[k * lda + i]: each stored row gives one contiguous group of the panel.
-        for (var kk = 0; kk < kc; kk++)
-        {
-            var source = a + (nint)(k0 + kk) * lda + i0;
-            var row = panel + (nint)kk * mr;
-            for (var i = 0; i < height; i++) row[i] = alpha * source[i];
-            for (var i = height; i < mr; i++) row[i] = 0f;
-        }
-    }
 }
 
-/// <summary>Per-thread scratch for packed A (and packed B in batched runs), pinned and 64-byte aligned.</summary>
+/// <summary>Per-thread scratch for packed B in batched runs, pinned and 64-byte aligned.</summary>
 internal static unsafe class GemmScratch
 {
-    [ThreadStatic] private static float[]? t_a;
     [ThreadStatic] private static float[]? t_b;
-
-    public static float* A(int length) => Get(ref t_a, length);
 
     public static float* B(int length) => Get(ref t_b, length);
 
@@ -126,19 +82,5 @@ internal static unsafe class GemmScratch
     {
         var p = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
         return (float*)((p + 63) & ~(nint)63);
-    }
-}
-
-/// <summary>Runs work items on up to a given number of threads; inline when one suffices.</summary>
-internal static class GemmParallel
-{
-    public static void For(int count, int threads, Action<int> body)
-    {
-        if (threads <= 1 || count <= 1)
-        {
-            for (var i = 0; i < count; i++) body(i);
-            return;
-        }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(threads, count) }, body);
     }
 }

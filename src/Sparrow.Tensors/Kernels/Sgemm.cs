@@ -65,7 +65,7 @@ public static unsafe class Sgemm
         CheckArguments(m, n, k, a.Length, lda, transA, c.Length, ldc, columnBias.Length, rowBias.Length);
         CheckOperand("B", b.Length, k, n, ldb, transB);
         if (m == 0 || n == 0) return;
-        var packedLength = k * config.PaddedColumns(n);
+        var packedLength = PackedLength(config, k, n);
         var rented = ArrayPool<float>.Shared.Rent(packedLength + 16);
         try
         {
@@ -150,7 +150,7 @@ public static unsafe class Sgemm
         // smaller ones (attention heads) run one per thread, which wastes no time on splitting and joining.
         var itemFlops = 2L * m * n * k;
         var perItem = maxThreads <= 1 || batch == 1 || (itemFlops > 32L << 20 && batch % maxThreads != 0 && batch < 4 * maxThreads);
-        var packedLength = k * config.PaddedColumns(n);
+        var packedLength = PackedLength(config, k, n);
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* pc = c)
@@ -170,8 +170,24 @@ public static unsafe class Sgemm
             if (perItem)
                 for (var i = 0; i < batch; i++) RunItem(i, maxThreads);
             else
-                GemmParallel.For(batch, maxThreads, i => RunItem(i, 1));
+            {
+                // Contiguous chunks, a few per thread: fewer hand-offs than one item at a time, still balanced.
+                var chunks = Math.Min(batch, 4 * maxThreads);
+                GemmParallel.For(chunks, maxThreads, chunk =>
+                {
+                    for (int i = (int)((long)chunk * batch / chunks), end = (int)((long)(chunk + 1) * batch / chunks); i < end; i++) RunItem(i, 1);
+                });
+            }
         }
+    }
+
+    /// <summary>Floats in a packed K x N operand, checked against the largest array.</summary>
+    private static int PackedLength(GemmConfig config, int k, int n)
+    {
+        var length = (long)k * config.PaddedColumns(n);
+        if (length > Array.MaxLength - 64)
+            throw new ArgumentException($"A {k} x {n} B operand is too large to pack ({length} elements).");
+        return (int)length;
     }
 
     private static void CheckArguments(int m, int n, int k, int aLength, int lda, bool transA, int cLength, int ldc, int columnBiasLength, int rowBiasLength)

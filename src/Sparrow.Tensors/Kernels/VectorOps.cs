@@ -25,9 +25,27 @@ internal unsafe interface IVectorOps<TVector> where TVector : struct
 
     static abstract TVector Add(TVector a, TVector b);
 
-    static abstract TVector Relu(TVector value);
+    static abstract TVector Multiply(TVector a, TVector b);
 
-    static abstract TVector Gelu(TVector value);
+    static abstract TVector Subtract(TVector a, TVector b);
+
+    static abstract TVector Divide(TVector a, TVector b);
+
+    static abstract TVector Abs(TVector value);
+
+    /// <summary>The larger of a and b, as the hardware does it (for NaN inputs either may come back); for clamping.</summary>
+    static abstract TVector Max(TVector a, TVector b);
+
+    /// <summary>Rounds to the nearest integer (ties to even).</summary>
+    static abstract TVector Round(TVector value);
+
+    /// <summary>value * 2^exponent for integral exponents in [-126, 127], by adding to the float's exponent bits.</summary>
+    static abstract TVector ScaleByPowerOfTwo(TVector value, TVector exponent);
+
+    /// <summary>Per element: condition &gt;= 0 ? ifNonNegative : otherwise.</summary>
+    static abstract TVector SelectNonNegative(TVector condition, TVector ifNonNegative, TVector otherwise);
+
+    static abstract TVector Relu(TVector value);
 }
 
 internal unsafe struct Vector512Ops : IVectorOps<Vector512<float>>
@@ -53,29 +71,33 @@ internal unsafe struct Vector512Ops : IVectorOps<Vector512<float>>
     public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Relu(Vector512<float> value) => Vector512.Max(value, Vector512<float>.Zero);
 
-    public static Vector512<float> Gelu(Vector512<float> x)
-    {
-        // gelu(x) = x/2 * (1 + erf(x/sqrt2)) = x/2 * erfc(-x/sqrt2); erfc of |x|/sqrt2 keeps full relative
-        // precision in the tail, so large negative inputs do not cancel to noise.
-        var z = Vector512.Abs(x) * Vector512.Create(ActivationMath.InvSqrt2);
-        var t = Vector512<float>.One / (Vector512<float>.One + Vector512.Create(0.5f) * z);
-        var p = Vector512.Create(ActivationMath.E9);
-        p = Vector512.MultiplyAddEstimate(p, t, Vector512.Create(ActivationMath.E8));
-        p = Vector512.MultiplyAddEstimate(p, t, Vector512.Create(ActivationMath.E7));
-        p = Vector512.MultiplyAddEstimate(p, t, Vector512.Create(ActivationMath.E6));
-        p = Vector512.MultiplyAddEstimate(p, t, Vector512.Create(ActivationMath.E5));
-        p = Vector512.MultiplyAddEstimate(p, t, Vector512.Create(ActivationMath.E4));
-        p = Vector512.MultiplyAddEstimate(p, t, Vector512.Create(ActivationMath.E3));
-        p = Vector512.MultiplyAddEstimate(p, t, Vector512.Create(ActivationMath.E2));
-        p = Vector512.MultiplyAddEstimate(p, t, Vector512.Create(ActivationMath.E1));
-        p = Vector512.MultiplyAddEstimate(p, t, Vector512.Create(ActivationMath.E0));
-        var erfc = t * Vector512.Exp(p - z * z);
-        var onePlusErf = Vector512.ConditionalSelect(
-            Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero), Vector512.Create(2f) - erfc, erfc);
-        return Vector512.Create(0.5f) * x * onePlusErf;
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Abs(Vector512<float> value) => Vector512.Abs(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.MaxNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Round(Vector512<float> value) => Vector512.Round(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ScaleByPowerOfTwo(Vector512<float> value, Vector512<float> exponent) =>
+        (value.AsInt32() + (Vector512.ConvertToInt32Native(exponent) << 23)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> SelectNonNegative(Vector512<float> condition, Vector512<float> ifNonNegative, Vector512<float> otherwise) =>
+        Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(condition, Vector512<float>.Zero), ifNonNegative, otherwise);
 }
 
 internal unsafe struct Vector256Ops : IVectorOps<Vector256<float>>
@@ -101,27 +123,33 @@ internal unsafe struct Vector256Ops : IVectorOps<Vector256<float>>
     public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Relu(Vector256<float> value) => Vector256.Max(value, Vector256<float>.Zero);
 
-    public static Vector256<float> Gelu(Vector256<float> x)
-    {
-        var z = Vector256.Abs(x) * Vector256.Create(ActivationMath.InvSqrt2);
-        var t = Vector256<float>.One / (Vector256<float>.One + Vector256.Create(0.5f) * z);
-        var p = Vector256.Create(ActivationMath.E9);
-        p = Vector256.MultiplyAddEstimate(p, t, Vector256.Create(ActivationMath.E8));
-        p = Vector256.MultiplyAddEstimate(p, t, Vector256.Create(ActivationMath.E7));
-        p = Vector256.MultiplyAddEstimate(p, t, Vector256.Create(ActivationMath.E6));
-        p = Vector256.MultiplyAddEstimate(p, t, Vector256.Create(ActivationMath.E5));
-        p = Vector256.MultiplyAddEstimate(p, t, Vector256.Create(ActivationMath.E4));
-        p = Vector256.MultiplyAddEstimate(p, t, Vector256.Create(ActivationMath.E3));
-        p = Vector256.MultiplyAddEstimate(p, t, Vector256.Create(ActivationMath.E2));
-        p = Vector256.MultiplyAddEstimate(p, t, Vector256.Create(ActivationMath.E1));
-        p = Vector256.MultiplyAddEstimate(p, t, Vector256.Create(ActivationMath.E0));
-        var erfc = t * Vector256.Exp(p - z * z);
-        var onePlusErf = Vector256.ConditionalSelect(
-            Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero), Vector256.Create(2f) - erfc, erfc);
-        return Vector256.Create(0.5f) * x * onePlusErf;
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Abs(Vector256<float> value) => Vector256.Abs(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.MaxNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Round(Vector256<float> value) => Vector256.Round(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ScaleByPowerOfTwo(Vector256<float> value, Vector256<float> exponent) =>
+        (value.AsInt32() + (Vector256.ConvertToInt32Native(exponent) << 23)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SelectNonNegative(Vector256<float> condition, Vector256<float> ifNonNegative, Vector256<float> otherwise) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(condition, Vector256<float>.Zero), ifNonNegative, otherwise);
 }
 
 internal unsafe struct Vector128Ops : IVectorOps<Vector128<float>>
@@ -147,27 +175,33 @@ internal unsafe struct Vector128Ops : IVectorOps<Vector128<float>>
     public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Relu(Vector128<float> value) => Vector128.Max(value, Vector128<float>.Zero);
 
-    public static Vector128<float> Gelu(Vector128<float> x)
-    {
-        var z = Vector128.Abs(x) * Vector128.Create(ActivationMath.InvSqrt2);
-        var t = Vector128<float>.One / (Vector128<float>.One + Vector128.Create(0.5f) * z);
-        var p = Vector128.Create(ActivationMath.E9);
-        p = Vector128.MultiplyAddEstimate(p, t, Vector128.Create(ActivationMath.E8));
-        p = Vector128.MultiplyAddEstimate(p, t, Vector128.Create(ActivationMath.E7));
-        p = Vector128.MultiplyAddEstimate(p, t, Vector128.Create(ActivationMath.E6));
-        p = Vector128.MultiplyAddEstimate(p, t, Vector128.Create(ActivationMath.E5));
-        p = Vector128.MultiplyAddEstimate(p, t, Vector128.Create(ActivationMath.E4));
-        p = Vector128.MultiplyAddEstimate(p, t, Vector128.Create(ActivationMath.E3));
-        p = Vector128.MultiplyAddEstimate(p, t, Vector128.Create(ActivationMath.E2));
-        p = Vector128.MultiplyAddEstimate(p, t, Vector128.Create(ActivationMath.E1));
-        p = Vector128.MultiplyAddEstimate(p, t, Vector128.Create(ActivationMath.E0));
-        var erfc = t * Vector128.Exp(p - z * z);
-        var onePlusErf = Vector128.ConditionalSelect(
-            Vector128.GreaterThanOrEqual(x, Vector128<float>.Zero), Vector128.Create(2f) - erfc, erfc);
-        return Vector128.Create(0.5f) * x * onePlusErf;
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Abs(Vector128<float> value) => Vector128.Abs(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.MaxNative(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Round(Vector128<float> value) => Vector128.Round(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ScaleByPowerOfTwo(Vector128<float> value, Vector128<float> exponent) =>
+        (value.AsInt32() + (Vector128.ConvertToInt32Native(exponent) << 23)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> SelectNonNegative(Vector128<float> condition, Vector128<float> ifNonNegative, Vector128<float> otherwise) =>
+        Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(condition, Vector128<float>.Zero), ifNonNegative, otherwise);
 }
 
 /// <summary>One float per "vector": the fallback for machines without SIMD, and a reference path in tests.</summary>
@@ -193,7 +227,31 @@ internal unsafe struct ScalarOps : IVectorOps<float>
     public static float Add(float a, float b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Multiply(float a, float b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Relu(float value) => MathF.Max(value, 0f);
 
-    public static float Gelu(float x) => ActivationMath.Gelu(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Subtract(float a, float b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Divide(float a, float b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Abs(float value) => MathF.Abs(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Max(float a, float b) => MathF.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Round(float value) => MathF.Round(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ScaleByPowerOfTwo(float value, float exponent) =>
+        BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(value) + ((int)exponent << 23));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float SelectNonNegative(float condition, float ifNonNegative, float otherwise) =>
+        condition >= 0f ? ifNonNegative : otherwise;
 }

@@ -28,10 +28,18 @@ public class ConvOperatorTests
         new("2d pointwise strided", [1, 6, 5, 4], [7, 6, 1, 1], Strides: [2, 2]),
         new("2d kernel larger than padded input", [1, 1, 2, 2], [1, 1, 3, 3], Pads: [0, 0, 0, 0]),
         new("2d many channels", [3, 16, 12, 12], [32, 16, 3, 3], Pads: [1, 1, 1, 1]),
+        new("2d group 2, 4 filters per group (GEMM path)", [2, 4, 9, 9], [8, 2, 3, 3], Group: 2, Pads: [1, 0, 0, 1]),
+        new("2d pixel blocks cut mid-row", [2, 8, 40, 37], [6, 8, 3, 3], Pads: [1, 1, 1, 1]),
+        new("2d pixel blocks, strides and dilations", [1, 9, 61, 50], [5, 9, 3, 2], Strides: [2, 1], Dilations: [1, 3], Pads: [0, 2, 1, 0]),
+        new("2d depthwise pixel blocks", [1, 3, 100, 90], [3, 1, 5, 5], Group: 3, Pads: [2, 2, 2, 2]),
+        new("2d depthwise dilated, strided, asymmetric pads", [2, 4, 23, 41], [4, 1, 3, 4], Group: 4, Strides: [1, 2], Dilations: [2, 3], Pads: [3, 0, 1, 5]),
+        new("2d depthwise wide rows, no bias", [1, 2, 5, 70], [2, 1, 2, 3], Group: 2, Pads: [0, 1, 1, 1], Bias: false),
+        new("2d pointwise large", [1, 20, 50, 40], [7, 20, 1, 1]),
         new("1d", [2, 3, 17], [4, 3, 5], Strides: [2], Dilations: [2], Pads: [3, 1]),
         new("1d same upper", [1, 2, 10], [2, 2, 4], AutoPad: "SAME_UPPER"),
         new("3d", [1, 2, 5, 6, 4], [3, 2, 3, 2, 3], Strides: [1, 2, 1], Pads: [1, 0, 1, 1, 1, 0]),
         new("3d group", [1, 4, 4, 4, 4], [4, 2, 2, 2, 2], Group: 2, Dilations: [1, 2, 1]),
+        new("3d pixel blocks", [1, 4, 9, 20, 21], [6, 4, 3, 3, 3], Strides: [1, 1, 2], Pads: [1, 1, 1, 1, 1, 1]),
     };
 
     /// <summary>Direct convolution: each output sums its taps, skipping the ones that land in the padding.</summary>

@@ -13,10 +13,10 @@ public class SgemmTests
 
     private static GemmConfig Config(string isa) => GemmConfig.For(Enum.Parse<GemmIsa>(isa));
 
-    // Sizes around every tile edge: below, at and past MR (4, 8) and NR (2, 8, 16, 32), and depths across KC (256).
+    // Sizes around every tile edge: below, at and past MR (4, 8) and NR (2, 8, 16, 32), and depths across KC (256, 384).
     private static readonly int[] Rows = [0, 1, 3, 4, 5, 7, 8, 9, 13, 17, 33, 130];
     private static readonly int[] Columns = [0, 1, 2, 15, 16, 17, 31, 32, 33, 47, 64, 65, 100];
-    private static readonly int[] Depths = [0, 1, 2, 7, 16, 31, 255, 257, 513];
+    private static readonly int[] Depths = [0, 1, 2, 7, 16, 31, 255, 257, 385, 800];
 
     /// <summary>Runs one case through the kernel and the reference; C starts as NaN when beta = 0 (never read).</summary>
     private static void Check(GemmConfig config, int m, int n, int k, bool transA, bool transB, float alpha, float beta,
