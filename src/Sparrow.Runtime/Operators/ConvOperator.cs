@@ -238,62 +238,75 @@ public sealed class ConvOperator : Operator
     /// the sum over the taps of weight x input vector (contiguous loads for unit horizontal stride).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
     private static unsafe void Depthwise2D(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, float bias, Span<float> output, Geometry g)
     {
         int height = g.Input[0], width = g.Input[1], outHeight = g.Output[0], outWidth = g.Output[1];
         int kernelHeight = g.Kernel[0], kernelWidth = g.Kernel[1];
         int strideH = g.Strides[0], strideW = g.Strides[1], dilationH = g.Dilations[0], dilationW = g.Dilations[1];
         int padH = g.PadsBegin[0], padW = g.PadsBegin[1];
-        // The padded plane spans every row and column a tap can read: row r of it is input row r - padH.
+        // The padded plane spans every row and column a tap can read: row r of it is input row r - padH. Rows
+        // carry one vector of extra zeros, so the last, partial output vector of a row can be loaded whole.
+        var vector = Vector<float>.Count;
         var paddedHeight = (outHeight - 1) * strideH + (kernelHeight - 1) * dilationH + 1;
         var paddedWidth = (outWidth - 1) * strideW + (kernelWidth - 1) * dilationW + 1;
-        var padded = ArrayPool<float>.Shared.Rent(paddedHeight * paddedWidth);
+        var rowStride = paddedWidth + vector;
+        var padded = ArrayPool<float>.Shared.Rent(paddedHeight * rowStride);
         try
         {
-            var plane = padded.AsSpan(0, paddedHeight * paddedWidth);
+            var plane = padded.AsSpan(0, paddedHeight * rowStride);
             plane.Clear();
+            var c0 = Math.Max(0, padW);
+            var c1 = Math.Min(paddedWidth, width + padW);
             for (var r = 0; r < paddedHeight; r++)
             {
                 var ih = r - padH;
-                if ((uint)ih >= (uint)height) continue;
                 // Columns c of the padded row hold input column c - padW, where that exists.
-                var c0 = Math.Max(0, padW);
-                var c1 = Math.Min(paddedWidth, width + padW);
-                if (c1 > c0) input.Slice(ih * width + c0 - padW, c1 - c0).CopyTo(plane.Slice(r * paddedWidth + c0, c1 - c0));
+                if ((uint)ih < (uint)height && c1 > c0)
+                    input.Slice(ih * width + c0 - padW, c1 - c0).CopyTo(plane.Slice(r * rowStride + c0, c1 - c0));
             }
-            var taps = kernelHeight * kernelWidth;
             fixed (float* p = plane)
             fixed (float* wt = weights)
             fixed (float* o = output)
             {
-                var vector = Vector<float>.Count;
+                var last = stackalloc float[vector];
                 for (var oh = 0; oh < outHeight; oh++)
                 {
                     var outRow = o + (nint)oh * outWidth;
-                    var top = p + (nint)oh * strideH * paddedWidth;
-                    var ow = 0;
+                    var top = p + (nint)oh * strideH * rowStride;
                     if (strideW == 1)
                     {
-                        for (; ow + vector <= outWidth; ow += vector)
+                        for (var ow = 0; ow < outWidth; ow += vector)
                         {
                             var sum = new Vector<float>(bias);
                             for (var kh = 0; kh < kernelHeight; kh++)
                             {
-                                var row = top + (nint)kh * dilationH * paddedWidth + ow;
+                                var row = top + (nint)kh * dilationH * rowStride + ow;
                                 var tap = wt + kh * kernelWidth;
                                 for (var kw = 0; kw < kernelWidth; kw++)
                                     sum += new Vector<float>(tap[kw]) * Vector.Load(row + kw * dilationW);
                             }
-                            sum.Store(outRow + ow);
+                            if (ow + vector <= outWidth)
+                            {
+                                sum.Store(outRow + ow);
+                            }
+                            else
+                            {
+                                sum.Store(last);
+                                for (var i = 0; ow + i < outWidth; i++) outRow[ow + i] = last[i];
+                            }
                         }
+                        continue;
                     }
-                    for (; ow < outWidth; ow++)
+                    for (var ow = 0; ow < outWidth; ow++)
                     {
                         var sum = bias;
-                        for (var t = 0; t < taps; t++)
+                        var column = top + (nint)ow * strideW;
+                        for (var kh = 0; kh < kernelHeight; kh++)
                         {
-                            int kh = t / kernelWidth, kw = t % kernelWidth;
-                            sum += wt[t] * top[(nint)kh * dilationH * paddedWidth + (nint)ow * strideW + kw * dilationW];
+                            var row = column + (nint)kh * dilationH * rowStride;
+                            var tap = wt + kh * kernelWidth;
+                            for (var kw = 0; kw < kernelWidth; kw++) sum += tap[kw] * row[kw * dilationW];
                         }
                         outRow[ow] = sum;
                     }
