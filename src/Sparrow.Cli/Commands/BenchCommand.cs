@@ -17,6 +17,9 @@ namespace Sparrow.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
+    /// <summary>The shortest warm-up per batch size and sequence length, whatever --warmup says.</summary>
+    private static readonly TimeSpan MinimumWarmup = TimeSpan.FromSeconds(3);
+
     internal sealed record Settings(
         string? ModelPath, string Batches, string Sequences, int Threads, int Warmup, int Runs, int Seed, string? Markdown, bool Profile);
 
@@ -81,7 +84,7 @@ internal static class BenchCommand
 
         console.MarkupLine($"Model [bold]{Markup.Escape(model.DisplayName)}[/]");
         console.MarkupLine($"CPU {Markup.Escape(MachineInfo.CpuModel)}, {MachineInfo.LogicalCores} logical cores, {Markup.Escape(MachineInfo.VectorIsa)}");
-        console.MarkupLine($"{Markup.Escape(MachineInfo.Runtime)}; ONNX Runtime {OrtModelRunner.Version}; {threads} thread(s) each; {settings.Warmup} warm-up runs, then {settings.Runs} timed runs alternating Sparrow and ONNX Runtime.");
+        console.MarkupLine($"{Markup.Escape(MachineInfo.Runtime)}; ONNX Runtime {OrtModelRunner.Version}; {threads} thread(s) each; {settings.Warmup} warm-up runs (and at least {MinimumWarmup.TotalSeconds:0} s), then {settings.Runs} timed runs alternating Sparrow and ONNX Runtime.");
 
         var rows = new List<Row>();
         using var session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads });
@@ -123,7 +126,10 @@ internal static class BenchCommand
                 throw new InferenceException($"Sparrow cannot run the model at batch {batch}: {e.Message}", e);
             }
             using var bound = ort.Bind(inputs);
-            for (var i = 0; i < settings.Warmup; i++)
+            // At least the asked-for runs and at least MinimumWarmup of time: .NET promotes hot methods to
+            // optimised code on a background timer, so at a few milliseconds a run, 30 runs are not enough.
+            var warmupClock = Stopwatch.StartNew();
+            for (var i = 0; i < settings.Warmup || settings.Warmup > 0 && warmupClock.Elapsed < MinimumWarmup; i++)
             {
                 RunSparrow(session, inputs, null);
                 RunOrt(ort, bound);
@@ -243,7 +249,7 @@ internal static class BenchCommand
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"- CPU: {MachineInfo.CpuModel}, {MachineInfo.LogicalCores} logical cores; {MachineInfo.VectorIsa}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- {MachineInfo.Runtime}; ONNX Runtime {OrtModelRunner.Version} (intra-op spinning off, so that it does not take the cores while Sparrow runs)");
-        md.AppendLine(CultureInfo.InvariantCulture, $"- {threads} thread(s) each; {settings.Warmup} warm-up runs of each engine, then {settings.Runs} timed runs alternating Sparrow and ONNX Runtime; latency in ms, median (p25-p75)");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- {threads} thread(s) each; {settings.Warmup} warm-up runs of each engine (and at least {MinimumWarmup.TotalSeconds:0} s of them), then {settings.Runs} timed runs alternating Sparrow and ONNX Runtime; latency in ms, median (p25-p75)");
         md.AppendLine();
         md.Append("| batch |");
         if (hasSequence) md.Append(" seq |");
