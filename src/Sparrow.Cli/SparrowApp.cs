@@ -20,6 +20,7 @@ public static class SparrowApp
         root.Add(DemoCommand.Create(context));
         root.Add(VerifyCommand.Create(context));
         root.Add(InspectCommand.Create(context));
+        root.Add(PruneCommand.Create(context));
         root.Add(BenchCommand.Create(context));
         return root;
     }
