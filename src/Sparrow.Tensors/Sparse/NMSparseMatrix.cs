@@ -1,0 +1,235 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Sparrow.Tensors.Kernels;
+
+namespace Sparrow.Tensors.Sparse;
+
+/// <summary>
+/// N:M structured sparsity: each row is cut into groups of M consecutive input features (the last group may be
+/// shorter) and at most N of each group are kept. Every group stores exactly N values (zeros pad groups that keep
+/// fewer) and the position of each value inside its group, packed in 1, 2 or 4 bits.
+/// </summary>
+public sealed unsafe class NMSparseMatrix : ISparseMatrix, ISparseRowSource
+{
+    private readonly float[] _values;      // [Rows, GroupsPerRow, N]
+    private readonly ulong[] _positions;   // per row, PositionBits per stored value, rows start on whole words
+    private readonly int _positionBits;
+    private readonly int _groupsPerRow;
+    private readonly int _positionWordsPerRow;
+
+    private NMSparseMatrix(int rows, int columns, int n, int m)
+    {
+        Rows = rows;
+        Columns = columns;
+        N = n;
+        M = m;
+        _groupsPerRow = (columns + m - 1) / m;
+        _positionBits = m <= 2 ? 1 : m <= 4 ? 2 : 4;
+        _positionWordsPerRow = (int)(((long)_groupsPerRow * n * _positionBits + 63) / 64);
+        _values = new float[(long)rows * _groupsPerRow * n];
+        _positions = new ulong[(long)rows * _positionWordsPerRow];
+    }
+
+    public SparseFormat Format => SparseFormat.NM;
+
+    public string Description => $"N:M {N}:{M}";
+
+    public int Rows { get; }
+
+    public int Columns { get; }
+
+    /// <summary>Most values kept per group.</summary>
+    public int N { get; }
+
+    /// <summary>Group length along the input features.</summary>
+    public int M { get; }
+
+    public long StoredValues => _values.LongLength;
+
+    public long SizeInBytes => _values.LongLength * sizeof(float) + _positions.LongLength * sizeof(ulong);
+
+    int ISparseRowSource.MaxRowEntries => _groupsPerRow * N;
+
+    long ISparseRowSource.RowCost(int row) => _groupsPerRow * N + 4;
+
+    /// <summary>
+    /// Builds the format from dense row-major [rows, columns] values. Kept entries are those where
+    /// <paramref name="mask"/> is true, or the non-zero values without a mask. A group keeping more than
+    /// <paramref name="n"/> entries is refused with an <see cref="ArgumentException"/> that names it.
+    /// </summary>
+    public static NMSparseMatrix FromDense(ReadOnlySpan<float> dense, int rows, int columns, int n, int m, ReadOnlySpan<bool> mask = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        if (m < 1 || m > 16) throw new ArgumentOutOfRangeException(nameof(m), $"M must be 1 to 16, not {m}.");
+        if (n < 1 || n > m) throw new ArgumentOutOfRangeException(nameof(n), $"N must be 1 to M ({m}), not {n}.");
+        if (dense.Length != (long)rows * columns)
+            throw new ArgumentException($"dense has {dense.Length} values; {rows}x{columns} needs {(long)rows * columns}.", nameof(dense));
+        if (!mask.IsEmpty && mask.Length != dense.Length)
+            throw new ArgumentException($"mask has {mask.Length} values; expected {dense.Length}.", nameof(mask));
+
+        var matrix = new NMSparseMatrix(rows, columns, n, m);
+        for (var r = 0; r < rows; r++)
+        {
+            var row = dense.Slice(r * columns, columns);
+            var rowMask = mask.IsEmpty ? default : mask.Slice(r * columns, columns);
+            for (var g = 0; g < matrix._groupsPerRow; g++)
+            {
+                var start = g * m;
+                var length = Math.Min(m, columns - start);
+                var slot = (r * matrix._groupsPerRow + g) * n;
+                var kept = 0;
+                for (var p = 0; p < length; p++)
+                {
+                    var keep = rowMask.IsEmpty ? row[start + p] != 0f : rowMask[start + p];
+                    if (!keep) continue;
+                    if (kept == n)
+                    {
+                        var found = 0;
+                        for (var q = 0; q < length; q++)
+                            if (rowMask.IsEmpty ? row[start + q] != 0f : rowMask[start + q]) found++;
+                        throw new ArgumentException(
+                            $"the matrix is not {n}:{m} sparse: row {r}, group {g} (columns {start} to {start + length - 1}) keeps {found} values; at most {n} are allowed.",
+                            nameof(dense));
+                    }
+                    matrix._values[slot + kept] = row[start + p];
+                    matrix.SetPosition(r, g * n + kept, p);
+                    kept++;
+                }
+                // Padding slots keep value 0 at position 0, which is inside the group and adds nothing.
+            }
+        }
+        return matrix;
+    }
+
+    private void SetPosition(int row, int slotInRow, int position)
+    {
+        var bit = (long)slotInRow * _positionBits;
+        _positions[(long)row * _positionWordsPerRow + bit / 64] |= (ulong)position << (int)(bit % 64);
+    }
+
+    public float[] ToDense()
+    {
+        var dense = new float[(long)Rows * Columns];
+        for (var r = 0; r < Rows; r++)
+            for (var g = 0; g < _groupsPerRow; g++)
+                for (var k = 0; k < N; k++)
+                {
+                    var slot = g * N + k;
+                    var value = _values[((long)r * _groupsPerRow + g) * N + k];
+                    // Padding slots hold +0 at position 0; skipping +0 keeps a real value stored at that position.
+                    if (BitConverter.SingleToInt32Bits(value) == 0) continue;
+                    dense[(long)r * Columns + g * M + Position(r, slot)] = value;
+                }
+        return dense;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Position(int row, int slotInRow)
+    {
+        var bit = (long)slotInRow * _positionBits;
+        return (int)(_positions[(long)row * _positionWordsPerRow + bit / 64] >> (int)(bit % 64)) & ((1 << _positionBits) - 1);
+    }
+
+    int ISparseRowSource.DecodeRow(int row, int* columns, float* values)
+    {
+        var count = _groupsPerRow * N;
+        fixed (float* allValues = _values)
+        fixed (ulong* words = _positions)
+        {
+            var source = allValues + (long)row * count;
+            var positions = words + (long)row * _positionWordsPerRow;
+            int bits = _positionBits, fieldMask = (1 << bits) - 1, perWord = 64 / bits;
+            for (var slot = 0; slot < count; slot++)
+            {
+                var position = (int)(positions[slot / perWord] >> (slot % perWord * bits)) & fieldMask;
+                columns[slot] = slot / N * M + position;
+                values[slot] = source[slot];
+            }
+        }
+        return count;
+    }
+
+    public void Multiply(ReadOnlySpan<float> x, int m, Span<float> y, ReadOnlySpan<float> bias, FusedActivation activation, int threads) =>
+        Multiply(x, m, y, bias, activation, threads, SparseRowKernels.BestVectorBits);
+
+    /// <summary>As <see cref="Multiply(ReadOnlySpan{float}, int, Span{float}, ReadOnlySpan{float}, FusedActivation, int)"/> with the vector width forced (512, 256, 128 or 0 for scalar), for tests.</summary>
+    internal void Multiply(ReadOnlySpan<float> x, int m, Span<float> y, ReadOnlySpan<float> bias, FusedActivation activation, int threads, int vectorBits)
+    {
+        SparseRowKernels.CheckArguments(this, x, m, y, bias, Math.Min(vectorBits, 512));
+        if (vectorBits > SparseRowKernels.BestVectorBits) vectorBits = SparseRowKernels.BestVectorBits;
+        if (m == 0 || Rows == 0) return;
+        if (m > 1)
+        {
+            SparseRowKernels.MultiplyMany(this, x, m, y, bias, activation, threads, vectorBits);
+            return;
+        }
+        switch (vectorBits)
+        {
+            case 512: MultiplyVector<Vector512Ops, Vector512<float>>(x, y, bias, activation, threads); break;
+            case 256: MultiplyVector<Vector256Ops, Vector256<float>>(x, y, bias, activation, threads); break;
+            case 128: MultiplyVector<Vector128Ops, Vector128<float>>(x, y, bias, activation, threads); break;
+            default: MultiplyVector<ScalarOps, float>(x, y, bias, activation, threads); break;
+        }
+    }
+
+    /// <summary>One row of X: each weight row is expanded into a dense scratch row, then dotted with x in vectors.</summary>
+    private void MultiplyVector<TOps, TVector>(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> bias, FusedActivation activation, int threads)
+        where TOps : IVectorOps<TVector> where TVector : struct
+    {
+        fixed (float* px = x)
+        fixed (float* py = y)
+        fixed (float* pb = bias)
+        {
+            nint xAddress = (nint)px, yAddress = (nint)py, biasAddress = (nint)pb;
+            var hasBias = !bias.IsEmpty;
+            SparseRowKernels.RunOverRows(this, 1, threads, (r0, r1) =>
+                MultiplyVectorRange<TOps, TVector>((float*)xAddress, (float*)yAddress, hasBias ? (float*)biasAddress : null, activation, r0, r1));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void MultiplyVectorRange<TOps, TVector>(float* x, float* y, float* bias, FusedActivation activation, int r0, int r1)
+        where TOps : IVectorOps<TVector> where TVector : struct
+    {
+        int columns = Columns, width = TOps.Count, count = _groupsPerRow * N;
+        var scratch = new float[Math.Max(1, columns)];
+        var columnsBuffer = new int[Math.Max(1, count)];
+        var valuesBuffer = new float[Math.Max(1, count)];
+        fixed (float* dense = scratch)
+        fixed (int* cols = columnsBuffer)
+        fixed (float* vals = valuesBuffer)
+        {
+            for (var r = r0; r < r1; r++)
+            {
+                ((ISparseRowSource)this).DecodeRow(r, cols, vals);
+                new Span<float>(dense, columns).Clear();
+                for (var e = 0; e < count; e++) dense[cols[e]] += vals[e];
+                TVector a0 = TOps.Zero, a1 = TOps.Zero;
+                var c = 0;
+                for (; c + 2 * width <= columns; c += 2 * width)
+                {
+                    a0 = TOps.MultiplyAdd(TOps.Load(dense + c), TOps.Load(x + c), a0);
+                    a1 = TOps.MultiplyAdd(TOps.Load(dense + c + width), TOps.Load(x + c + width), a1);
+                }
+                for (; c + width <= columns; c += width)
+                    a0 = TOps.MultiplyAdd(TOps.Load(dense + c), TOps.Load(x + c), a0);
+                var sum = HorizontalSum<TOps, TVector>(TOps.Add(a0, a1));
+                for (; c < columns; c++) sum += dense[c] * x[c];
+                y[r] = sum + (bias == null ? 0f : bias[r]);
+            }
+        }
+        SparseRowKernels.Finish<TOps, TVector>(y, 1, Rows, r0, r1, bias, activation);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float HorizontalSum<TOps, TVector>(TVector value)
+        where TOps : IVectorOps<TVector> where TVector : struct
+    {
+        var lanes = stackalloc float[TOps.Count];
+        TOps.Store(lanes, value);
+        var sum = 0f;
+        for (var i = 0; i < TOps.Count; i++) sum += lanes[i];
+        return sum;
+    }
+}
