@@ -171,25 +171,47 @@ internal static unsafe class SparseRowKernels
                     TOps.Store(acc + i0 + 2 * width, a2);
                     TOps.Store(acc + i0 + 3 * width, a3);
                 }
+                // Fewer X rows than four vectors: split the entries over independent accumulators so that
+                // consecutive multiply-adds do not wait on each other's latency.
                 for (; i0 + 2 * width <= padded; i0 += 2 * width)
                 {
-                    TVector a0 = TOps.Zero, a1 = TOps.Zero;
-                    for (var e = 0; e < count; e++)
+                    TVector a0 = TOps.Zero, a1 = TOps.Zero, b0 = TOps.Zero, b1 = TOps.Zero;
+                    var e = 0;
+                    for (; e + 2 <= count; e += 2)
+                    {
+                        var weight = TOps.Broadcast(vals[e]);
+                        var p = xt + (long)cols[e] * padded + i0;
+                        a0 = TOps.MultiplyAdd(weight, TOps.Load(p), a0);
+                        a1 = TOps.MultiplyAdd(weight, TOps.Load(p + width), a1);
+                        var weight2 = TOps.Broadcast(vals[e + 1]);
+                        var q = xt + (long)cols[e + 1] * padded + i0;
+                        b0 = TOps.MultiplyAdd(weight2, TOps.Load(q), b0);
+                        b1 = TOps.MultiplyAdd(weight2, TOps.Load(q + width), b1);
+                    }
+                    for (; e < count; e++)
                     {
                         var weight = TOps.Broadcast(vals[e]);
                         var p = xt + (long)cols[e] * padded + i0;
                         a0 = TOps.MultiplyAdd(weight, TOps.Load(p), a0);
                         a1 = TOps.MultiplyAdd(weight, TOps.Load(p + width), a1);
                     }
-                    TOps.Store(acc + i0, a0);
-                    TOps.Store(acc + i0 + width, a1);
+                    TOps.Store(acc + i0, TOps.Add(a0, b0));
+                    TOps.Store(acc + i0 + width, TOps.Add(a1, b1));
                 }
                 for (; i0 < padded; i0 += width)
                 {
-                    var a0 = TOps.Zero;
-                    for (var e = 0; e < count; e++)
+                    TVector a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
+                    var e = 0;
+                    for (; e + 4 <= count; e += 4)
+                    {
                         a0 = TOps.MultiplyAdd(TOps.Broadcast(vals[e]), TOps.Load(xt + (long)cols[e] * padded + i0), a0);
-                    TOps.Store(acc + i0, a0);
+                        a1 = TOps.MultiplyAdd(TOps.Broadcast(vals[e + 1]), TOps.Load(xt + (long)cols[e + 1] * padded + i0), a1);
+                        a2 = TOps.MultiplyAdd(TOps.Broadcast(vals[e + 2]), TOps.Load(xt + (long)cols[e + 2] * padded + i0), a2);
+                        a3 = TOps.MultiplyAdd(TOps.Broadcast(vals[e + 3]), TOps.Load(xt + (long)cols[e + 3] * padded + i0), a3);
+                    }
+                    for (; e < count; e++)
+                        a0 = TOps.MultiplyAdd(TOps.Broadcast(vals[e]), TOps.Load(xt + (long)cols[e] * padded + i0), a0);
+                    TOps.Store(acc + i0, TOps.Add(TOps.Add(a0, a1), TOps.Add(a2, a3)));
                 }
                 var b = bias == null ? 0f : bias[r];
                 for (var i = 0; i < m; i++) y[(long)i * rows + r] = acc[i] + b;

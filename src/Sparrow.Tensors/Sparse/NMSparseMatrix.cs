@@ -171,6 +171,14 @@ public sealed unsafe class NMSparseMatrix : ISparseMatrix, ISparseRowSource
         if (m == 0 || Rows == 0) return;
         if (m > 1)
         {
+            var bits = vectorBits == 0 ? 0 : Math.Min(vectorBits, m <= 4 ? 128 : m <= 8 ? 256 : 512);
+            // Up to two vectors of X rows: positions are decoded inside the multiply loop, with no scratch row.
+            switch (bits)
+            {
+                case 512 when m <= 32: MultiplyFew<Vector512Ops, Vector512<float>>(x, m, y, bias, activation, threads); return;
+                case 256 when m <= 16: MultiplyFew<Vector256Ops, Vector256<float>>(x, m, y, bias, activation, threads); return;
+                case 128 when m <= 8: MultiplyFew<Vector128Ops, Vector128<float>>(x, m, y, bias, activation, threads); return;
+            }
             SparseRowKernels.MultiplyMany(this, x, m, y, bias, activation, threads, vectorBits);
             return;
         }
@@ -182,6 +190,88 @@ public sealed unsafe class NMSparseMatrix : ISparseMatrix, ISparseRowSource
             case 128: MultiplyVector<Vector128Ops, Vector128<float>>(x, y, bias, activation, threads); break;
             default: MultiplyVector<ScalarOps, float>(x, y, bias, activation, threads); break;
         }
+    }
+
+    private void MultiplyFew<TOps, TVector>(ReadOnlySpan<float> x, int m, Span<float> y, ReadOnlySpan<float> bias, FusedActivation activation, int threads)
+        where TOps : IVectorOps<TVector> where TVector : struct
+    {
+        int columns = Columns, width = TOps.Count;
+        var padded = 2 * width;
+        // xt[c, i] = x[i, c], padded with zeros to two whole vectors.
+        var xt = new float[Math.Max(1, columns * padded)];
+        for (var c = 0; c < columns; c++)
+            for (var i = 0; i < m; i++) xt[c * padded + i] = x[i * columns + c];
+        fixed (float* px = xt)
+        fixed (float* py = y)
+        fixed (float* pb = bias)
+        fixed (float* pv = _values)
+        fixed (ulong* pp = _positions)
+        {
+            nint xAddress = (nint)px, yAddress = (nint)py, biasAddress = (nint)pb, valuesAddress = (nint)pv, positionsAddress = (nint)pp;
+            var hasBias = !bias.IsEmpty;
+            SparseRowKernels.RunOverRows(this, m, threads, (r0, r1) =>
+                MultiplyFewRange<TOps, TVector>((float*)xAddress, m, (float*)yAddress, hasBias ? (float*)biasAddress : null, activation,
+                    (float*)valuesAddress, (ulong*)positionsAddress, r0, r1));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void MultiplyFewRange<TOps, TVector>(float* xt, int m, float* y, float* bias, FusedActivation activation,
+        float* allValues, ulong* allPositions, int r0, int r1)
+        where TOps : IVectorOps<TVector> where TVector : struct
+    {
+        int width = TOps.Count, padded = 2 * width, rows = Rows, n = N, groupLength = M, groups = _groupsPerRow;
+        int bits = _positionBits, fieldMask = (1 << bits) - 1, pairedSlots = (n & 1) == 0 ? n : 0;
+        var accumulators = stackalloc float[padded];
+        for (var r = r0; r < r1; r++)
+        {
+            var values = allValues + (long)r * groups * n;
+            var word = allPositions + (long)r * _positionWordsPerRow - 1;
+            ulong current = 0;
+            var shift = 64;
+            TVector a0 = TOps.Zero, a1 = TOps.Zero, b0 = TOps.Zero, b1 = TOps.Zero;
+            var slot = 0;
+            for (int g = 0, groupStart = 0; g < groups; g++, groupStart += groupLength)
+            {
+                var k = 0;
+                // Two stored values per step into separate accumulators, so consecutive multiply-adds are independent.
+                // Only for even N: then every pair starts on a multiple of 2·bits and stays inside one word.
+                for (; k + 2 <= pairedSlots; k += 2, slot += 2, shift += 2 * bits)
+                {
+                    if (shift == 64)
+                    {
+                        current = *++word;
+                        shift = 0;
+                    }
+                    // 2·bits divides 64 for bits 1, 2 and 4, so two fields never straddle a word.
+                    var p = xt + (long)(groupStart + ((int)(current >> shift) & fieldMask)) * padded;
+                    var q = xt + (long)(groupStart + ((int)(current >> (shift + bits)) & fieldMask)) * padded;
+                    var w0 = TOps.Broadcast(values[slot]);
+                    var w1 = TOps.Broadcast(values[slot + 1]);
+                    a0 = TOps.MultiplyAdd(w0, TOps.Load(p), a0);
+                    a1 = TOps.MultiplyAdd(w0, TOps.Load(p + width), a1);
+                    b0 = TOps.MultiplyAdd(w1, TOps.Load(q), b0);
+                    b1 = TOps.MultiplyAdd(w1, TOps.Load(q + width), b1);
+                }
+                for (; k < n; k++, slot++, shift += bits)
+                {
+                    if (shift == 64)
+                    {
+                        current = *++word;
+                        shift = 0;
+                    }
+                    var p = xt + (long)(groupStart + ((int)(current >> shift) & fieldMask)) * padded;
+                    var w0 = TOps.Broadcast(values[slot]);
+                    a0 = TOps.MultiplyAdd(w0, TOps.Load(p), a0);
+                    a1 = TOps.MultiplyAdd(w0, TOps.Load(p + width), a1);
+                }
+            }
+            TOps.Store(accumulators, TOps.Add(a0, b0));
+            TOps.Store(accumulators + width, TOps.Add(a1, b1));
+            var b = bias == null ? 0f : bias[r];
+            for (var i = 0; i < m; i++) y[(long)i * rows + r] = accumulators[i] + b;
+        }
+        SparseRowKernels.Finish<TOps, TVector>(y, m, rows, r0, r1, bias, activation);
     }
 
     /// <summary>One row of X on a wide-vector machine: the x values under 8 stored weights are fetched with one AVX2 gather (.NET has no AVX-512 gather).</summary>

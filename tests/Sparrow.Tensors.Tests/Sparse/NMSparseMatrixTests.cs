@@ -6,7 +6,7 @@ namespace Sparrow.Tensors.Tests.Sparse;
 
 public class NMSparseMatrixTests
 {
-    public static TheoryData<int, int> Patterns => new() { { 2, 4 }, { 4, 8 }, { 1, 4 }, { 3, 8 } };
+    public static TheoryData<int, int> Patterns => new() { { 2, 4 }, { 4, 8 }, { 1, 4 }, { 3, 8 }, { 1, 2 }, { 2, 3 }, { 5, 16 }, { 16, 16 } };
 
     [Theory]
     [MemberData(nameof(Patterns))]
