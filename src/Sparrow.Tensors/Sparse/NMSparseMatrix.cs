@@ -196,8 +196,8 @@ public sealed unsafe class NMSparseMatrix : ISparseMatrix, ISparseRowSource
         where TOps : IVectorOps<TVector> where TVector : struct
     {
         int columns = Columns, width = TOps.Count;
-        var padded = 2 * width;
-        // xt[c, i] = x[i, c], padded with zeros to two whole vectors.
+        var padded = m <= width ? width : 2 * width;
+        // xt[c, i] = x[i, c], padded with zeros to one or two whole vectors.
         var xt = new float[Math.Max(1, columns * padded)];
         for (var c = 0; c < columns; c++)
             for (var i = 0; i < m; i++) xt[c * padded + i] = x[i * columns + c];
@@ -220,11 +220,16 @@ public sealed unsafe class NMSparseMatrix : ISparseMatrix, ISparseRowSource
         float* allValues, ulong* allPositions, int r0, int r1)
         where TOps : IVectorOps<TVector> where TVector : struct
     {
-        int width = TOps.Count, padded = 2 * width, rows = Rows, n = N, groupLength = M, groups = _groupsPerRow;
+        int width = TOps.Count, padded = m <= width ? width : 2 * width, rows = Rows, n = N, groupLength = M, groups = _groupsPerRow;
         int bits = _positionBits, fieldMask = (1 << bits) - 1, pairedSlots = (n & 1) == 0 ? n : 0;
-        var accumulators = stackalloc float[padded];
+        var accumulators = stackalloc float[2 * width];
         for (var r = r0; r < r1; r++)
         {
+            if (padded == width)
+            {
+                MultiplyFewRowOneVector<TOps, TVector>(xt, m, y, bias, allValues, allPositions, r, accumulators);
+                continue;
+            }
             var values = allValues + (long)r * groups * n;
             var word = allPositions + (long)r * _positionWordsPerRow - 1;
             ulong current = 0;
@@ -272,6 +277,47 @@ public sealed unsafe class NMSparseMatrix : ISparseMatrix, ISparseRowSource
             for (var i = 0; i < m; i++) y[(long)i * rows + r] = accumulators[i] + b;
         }
         SparseRowKernels.Finish<TOps, TVector>(y, m, rows, r0, r1, bias, activation);
+    }
+
+    /// <summary>One output row when all rows of X fit one vector: each stored weight costs one multiply-add.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void MultiplyFewRowOneVector<TOps, TVector>(float* xt, int m, float* y, float* bias, float* allValues, ulong* allPositions, int r, float* accumulators)
+        where TOps : IVectorOps<TVector> where TVector : struct
+    {
+        int width = TOps.Count, n = N, groupLength = M, groups = _groupsPerRow;
+        int bits = _positionBits, fieldMask = (1 << bits) - 1, pairedSlots = (n & 1) == 0 ? n : 0;
+        var values = allValues + (long)r * groups * n;
+        var word = allPositions + (long)r * _positionWordsPerRow - 1;
+        ulong current = 0;
+        var shift = 64;
+        TVector a0 = TOps.Zero, b0 = TOps.Zero;
+        var slot = 0;
+        for (int g = 0, groupStart = 0; g < groups; g++, groupStart += groupLength)
+        {
+            var k = 0;
+            for (; k + 2 <= pairedSlots; k += 2, slot += 2, shift += 2 * bits)
+            {
+                if (shift == 64)
+                {
+                    current = *++word;
+                    shift = 0;
+                }
+                a0 = TOps.MultiplyAdd(TOps.Broadcast(values[slot]), TOps.Load(xt + (long)(groupStart + ((int)(current >> shift) & fieldMask)) * width), a0);
+                b0 = TOps.MultiplyAdd(TOps.Broadcast(values[slot + 1]), TOps.Load(xt + (long)(groupStart + ((int)(current >> (shift + bits)) & fieldMask)) * width), b0);
+            }
+            for (; k < n; k++, slot++, shift += bits)
+            {
+                if (shift == 64)
+                {
+                    current = *++word;
+                    shift = 0;
+                }
+                a0 = TOps.MultiplyAdd(TOps.Broadcast(values[slot]), TOps.Load(xt + (long)(groupStart + ((int)(current >> shift) & fieldMask)) * width), a0);
+            }
+        }
+        TOps.Store(accumulators, TOps.Add(a0, b0));
+        var b = bias == null ? 0f : bias[r];
+        for (var i = 0; i < m; i++) y[(long)i * Rows + r] = accumulators[i] + b;
     }
 
     /// <summary>One row of X on a wide-vector machine: the x values under 8 stored weights are fetched with one AVX2 gather (.NET has no AVX-512 gather).</summary>
