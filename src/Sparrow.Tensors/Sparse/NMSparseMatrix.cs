@@ -337,26 +337,42 @@ public sealed unsafe class NMSparseMatrix : ISparseMatrix, ISparseRowSource
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MultiplyVectorGatherRange(float* x, float* y, float* bias, FusedActivation activation, int r0, int r1)
     {
-        var count = _groupsPerRow * N;
-        var columnsBuffer = new int[Math.Max(1, count)];
-        var valuesBuffer = new float[Math.Max(1, count)];
+        int n = N, groupLength = M, groups = _groupsPerRow, bits = _positionBits, fieldMask = (1 << bits) - 1;
+        int count = groups * n, slotsPerWord = 64 / bits;
+        var columnsBuffer = new int[Math.Max(1, count) + 8];
+        fixed (float* allValues = _values)
+        fixed (ulong* allPositions = _positions)
         fixed (int* cols = columnsBuffer)
-        fixed (float* vals = valuesBuffer)
         {
             for (var r = r0; r < r1; r++)
             {
-                ((ISparseRowSource)this).DecodeRow(r, cols, vals);
+                var values = allValues + (long)r * count;
+                var word = allPositions + (long)r * _positionWordsPerRow - 1;
+                ulong current = 0;
+                var shift = 64;
+                var slot = 0;
+                // Columns of the row's stored values, then the x values under them fetched 8 at a time.
+                for (int g = 0, groupStart = 0; g < groups; g++, groupStart += groupLength)
+                    for (var k = 0; k < n; k++, slot++, shift += bits)
+                    {
+                        if (shift == 64)
+                        {
+                            current = *++word;
+                            shift = 0;
+                        }
+                        cols[slot] = groupStart + ((int)(current >> shift) & fieldMask);
+                    }
                 Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero;
                 var e = 0;
                 for (; e + 16 <= count; e += 16)
                 {
-                    a0 = Vector256.FusedMultiplyAdd(Vector256.Load(vals + e), Avx2.GatherVector256(x, Vector256.Load(cols + e), sizeof(float)), a0);
-                    a1 = Vector256.FusedMultiplyAdd(Vector256.Load(vals + e + 8), Avx2.GatherVector256(x, Vector256.Load(cols + e + 8), sizeof(float)), a1);
+                    a0 = Vector256.FusedMultiplyAdd(Vector256.Load(values + e), Avx2.GatherVector256(x, Vector256.Load(cols + e), sizeof(float)), a0);
+                    a1 = Vector256.FusedMultiplyAdd(Vector256.Load(values + e + 8), Avx2.GatherVector256(x, Vector256.Load(cols + e + 8), sizeof(float)), a1);
                 }
                 for (; e + 8 <= count; e += 8)
-                    a0 = Vector256.FusedMultiplyAdd(Vector256.Load(vals + e), Avx2.GatherVector256(x, Vector256.Load(cols + e), sizeof(float)), a0);
+                    a0 = Vector256.FusedMultiplyAdd(Vector256.Load(values + e), Avx2.GatherVector256(x, Vector256.Load(cols + e), sizeof(float)), a0);
                 var sum = Vector256.Sum(a0 + a1);
-                for (; e < count; e++) sum += vals[e] * x[cols[e]];
+                for (; e < count; e++) sum += values[e] * x[cols[e]];
                 y[r] = sum + (bias == null ? 0f : bias[r]);
             }
         }
