@@ -1,0 +1,89 @@
+using System.Buffers;
+using Sparrow.Tensors.Kernels;
+
+namespace Sparrow.Tensors.Sparse;
+
+/// <summary>Pieces the CSR and BSR kernels share: argument checks, work split by non-zeros, X transposed into tiles.</summary>
+internal static unsafe class CsrKernelSupport
+{
+    public static void CheckMultiply(ISparseMatrix w, int xLength, int m, int yLength, int biasLength)
+    {
+        if (m < 0) throw new ArgumentOutOfRangeException(nameof(m), $"The row count of X must not be negative (m={m}).");
+        if (xLength < (long)m * w.Columns) throw new ArgumentException($"X has {xLength} elements; {m} rows of {w.Columns} need {(long)m * w.Columns}.");
+        if (yLength < (long)m * w.Rows) throw new ArgumentException($"Y has {yLength} elements; {m} rows of {w.Rows} need {(long)m * w.Rows}.");
+        if (biasLength != 0 && biasLength < w.Rows) throw new ArgumentException($"The bias has {biasLength} elements; it needs {w.Rows} (one per output).");
+    }
+
+    /// <summary>
+    /// Splits <paramref name="rows"/> (block) rows into at most <paramref name="parts"/> contiguous ranges of about
+    /// equal cost, where a row costs its non-zeros plus one (the fixed work of writing its output).
+    /// </summary>
+    public static int[] SplitByNonZeros(int[] rowPointers, int rows, int parts)
+    {
+        parts = Math.Max(1, Math.Min(parts, rows));
+        var total = (long)rowPointers[rows] + rows;
+        var bounds = new int[parts + 1];
+        bounds[parts] = rows;
+        for (var p = 1; p < parts; p++)
+        {
+            var target = total * p / parts;
+            // First row r whose cumulative cost rowPointers[r] + r reaches the target.
+            int lo = bounds[p - 1], hi = rows;
+            while (lo < hi)
+            {
+                var mid = (lo + hi) >>> 1;
+                if ((long)rowPointers[mid] + mid < target) lo = mid + 1; else hi = mid;
+            }
+            bounds[p] = lo;
+        }
+        return bounds;
+    }
+
+    /// <summary>Chunks per thread: a few, so a delayed thread only takes fewer of them.</summary>
+    public static int Parts(int threads) => threads <= 1 ? 1 : 4 * threads;
+
+    /// <summary>
+    /// X [m, columns] transposed into tiles of <paramref name="width"/> rows: tile t holds xT[k, lane] = X[t*width + lane, k]
+    /// for k below <paramref name="paddedColumns"/>, zero past m and past columns, so a weight w[r, k] multiplies a
+    /// contiguous vector of X's rows. Rented; return with <see cref="ArrayPool{T}.Return"/>.
+    /// </summary>
+    public static float[] TransposeTiles(float* x, int m, int columns, int paddedColumns, int width, int threads, out int tiles)
+    {
+        var tileCount = (m + width - 1) / width;
+        tiles = tileCount;
+        var tileLength = paddedColumns * width;
+        var buffer = ArrayPool<float>.Shared.Rent(Math.Max(1, tileCount * tileLength));
+        fixed (float* pb = buffer)
+        {
+            var xt = pb;
+            GemmParallel.For(tileCount, threads, t =>
+            {
+                var tile = xt + (long)t * tileLength;
+                for (var lane = 0; lane < width; lane++)
+                {
+                    var row = t * width + lane;
+                    if (row < m)
+                    {
+                        var source = x + (long)row * columns;
+                        for (var k = 0; k < columns; k++) tile[k * width + lane] = source[k];
+                        for (var k = columns; k < paddedColumns; k++) tile[k * width + lane] = 0f;
+                    }
+                    else
+                        for (var k = 0; k < paddedColumns; k++) tile[k * width + lane] = 0f;
+                }
+            });
+        }
+        return buffer;
+    }
+
+    /// <summary>Fills Y with bias (or zero) and applies the activation: the result when W has no columns.</summary>
+    public static void WriteBiasOnly(Span<float> y, int m, int rows, ReadOnlySpan<float> bias, FusedActivation activation)
+    {
+        for (var i = 0; i < m; i++)
+        {
+            var row = y.Slice(i * rows, rows);
+            if (bias.IsEmpty) row.Clear(); else bias[..rows].CopyTo(row);
+        }
+        Activations.Apply(y[..(m * rows)], activation);
+    }
+}
