@@ -11,6 +11,13 @@ public static class SparseKernelTable
     public static IReadOnlyList<Entry> All { get; } =
     [
         new("CSR", SparseFormat.Csr, (dense, rows, columns, mask) => CsrMatrix.FromDense(dense, rows, columns, mask)),
+        new("BSR 1x4", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 1, 4, mask)),
+        new("BSR 4x1", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 4, 1, mask)),
+        new("BSR 4x4", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 4, 4, mask)),
+        new("BSR 8x1", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 8, 1, mask)),
+        new("BSR 16x1", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 16, 1, mask)),
+        new("BSR 2x3", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 2, 3, mask)),
+        new("BSR 1x8", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 1, 8, mask)),
     ];
 
     public static Entry Find(string name) =>
