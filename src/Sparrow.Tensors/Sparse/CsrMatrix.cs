@@ -181,25 +181,29 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void MatrixVector(float* x, float* y, int start, int end)
         {
+            // Locals, not the struct's fields, so the JIT keeps them in registers across the loops.
+            float* vals = values; int* pointers = rowPointers; TIndex* cols = columns; float* b = bias;
             for (var r = start; r < end; r++)
             {
-                int p = rowPointers[r], stop = rowPointers[r + 1];
+                int p = pointers[r], stop = pointers[r + 1];
                 var sum = 0f;
                 if (Avx2.IsSupported && Fma.IsSupported)
                 {
+                    // Four independent sums hide the gathers' latency.
                     var acc0 = Vector256<float>.Zero;
                     var acc1 = Vector256<float>.Zero;
-                    for (; p + 16 <= stop; p += 16)
+                    var acc2 = Vector256<float>.Zero;
+                    var acc3 = Vector256<float>.Zero;
+                    for (; p + 32 <= stop; p += 32)
                     {
-                        acc0 = Fma.MultiplyAdd(Avx.LoadVector256(values + p), Avx2.GatherVector256(x, Columns8(columns, p), 4), acc0);
-                        acc1 = Fma.MultiplyAdd(Avx.LoadVector256(values + p + 8), Avx2.GatherVector256(x, Columns8(columns, p + 8), 4), acc1);
+                        acc0 = Fma.MultiplyAdd(Avx.LoadVector256(vals + p), Avx2.GatherVector256(x, Columns8(cols, p), 4), acc0);
+                        acc1 = Fma.MultiplyAdd(Avx.LoadVector256(vals + p + 8), Avx2.GatherVector256(x, Columns8(cols, p + 8), 4), acc1);
+                        acc2 = Fma.MultiplyAdd(Avx.LoadVector256(vals + p + 16), Avx2.GatherVector256(x, Columns8(cols, p + 16), 4), acc2);
+                        acc3 = Fma.MultiplyAdd(Avx.LoadVector256(vals + p + 24), Avx2.GatherVector256(x, Columns8(cols, p + 24), 4), acc3);
                     }
-                    if (p + 8 <= stop)
-                    {
-                        acc0 = Fma.MultiplyAdd(Avx.LoadVector256(values + p), Avx2.GatherVector256(x, Columns8(columns, p), 4), acc0);
-                        p += 8;
-                    }
-                    sum = Vector256.Sum(acc0 + acc1);
+                    for (; p + 8 <= stop; p += 8)
+                        acc0 = Fma.MultiplyAdd(Avx.LoadVector256(vals + p), Avx2.GatherVector256(x, Columns8(cols, p), 4), acc0);
+                    sum = Vector256.Sum((acc0 + acc1) + (acc2 + acc3));
                 }
                 else if (Vector128.IsHardwareAccelerated)
                 {
@@ -207,13 +211,13 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
                     var acc = Vector128<float>.Zero;
                     for (; p + 4 <= stop; p += 4)
                     {
-                        var xv = Vector128.Create(x[Column(columns, p)], x[Column(columns, p + 1)], x[Column(columns, p + 2)], x[Column(columns, p + 3)]);
-                        acc = Vector128.MultiplyAddEstimate(Vector128.Load(values + p), xv, acc);
+                        var xv = Vector128.Create(x[Column(cols, p)], x[Column(cols, p + 1)], x[Column(cols, p + 2)], x[Column(cols, p + 3)]);
+                        acc = Vector128.MultiplyAddEstimate(Vector128.Load(vals + p), xv, acc);
                     }
                     sum = Vector128.Sum(acc);
                 }
-                for (; p < stop; p++) sum = float.MultiplyAddEstimate(values[p], x[Column(columns, p)], sum);
-                y[r] = bias != null ? sum + bias[r] : sum;
+                for (; p < stop; p++) sum = float.MultiplyAddEstimate(vals[p], x[Column(cols, p)], sum);
+                y[r] = b != null ? sum + b[r] : sum;
             }
             Activations.Apply(new Span<float>(y + start, end - start), activation);
         }
@@ -229,19 +233,20 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
             var count = TOps.Count;
             var width = 2 * count;
             var lanes = stackalloc float[width];
+            float* vals = values; int* pointers = rowPointers; TIndex* cols = columns; float* b = bias;
             for (var r = start; r < end; r++)
             {
-                var acc0 = TOps.Broadcast(bias != null ? bias[r] : 0f);
+                var acc0 = TOps.Broadcast(b != null ? b[r] : 0f);
                 var acc1 = acc0;
                 var acc2 = TOps.Zero;
                 var acc3 = TOps.Zero;
-                int p = rowPointers[r], stop = rowPointers[r + 1];
+                int p = pointers[r], stop = pointers[r + 1];
                 for (; p + 2 <= stop; p += 2)
                 {
-                    var w0 = TOps.Broadcast(values[p]);
-                    var w1 = TOps.Broadcast(values[p + 1]);
-                    var x0 = xt + Column(columns, p) * width;
-                    var x1 = xt + Column(columns, p + 1) * width;
+                    var w0 = TOps.Broadcast(vals[p]);
+                    var w1 = TOps.Broadcast(vals[p + 1]);
+                    var x0 = xt + Column(cols, p) * width;
+                    var x1 = xt + Column(cols, p + 1) * width;
                     acc0 = TOps.MultiplyAdd(w0, TOps.Load(x0), acc0);
                     acc1 = TOps.MultiplyAdd(w0, TOps.Load(x0 + count), acc1);
                     acc2 = TOps.MultiplyAdd(w1, TOps.Load(x1), acc2);
@@ -249,8 +254,8 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
                 }
                 if (p < stop)
                 {
-                    var w0 = TOps.Broadcast(values[p]);
-                    var x0 = xt + Column(columns, p) * width;
+                    var w0 = TOps.Broadcast(vals[p]);
+                    var x0 = xt + Column(cols, p) * width;
                     acc0 = TOps.MultiplyAdd(w0, TOps.Load(x0), acc0);
                     acc1 = TOps.MultiplyAdd(w0, TOps.Load(x0 + count), acc1);
                 }
