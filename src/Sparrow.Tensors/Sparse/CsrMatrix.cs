@@ -232,37 +232,48 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
         {
             var count = TOps.Count;
             var width = 2 * count;
-            var lanes = stackalloc float[width];
+            // Results of up to ChunkRows output rows, lane-contiguous, then written out row of Y by row of Y:
+            // sequential stores instead of one strided store per lane and output.
+            const int ChunkRows = 64;
+            var chunk = stackalloc float[ChunkRows * width];
             float* vals = values; int* pointers = rowPointers; TIndex* cols = columns; float* b = bias;
-            for (var r = start; r < end; r++)
+            for (var chunkStart = start; chunkStart < end; chunkStart += ChunkRows)
             {
-                var acc0 = TOps.Broadcast(b != null ? b[r] : 0f);
-                var acc1 = acc0;
-                var acc2 = TOps.Zero;
-                var acc3 = TOps.Zero;
-                int p = pointers[r], stop = pointers[r + 1];
-                for (; p + 2 <= stop; p += 2)
+                var chunkEnd = Math.Min(end, chunkStart + ChunkRows);
+                for (var r = chunkStart; r < chunkEnd; r++)
                 {
-                    var w0 = TOps.Broadcast(vals[p]);
-                    var w1 = TOps.Broadcast(vals[p + 1]);
-                    var x0 = xt + Column(cols, p) * width;
-                    var x1 = xt + Column(cols, p + 1) * width;
-                    acc0 = TOps.MultiplyAdd(w0, TOps.Load(x0), acc0);
-                    acc1 = TOps.MultiplyAdd(w0, TOps.Load(x0 + count), acc1);
-                    acc2 = TOps.MultiplyAdd(w1, TOps.Load(x1), acc2);
-                    acc3 = TOps.MultiplyAdd(w1, TOps.Load(x1 + count), acc3);
+                    var lanes = chunk + (r - chunkStart) * width;
+                    var acc0 = TOps.Broadcast(b != null ? b[r] : 0f);
+                    var acc1 = acc0;
+                    var acc2 = TOps.Zero;
+                    var acc3 = TOps.Zero;
+                    int p = pointers[r], stop = pointers[r + 1];
+                    for (; p + 2 <= stop; p += 2)
+                    {
+                        var w0 = TOps.Broadcast(vals[p]);
+                        var w1 = TOps.Broadcast(vals[p + 1]);
+                        var x0 = xt + Column(cols, p) * width;
+                        var x1 = xt + Column(cols, p + 1) * width;
+                        acc0 = TOps.MultiplyAdd(w0, TOps.Load(x0), acc0);
+                        acc1 = TOps.MultiplyAdd(w0, TOps.Load(x0 + count), acc1);
+                        acc2 = TOps.MultiplyAdd(w1, TOps.Load(x1), acc2);
+                        acc3 = TOps.MultiplyAdd(w1, TOps.Load(x1 + count), acc3);
+                    }
+                    if (p < stop)
+                    {
+                        var w0 = TOps.Broadcast(vals[p]);
+                        var x0 = xt + Column(cols, p) * width;
+                        acc0 = TOps.MultiplyAdd(w0, TOps.Load(x0), acc0);
+                        acc1 = TOps.MultiplyAdd(w0, TOps.Load(x0 + count), acc1);
+                    }
+                    TOps.Store(lanes, Activations.Activate<TOps, TVector>(TOps.Add(acc0, acc2), activation));
+                    TOps.Store(lanes + count, Activations.Activate<TOps, TVector>(TOps.Add(acc1, acc3), activation));
                 }
-                if (p < stop)
+                for (var lane = 0; lane < valid; lane++)
                 {
-                    var w0 = TOps.Broadcast(vals[p]);
-                    var x0 = xt + Column(cols, p) * width;
-                    acc0 = TOps.MultiplyAdd(w0, TOps.Load(x0), acc0);
-                    acc1 = TOps.MultiplyAdd(w0, TOps.Load(x0 + count), acc1);
+                    var target = y + (long)(firstRow + lane) * rows + chunkStart;
+                    for (var i = 0; i < chunkEnd - chunkStart; i++) target[i] = chunk[i * width + lane];
                 }
-                TOps.Store(lanes, Activations.Activate<TOps, TVector>(TOps.Add(acc0, acc2), activation));
-                TOps.Store(lanes + count, Activations.Activate<TOps, TVector>(TOps.Add(acc1, acc3), activation));
-                var target = y + (long)firstRow * rows + r;
-                for (var lane = 0; lane < valid; lane++) target[(long)lane * rows] = lanes[lane];
             }
         }
     }
