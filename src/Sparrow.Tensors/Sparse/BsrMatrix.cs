@@ -275,21 +275,24 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
             var count = TOps.Count;
             var width = 2 * count;
             var blockSize = blockRows * blockCols;
-            var lanes = stackalloc float[width];
+            // Results of a block row, lane-contiguous, then written to Y row by row (sequential stores).
+            var chunk = stackalloc float[blockRows * width];
+            float* vals = values; int* pointers = blockRowPointers; int* cols = blockColumns; float* b = bias;
             for (var br = start; br < end; br++)
             {
-                int first = blockRowPointers[br], stop = blockRowPointers[br + 1];
+                int first = pointers[br], stop = pointers[br + 1];
                 var rowStart = br * blockRows;
                 var validRows = Math.Min(blockRows, rows - rowStart);
                 for (var i = 0; i < validRows; i++)
                 {
                     var r = rowStart + i;
-                    var acc0 = TOps.Broadcast(bias != null ? bias[r] : 0f);
+                    var lanes = chunk + i * width;
+                    var acc0 = TOps.Broadcast(b != null ? b[r] : 0f);
                     var acc1 = acc0;
-                    for (var b = first; b < stop; b++)
+                    for (var block = first; block < stop; block++)
                     {
-                        var w = values + (long)b * blockSize + i * blockCols;
-                        var xs = xt + (long)blockColumns[b] * blockCols * width;
+                        var w = vals + (long)block * blockSize + i * blockCols;
+                        var xs = xt + (long)cols[block] * blockCols * width;
                         for (var j = 0; j < blockCols; j++, xs += width)
                         {
                             var wv = TOps.Broadcast(w[j]);
@@ -299,8 +302,11 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
                     }
                     TOps.Store(lanes, Activations.Activate<TOps, TVector>(acc0, activation));
                     TOps.Store(lanes + count, Activations.Activate<TOps, TVector>(acc1, activation));
-                    var target = y + (long)firstRow * rows + r;
-                    for (var lane = 0; lane < validLanes; lane++) target[(long)lane * rows] = lanes[lane];
+                }
+                for (var lane = 0; lane < validLanes; lane++)
+                {
+                    var target = y + (long)(firstRow + lane) * rows + rowStart;
+                    for (var i = 0; i < validRows; i++) target[i] = chunk[i * width + lane];
                 }
             }
         }
