@@ -120,6 +120,7 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
         }
         var bounds = CsrKernelSupport.SplitByNonZeros(_blockRowPointers, BlockRowCount, CsrKernelSupport.Parts(threads));
         var paddedColumns = BlockColumnCount * BlockColumns;
+        var width = CsrKernelSupport.Width();
         fixed (float* px = x)
         fixed (float* py = y)
         fixed (float* pb = bias)
@@ -127,7 +128,7 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
         fixed (int* blockRowPointers = _blockRowPointers)
         fixed (int* blockColumns = _blockColumns)
         {
-            var kernel = new Kernel(values, blockRowPointers, blockColumns, BlockRows, BlockColumns, Rows, bias.IsEmpty ? null : pb, activation);
+            var kernel = new Kernel(values, blockRowPointers, blockColumns, BlockRows, BlockColumns, Rows, bias.IsEmpty ? null : pb, activation, width);
             if (m == 1)
             {
                 // X padded to whole blocks, so a block at the right edge reads zeros rather than past X.
@@ -155,9 +156,9 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
                 }
                 return;
             }
-            if (Vector512.IsHardwareAccelerated && m > 16) MatrixMatrix<Vector512Ops, Vector512<float>>(kernel, px, m, py, paddedColumns, bounds, threads);
-            else if (Vector256.IsHardwareAccelerated && m > 8) MatrixMatrix<Vector256Ops, Vector256<float>>(kernel, px, m, py, paddedColumns, bounds, threads);
-            else if (Vector128.IsHardwareAccelerated) MatrixMatrix<Vector128Ops, Vector128<float>>(kernel, px, m, py, paddedColumns, bounds, threads);
+            if (width >= 512 && m > 16) MatrixMatrix<Vector512Ops, Vector512<float>>(kernel, px, m, py, paddedColumns, bounds, threads);
+            else if (width >= 256 && m > 8) MatrixMatrix<Vector256Ops, Vector256<float>>(kernel, px, m, py, paddedColumns, bounds, threads);
+            else if (width >= 128) MatrixMatrix<Vector128Ops, Vector128<float>>(kernel, px, m, py, paddedColumns, bounds, threads);
             else MatrixMatrix<ScalarOps, float>(kernel, px, m, py, paddedColumns, bounds, threads);
         }
     }
@@ -185,7 +186,7 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
         }
     }
 
-    private readonly struct Kernel(float* values, int* blockRowPointers, int* blockColumns, int blockRows, int blockCols, int rows, float* bias, FusedActivation activation)
+    private readonly struct Kernel(float* values, int* blockRowPointers, int* blockColumns, int blockRows, int blockCols, int rows, float* bias, FusedActivation activation, int vectorBits)
     {
         /// <summary>y[r] for the rows of block rows [start, end), from x padded to whole blocks.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -195,10 +196,10 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
             for (var br = start; br < end; br++)
             {
                 int first = blockRowPointers[br], stop = blockRowPointers[br + 1];
-                if (blockCols == 1 && blockRows == 16 && Vector512.IsHardwareAccelerated) Vertical<Vector512Ops, Vector512<float>>(x, first, stop, sums);
-                else if (blockCols == 1 && blockRows % 8 == 0 && blockRows <= 32 && Vector256.IsHardwareAccelerated) Vertical<Vector256Ops, Vector256<float>>(x, first, stop, sums);
-                else if (blockCols == 1 && blockRows % 4 == 0 && blockRows <= 16 && Vector128.IsHardwareAccelerated) Vertical<Vector128Ops, Vector128<float>>(x, first, stop, sums);
-                else if (blockCols % 4 == 0 && Vector128.IsHardwareAccelerated) Horizontal(x, first, stop, sums);
+                if (blockCols == 1 && blockRows == 16 && vectorBits >= 512) Vertical<Vector512Ops, Vector512<float>>(x, first, stop, sums);
+                else if (blockCols == 1 && blockRows % 8 == 0 && blockRows <= 32 && vectorBits >= 256) Vertical<Vector256Ops, Vector256<float>>(x, first, stop, sums);
+                else if (blockCols == 1 && blockRows % 4 == 0 && blockRows <= 16 && vectorBits >= 128) Vertical<Vector128Ops, Vector128<float>>(x, first, stop, sums);
+                else if (blockCols % 4 == 0 && vectorBits >= 128) Horizontal(x, first, stop, sums);
                 else Scalar(x, first, stop, sums);
                 var rowStart = br * blockRows;
                 var valid = Math.Min(blockRows, rows - rowStart);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.Intrinsics;
 using Sparrow.Tensors.Kernels;
 
 namespace Sparrow.Tensors.Sparse;
@@ -6,6 +7,22 @@ namespace Sparrow.Tensors.Sparse;
 /// <summary>Pieces the CSR and BSR kernels share: argument checks, work split by non-zeros, X transposed into tiles.</summary>
 internal static unsafe class CsrKernelSupport
 {
+    /// <summary>
+    /// Widest vector, in bits, the kernels may use on this thread (1 = scalar only; 0 = no limit), so that tests
+    /// run every path on any machine. Read on the calling thread when a multiply starts.
+    /// </summary>
+    [ThreadStatic] internal static int WidthLimitForTests;
+
+    /// <summary>The widest vector width, in bits, the kernels use for this call: 512, 256, 128 or 1 (scalar).</summary>
+    public static int Width()
+    {
+        var limit = WidthLimitForTests == 0 ? 512 : WidthLimitForTests;
+        if (limit >= 512 && Vector512.IsHardwareAccelerated) return 512;
+        if (limit >= 256 && Vector256.IsHardwareAccelerated) return 256;
+        if (limit >= 128 && Vector128.IsHardwareAccelerated) return 128;
+        return 1;
+    }
+
     public static void CheckMultiply(ISparseMatrix w, int xLength, int m, int yLength, int biasLength)
     {
         if (m < 0) throw new ArgumentOutOfRangeException(nameof(m), $"The row count of X must not be negative (m={m}).");

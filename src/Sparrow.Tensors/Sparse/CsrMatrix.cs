@@ -121,21 +121,22 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
     private void Run<TIndex>(float* x, int m, float* y, float* bias, FusedActivation activation, int threads) where TIndex : unmanaged
     {
         var bounds = CsrKernelSupport.SplitByNonZeros(_rowPointers, Rows, CsrKernelSupport.Parts(threads));
+        var width = CsrKernelSupport.Width();
         fixed (float* values = _values)
         fixed (int* rowPointers = _rowPointers)
         fixed (ushort* c16 = _columns16)
         fixed (int* c32 = _columns32)
         {
-            var w = new Kernel<TIndex>(values, rowPointers, (TIndex*)(_columns16 != null ? (void*)c16 : c32), Rows, bias, activation);
+            var w = new Kernel<TIndex>(values, rowPointers, (TIndex*)(_columns16 != null ? (void*)c16 : c32), Rows, bias, activation, width);
             if (m == 1)
             {
                 GemmParallel.For(bounds.Length - 1, threads, part => w.MatrixVector(x, y, bounds[part], bounds[part + 1]));
                 return;
             }
             // Tiles of X's rows as wide as two vectors of the narrowest width that covers m (fewer wasted lanes for small m).
-            if (Vector512.IsHardwareAccelerated && m > 16) MatrixMatrix<Vector512Ops, Vector512<float>, TIndex>(w, x, m, y, bounds, threads);
-            else if (Vector256.IsHardwareAccelerated && m > 8) MatrixMatrix<Vector256Ops, Vector256<float>, TIndex>(w, x, m, y, bounds, threads);
-            else if (Vector128.IsHardwareAccelerated) MatrixMatrix<Vector128Ops, Vector128<float>, TIndex>(w, x, m, y, bounds, threads);
+            if (width >= 512 && m > 16) MatrixMatrix<Vector512Ops, Vector512<float>, TIndex>(w, x, m, y, bounds, threads);
+            else if (width >= 256 && m > 8) MatrixMatrix<Vector256Ops, Vector256<float>, TIndex>(w, x, m, y, bounds, threads);
+            else if (width >= 128) MatrixMatrix<Vector128Ops, Vector128<float>, TIndex>(w, x, m, y, bounds, threads);
             else MatrixMatrix<ScalarOps, float, TIndex>(w, x, m, y, bounds, threads);
         }
     }
@@ -166,7 +167,7 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
     }
 
     /// <summary>The kernels over raw pointers to the stored arrays, pinned for the duration of one multiply.</summary>
-    private readonly struct Kernel<TIndex>(float* values, int* rowPointers, TIndex* columns, int rows, float* bias, FusedActivation activation)
+    private readonly struct Kernel<TIndex>(float* values, int* rowPointers, TIndex* columns, int rows, float* bias, FusedActivation activation, int vectorBits)
         where TIndex : unmanaged
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -187,7 +188,7 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
             {
                 int p = pointers[r], stop = pointers[r + 1];
                 var sum = 0f;
-                if (Avx2.IsSupported && Fma.IsSupported)
+                if (vectorBits >= 256 && Avx2.IsSupported && Fma.IsSupported)
                 {
                     // Four independent sums hide the gathers' latency.
                     var acc0 = Vector256<float>.Zero;
@@ -205,7 +206,7 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
                         acc0 = Fma.MultiplyAdd(Avx.LoadVector256(vals + p), Avx2.GatherVector256(x, Columns8(cols, p), 4), acc0);
                     sum = Vector256.Sum((acc0 + acc1) + (acc2 + acc3));
                 }
-                else if (Vector128.IsHardwareAccelerated)
+                else if (vectorBits >= 128)
                 {
                     // No gather: build the vector of x from four scalar loads; still four independent sums.
                     var acc = Vector128<float>.Zero;

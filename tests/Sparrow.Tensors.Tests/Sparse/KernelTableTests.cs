@@ -13,6 +13,15 @@ public class KernelTableTests
         return data;
     }
 
+    /// <summary>Every entry at every vector width the kernels have (0 = the widest; 1 = scalar).</summary>
+    public static TheoryData<string, int> NamesAndWidths()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var entry in SparseKernelTable.All)
+            foreach (var width in new[] { 0, 256, 128, 1 }) data.Add(entry.Name, width);
+        return data;
+    }
+
     private static readonly (int Rows, int Columns)[] Shapes =
     [
         (0, 0), (0, 5), (5, 0), (1, 1), (2, 3), (3, 7), (7, 15), (15, 16), (16, 17), (17, 31), (31, 33), (33, 63),
@@ -101,8 +110,21 @@ public class KernelTableTests
     }
 
     [Theory]
-    [MemberData(nameof(Names))]
-    public void MatchesDenseReference(string name)
+    [MemberData(nameof(NamesAndWidths))]
+    public void MatchesDenseReference(string name, int widthLimit)
+    {
+        CsrKernelSupport.WidthLimitForTests = widthLimit;
+        try
+        {
+            CheckAgainstReference(name);
+        }
+        finally
+        {
+            CsrKernelSupport.WidthLimitForTests = 0;
+        }
+    }
+
+    private static void CheckAgainstReference(string name)
     {
         var entry = SparseKernelTable.Find(name);
         var random = new Random(1234);
