@@ -56,3 +56,34 @@ public class CsrMatrixTests
         Assert.Throws<ArgumentException>(() => CsrMatrix.FromDense(new float[3], 2, 2));
     }
 }
+
+public class CsrWorkSplitTests
+{
+    [Fact]
+    public void SplitsRowsByNonZerosNotByRowCount()
+    {
+        // Row 0 holds 1000 non-zeros, rows 1..99 one each: two parts must not be 50 rows each.
+        var pointers = new int[101];
+        pointers[1] = 1000;
+        for (var r = 2; r <= 100; r++) pointers[r] = pointers[r - 1] + 1;
+        var bounds = CsrKernelSupport.SplitByNonZeros(pointers, 100, 2);
+        Assert.Equal(new[] { 0, 1, 100 }, bounds);
+    }
+
+    [Fact]
+    public void CoversEveryRowOnceWithSortedBounds()
+    {
+        var random = new Random(5);
+        foreach (var rows in new[] { 0, 1, 2, 7, 100 })
+            foreach (var parts in new[] { 1, 3, 8, 200 })
+            {
+                var pointers = new int[rows + 1];
+                for (var r = 0; r < rows; r++) pointers[r + 1] = pointers[r] + (random.Next(3) == 0 ? 0 : random.Next(50));
+                var bounds = CsrKernelSupport.SplitByNonZeros(pointers, rows, parts);
+                Assert.Equal(0, bounds[0]);
+                Assert.Equal(rows, bounds[^1]);
+                for (var i = 1; i < bounds.Length; i++) Assert.True(bounds[i] >= bounds[i - 1]);
+                Assert.True(bounds.Length - 1 <= Math.Max(1, Math.Min(parts, rows)));
+            }
+    }
+}
