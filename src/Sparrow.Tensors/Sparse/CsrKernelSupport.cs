@@ -76,18 +76,16 @@ internal static unsafe class CsrKernelSupport
             GemmParallel.For(tileCount, threads, t =>
             {
                 var tile = xt + (long)t * tileLength;
-                for (var lane = 0; lane < width; lane++)
+                var valid = Math.Min(width, m - t * width);
+                var source = x + (long)t * width * columns;
+                // Column by column: the tile is written contiguously; the reads walk `valid` rows of X in step,
+                // each cache line of X serving 16 columns.
+                for (var k = 0; k < columns; k++, tile += width)
                 {
-                    var row = t * width + lane;
-                    if (row < m)
-                    {
-                        var source = x + (long)row * columns;
-                        for (var k = 0; k < columns; k++) tile[k * width + lane] = source[k];
-                        for (var k = columns; k < paddedColumns; k++) tile[k * width + lane] = 0f;
-                    }
-                    else
-                        for (var k = 0; k < paddedColumns; k++) tile[k * width + lane] = 0f;
+                    for (var lane = 0; lane < valid; lane++) tile[lane] = source[(long)lane * columns + k];
+                    for (var lane = valid; lane < width; lane++) tile[lane] = 0f;
                 }
+                new Span<float>(tile, (paddedColumns - columns) * width).Clear();
             });
         }
         return buffer;
