@@ -73,19 +73,27 @@ internal static unsafe class CsrKernelSupport
         fixed (float* pb = buffer)
         {
             var xt = pb;
-            GemmParallel.For(tileCount, threads, t =>
+            // Few tiles (small m) are split along the columns too, so every thread has a share.
+            var chunks = tileCount >= threads ? 1 : Math.Max(1, Math.Min(2 * threads, paddedColumns / 64));
+            GemmParallel.For(tileCount * chunks, threads, item =>
             {
-                var tile = xt + (long)t * tileLength;
+                int t = item / chunks, chunk = item % chunks;
+                int from = (int)((long)chunk * paddedColumns / chunks), to = (int)((long)(chunk + 1) * paddedColumns / chunks);
+                var tile = xt + (long)t * tileLength + (long)from * width;
                 var valid = Math.Min(width, m - t * width);
                 var source = x + (long)t * width * columns;
                 // Column by column: the tile is written contiguously; the reads walk `valid` rows of X in step,
-                // each cache line of X serving 16 columns.
-                for (var k = 0; k < columns; k++, tile += width)
+                // each cache line of X serving 16 columns. Columns past X's (block padding) are zero.
+                for (var k = from; k < to; k++, tile += width)
                 {
-                    for (var lane = 0; lane < valid; lane++) tile[lane] = source[(long)lane * columns + k];
-                    for (var lane = valid; lane < width; lane++) tile[lane] = 0f;
+                    if (k < columns)
+                    {
+                        for (var lane = 0; lane < valid; lane++) tile[lane] = source[(long)lane * columns + k];
+                        for (var lane = valid; lane < width; lane++) tile[lane] = 0f;
+                    }
+                    else
+                        for (var lane = 0; lane < width; lane++) tile[lane] = 0f;
                 }
-                new Span<float>(tile, (paddedColumns - columns) * width).Clear();
             });
         }
         return buffer;
