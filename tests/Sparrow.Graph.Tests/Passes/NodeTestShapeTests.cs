@@ -2,6 +2,7 @@ using Sparrow.Graph;
 using Sparrow.Graph.Onnx;
 using Sparrow.Graph.Passes;
 using Sparrow.Tensors;
+using Sparrow.TestSupport;
 using Xunit.Abstractions;
 
 namespace Sparrow.Graph.Tests.Passes;
@@ -17,12 +18,12 @@ public class NodeTestShapeTests
 
     public NodeTestShapeTests(ITestOutputHelper output) => _output = output;
 
-    [NodeTestCasesFact]
+    [NodeTestsFact]
     public void Inferred_shapes_match_the_expected_outputs_of_every_node_test()
     {
         int models = 0, checkedOutputs = 0, fixedShapes = 0;
         var mismatches = new List<string>();
-        foreach (var folder in Directory.GetDirectories(NodeTestCases.Folder!, "test_*").Order(StringComparer.Ordinal))
+        foreach (var folder in Directory.GetDirectories(SharedFolder.NodeTests!, "test_*").Order(StringComparer.Ordinal))
         {
             var modelPath = Path.Combine(folder, "model.onnx");
             var dataSet = Path.Combine(folder, "test_data_set_0");
@@ -81,11 +82,11 @@ public class NodeTestShapeTests
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches.Take(40)));
     }
 
-    [NodeTestCasesFact]
+    [NodeTestsFact]
     public void Fusions_never_throw_and_keep_every_graph_output_produced()
     {
         var fused = 0;
-        foreach (var folder in Directory.GetDirectories(NodeTestCases.Folder!, "test_*").Order(StringComparer.Ordinal))
+        foreach (var folder in Directory.GetDirectories(SharedFolder.NodeTests!, "test_*").Order(StringComparer.Ordinal))
         {
             var modelPath = Path.Combine(folder, "model.onnx");
             if (!File.Exists(modelPath)) continue;

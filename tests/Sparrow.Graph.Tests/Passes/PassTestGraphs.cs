@@ -82,34 +82,3 @@ internal sealed class PassTestGraph
 
     public Node Single(string opType, string domain = "") => Graph.Nodes.Single(n => n.OpType == opType && n.Domain == domain);
 }
-
-/// <summary>The ONNX node test cases (SPARROW_ONNX_NODE_TESTS, or ../shared/onnx-node-tests beside the repository).</summary>
-internal static class NodeTestCases
-{
-    public const string Variable = "SPARROW_ONNX_NODE_TESTS";
-
-    public static string? Folder { get; } = Find();
-
-    private static string? Find()
-    {
-        var fromEnvironment = Environment.GetEnvironmentVariable(Variable);
-        if (!string.IsNullOrEmpty(fromEnvironment)) return Directory.Exists(fromEnvironment) ? fromEnvironment : null;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Sparrow.slnx")))
-            {
-                var candidate = System.IO.Path.GetFullPath(System.IO.Path.Combine(dir.FullName, "..", "shared", "onnx-node-tests"));
-                return Directory.Exists(candidate) ? candidate : null;
-            }
-        return null;
-    }
-}
-
-/// <summary>A fact over the ONNX node tests; skipped (never passed) when the folder is absent.</summary>
-public sealed class NodeTestCasesFactAttribute : FactAttribute
-{
-    public NodeTestCasesFactAttribute()
-    {
-        if (NodeTestCases.Folder is null)
-            Skip = $"ONNX node tests not found: set {NodeTestCases.Variable} or place them at ../shared/onnx-node-tests beside the repository.";
-    }
-}
