@@ -139,16 +139,23 @@ public sealed class BadModelTests : IDisposable
         Assert.Contains("not a valid ONNX model", e.Message);
     }
 
-    [Fact]
-    public void External_data_outside_the_model_folder_is_refused()
+    /// <summary>Writes the test model with weight W moved to the external file <paramref name="location"/>; returns the model's path.</summary>
+    private string WriteWithExternalWeight(string modelName, string location)
     {
         var proto = ValidProto();
         var w = proto.Graph.Initializer[0];
         w.RawData = ByteString.Empty;
         w.DataLocation = TensorProto.Types.DataLocation.External;
-        w.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "../../etc/passwd" });
-        var path = Path.Combine(_folder, "escape.onnx");
+        w.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+        var path = Path.Combine(_folder, modelName);
         File.WriteAllBytes(path, proto.ToByteArray());
+        return path;
+    }
+
+    [Fact]
+    public void External_data_outside_the_model_folder_is_refused()
+    {
+        var path = WriteWithExternalWeight("escape.onnx", "../../etc/passwd");
         var e = Assert.Throws<ModelException>(() => OnnxImporter.Load(path));
         Assert.Contains("outside the model's folder", e.Message);
     }
@@ -156,13 +163,7 @@ public sealed class BadModelTests : IDisposable
     [Fact]
     public void Missing_external_data_file_is_named()
     {
-        var proto = ValidProto();
-        var w = proto.Graph.Initializer[0];
-        w.RawData = ByteString.Empty;
-        w.DataLocation = TensorProto.Types.DataLocation.External;
-        w.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "weights.bin" });
-        var path = Path.Combine(_folder, "missing.onnx");
-        File.WriteAllBytes(path, proto.ToByteArray());
+        var path = WriteWithExternalWeight("missing.onnx", "weights.bin");
         var e = Assert.Throws<ModelException>(() => OnnxImporter.Load(path));
         Assert.Contains("weights.bin", e.Message);
     }
@@ -170,14 +171,8 @@ public sealed class BadModelTests : IDisposable
     [Fact]
     public void Short_external_data_file_is_refused()
     {
-        var proto = ValidProto();
-        var w = proto.Graph.Initializer[0];
-        w.RawData = ByteString.Empty;
-        w.DataLocation = TensorProto.Types.DataLocation.External;
-        w.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "short.bin" });
+        var path = WriteWithExternalWeight("short.onnx", "short.bin");
         File.WriteAllBytes(Path.Combine(_folder, "short.bin"), new byte[10]);
-        var path = Path.Combine(_folder, "short.onnx");
-        File.WriteAllBytes(path, proto.ToByteArray());
         var e = Assert.Throws<ModelException>(() => OnnxImporter.Load(path));
         Assert.Contains("short.bin", e.Message);
     }
