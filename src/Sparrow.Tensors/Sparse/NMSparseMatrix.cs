@@ -103,6 +103,25 @@ public sealed unsafe class NMSparseMatrix : ISparseMatrix, ISparseRowSource
         return matrix;
     }
 
+    /// <summary>Whether at most <paramref name="n"/> entries are kept in every group of <paramref name="m"/> columns (mask, or non-zeros without one).</summary>
+    public static bool Follows(ReadOnlySpan<float> dense, int rows, int columns, int n, int m, ReadOnlySpan<bool> mask = default)
+    {
+        if (m < 1 || n < 1) return false;
+        for (var r = 0; r < rows; r++)
+            for (var start = 0; start < columns; start += m)
+            {
+                var kept = 0;
+                var end = Math.Min(columns, start + m);
+                for (var c = start; c < end; c++)
+                {
+                    var i = r * columns + c;
+                    if (mask.IsEmpty ? dense[i] != 0f : mask[i]) kept++;
+                }
+                if (kept > n) return false;
+            }
+        return true;
+    }
+
     private void SetPosition(int row, int slotInRow, int position)
     {
         var bit = (long)slotInRow * _positionBits;

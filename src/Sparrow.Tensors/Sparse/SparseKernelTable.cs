@@ -2,24 +2,41 @@ namespace Sparrow.Tensors.Sparse;
 
 /// <summary>
 /// Every sparse format and its parameters that Sparrow has kernels for, by name: tests check each against a dense
-/// reference and benchmarks time each. A plain list so that new formats are one line each.
+/// reference, benchmarks time each and the runtime's format choice tries each. A plain list so that new formats
+/// are one line each.
 /// </summary>
 public static class SparseKernelTable
 {
-    public sealed record Entry(string Name, SparseFormat Format, Func<float[], int, int, bool[]?, ISparseMatrix> Create);
+    /// <param name="Pattern">
+    /// The N:M pattern a matrix must follow for this entry (at most N kept in every group of M consecutive
+    /// columns); null when any mask is accepted. <see cref="Entry.Create"/> refuses a matrix that breaks it.
+    /// </param>
+    public sealed record Entry(string Name, SparseFormat Format, (int N, int M)? Pattern, Func<float[], int, int, bool[]?, ISparseMatrix> Create)
+    {
+        /// <summary>Builds the matrix, or returns null when it does not follow this entry's pattern.</summary>
+        public ISparseMatrix? TryCreate(float[] dense, int rows, int columns, bool[]? mask)
+        {
+            if (Pattern is { } p && !NMSparseMatrix.Follows(dense, rows, columns, p.N, p.M, mask)) return null;
+            return Create(dense, rows, columns, mask);
+        }
+    }
 
     public static IReadOnlyList<Entry> All { get; } =
     [
-        new("CSR", SparseFormat.Csr, (dense, rows, columns, mask) => CsrMatrix.FromDense(dense, rows, columns, mask)),
-        new("BSR 1x4", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 1, 4, mask)),
-        new("BSR 4x1", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 4, 1, mask)),
-        new("BSR 4x4", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 4, 4, mask)),
-        new("BSR 8x1", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 8, 1, mask)),
-        new("BSR 16x1", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 16, 1, mask)),
-        new("BSR 2x3", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 2, 3, mask)),
-        new("BSR 1x8", SparseFormat.Bsr, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 1, 8, mask)),
+        new("CSR", SparseFormat.Csr, null, (dense, rows, columns, mask) => CsrMatrix.FromDense(dense, rows, columns, mask)),
+        new("BSR 1x4", SparseFormat.Bsr, null, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 1, 4, mask)),
+        new("BSR 4x1", SparseFormat.Bsr, null, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 4, 1, mask)),
+        new("BSR 4x4", SparseFormat.Bsr, null, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 4, 4, mask)),
+        new("BSR 8x1", SparseFormat.Bsr, null, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 8, 1, mask)),
+        new("BSR 16x1", SparseFormat.Bsr, null, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 16, 1, mask)),
+        new("BSR 2x3", SparseFormat.Bsr, null, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 2, 3, mask)),
+        new("BSR 1x8", SparseFormat.Bsr, null, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 1, 8, mask)),
+        new("NM 2:4", SparseFormat.NM, (2, 4), (dense, rows, columns, mask) => NMSparseMatrix.FromDense(dense, rows, columns, 2, 4, mask)),
+        new("NM 4:8", SparseFormat.NM, (4, 8), (dense, rows, columns, mask) => NMSparseMatrix.FromDense(dense, rows, columns, 4, 8, mask)),
+        new("Bitmask", SparseFormat.Bitmask, null, (dense, rows, columns, mask) => BitmaskMatrix.FromDense(dense, rows, columns, mask)),
     ];
 
     public static Entry Find(string name) =>
-        All.FirstOrDefault(e => e.Name == name) ?? throw new ArgumentException($"No sparse kernel named '{name}'.");
+        All.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"No sparse kernel named '{name}'; known: {string.Join(", ", All.Select(e => e.Name))}.");
 }

@@ -35,7 +35,8 @@ public class KernelTableTests
     /// columns are pruned entirely. With a mask, pruned elements keep random values (the mask decides); without,
     /// they are zero.
     /// </summary>
-    internal static (float[] Dense, bool[]? Mask, float[] Effective) RandomMatrix(Random random, int rows, int columns, double sparsity, bool useMask)
+    internal static (float[] Dense, bool[]? Mask, float[] Effective) RandomMatrix(Random random, int rows, int columns, double sparsity, bool useMask,
+        (int N, int M)? pattern = null)
     {
         var dense = new float[rows * columns];
         var mask = new bool[rows * columns];
@@ -48,11 +49,20 @@ public class KernelTableTests
                 var i = r * columns + c;
                 var value = (float)(random.NextDouble() * 2 - 1);
                 var kept = random.NextDouble() >= sparsity && r != emptyRow && c != emptyColumn;
+                // An N:M pattern: once a group of M columns keeps N, the rest of the group is pruned.
+                if (kept && pattern is { } p && KeptInGroup(mask, r * columns + c - c % p.M, c % p.M) >= p.N) kept = false;
                 mask[i] = kept;
                 dense[i] = useMask || kept ? value : 0f;
                 effective[i] = kept ? value : 0f;
             }
         return (dense, useMask ? mask : null, effective);
+    }
+
+    private static int KeptInGroup(bool[] mask, int groupStart, int before)
+    {
+        var kept = 0;
+        for (var i = 0; i < before; i++) if (mask[groupStart + i]) kept++;
+        return kept;
     }
 
     internal static float[] Reference(float[] w, int rows, int columns, float[] x, int m, float[]? bias, FusedActivation activation)
@@ -135,7 +145,7 @@ public class KernelTableTests
             foreach (var sparsity in Sparsities)
             {
                 var useMask = caseIndex % 2 == 1;
-                var (dense, mask, effective) = RandomMatrix(random, rows, columns, sparsity, useMask);
+                var (dense, mask, effective) = RandomMatrix(random, rows, columns, sparsity, useMask, entry.Pattern);
                 var w = entry.Create(dense, rows, columns, mask);
                 Assert.Equal(rows, w.Rows);
                 Assert.Equal(columns, w.Columns);
@@ -167,11 +177,30 @@ public class KernelTableTests
     public void SizeAndStoredValuesAreConsistent(string name)
     {
         var entry = SparseKernelTable.Find(name);
-        var (dense, mask, _) = RandomMatrix(new Random(7), 64, 96, 0.9, false);
+        var (dense, mask, _) = RandomMatrix(new Random(7), 64, 96, 0.9, false, entry.Pattern);
         var w = entry.Create(dense, 64, 96, mask);
         Assert.Equal(entry.Format, w.Format);
         Assert.True(w.StoredValues >= dense.Count(v => v != 0));
         Assert.True(w.SizeInBytes >= w.StoredValues * sizeof(float));
         Assert.False(string.IsNullOrEmpty(w.Description));
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void TryCreate_RefusesOnlyMatricesThatBreakThePattern(string name)
+    {
+        var entry = SparseKernelTable.Find(name);
+        var (dense, _, _) = RandomMatrix(new Random(11), 16, 32, 0.3, false);
+        var created = entry.TryCreate(dense, 16, 32, null);
+        if (entry.Pattern is null)
+        {
+            Assert.NotNull(created);
+            return;
+        }
+        // 30% sparse is far denser than 2:4 or 4:8 allows somewhere in 16 rows.
+        Assert.Null(created);
+        Assert.Throws<ArgumentException>(() => entry.Create(dense, 16, 32, null));
+        var (patterned, _, effective) = RandomMatrix(new Random(11), 16, 32, 0.3, false, entry.Pattern);
+        Assert.Equal(effective, entry.TryCreate(patterned, 16, 32, null)!.ToDense());
     }
 }

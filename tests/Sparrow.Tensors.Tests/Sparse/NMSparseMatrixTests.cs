@@ -126,18 +126,4 @@ public class NMSparseMatrixTests
         Assert.Throws<ArgumentOutOfRangeException>(() => NMSparseMatrix.FromDense(new float[4], 1, 4, 5, 4));
         Assert.Throws<ArgumentOutOfRangeException>(() => NMSparseMatrix.FromDense(new float[4], 1, 4, 0, 4));
     }
-
-    [Fact]
-    public void KernelEntries_BuildWorkingMatrices()
-    {
-        var random = new Random(3);
-        var dense = RandomNM(random, 20, 40, 2, 4);
-        foreach (var entry in NMAndBitmaskKernels.Entries)
-        {
-            var matrix = entry.Create(dense, 20, 40, null);
-            Assert.Equal(entry.Format, matrix.Format);
-            Assert.Equal(dense, matrix.ToDense());
-            Check(dense, 20, 40, 3, true, FusedActivation.None, 1, (x, m, y, b, a) => matrix.Multiply(x, m, y, b, a, 1), entry.Name);
-        }
-    }
 }

@@ -4,40 +4,11 @@ using Sparrow.Tensors.Kernels;
 
 namespace Sparrow.Tensors.Sparse;
 
-/// <summary>The N:M and bitmask formats as named factories, to be appended to the table of sparse kernels.</summary>
-public static class NMAndBitmaskKernels
-{
-    public static IReadOnlyList<(string Name, SparseFormat Format, Func<float[], int, int, bool[]?, ISparseMatrix> Create)> Entries { get; } =
-    [
-        ("NM 2:4", SparseFormat.NM, (dense, rows, cols, mask) => NMSparseMatrix.FromDense(dense, rows, cols, 2, 4, mask)),
-        ("NM 4:8", SparseFormat.NM, (dense, rows, cols, mask) => NMSparseMatrix.FromDense(dense, rows, cols, 4, 8, mask)),
-        ("Bitmask", SparseFormat.Bitmask, (dense, rows, cols, mask) => BitmaskMatrix.FromDense(dense, rows, cols, mask)),
-    ];
-}
-
-/// <summary>A sparse matrix that can list the kept entries of one row, which the shared multi-row kernel consumes.</summary>
-internal unsafe interface ISparseRowSource
-{
-    int Rows { get; }
-
-    int Columns { get; }
-
-    /// <summary>The most entries <see cref="DecodeRow"/> can return for one row.</summary>
-    int MaxRowEntries { get; }
-
-    /// <summary>Writes the kept (column, value) pairs of <paramref name="row"/>; returns how many. Columns may repeat (values add).</summary>
-    int DecodeRow(int row, int* columns, float* values);
-
-    /// <summary>Relative work of one row, for splitting rows among threads.</summary>
-    long RowCost(int row);
-}
-
 /// <summary>Kernels and helpers shared by the N:M and bitmask formats.</summary>
 internal static unsafe class SparseRowKernels
 {
-    /// <summary>The widest vector width (bits) this machine accelerates; 0 means scalar.</summary>
-    public static int BestVectorBits =>
-        Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0;
+    /// <summary>The widest vector width (bits) to use (this machine, within the tests' limit); 0 means scalar.</summary>
+    public static int BestVectorBits => CsrKernelSupport.Width() is var bits && bits == 1 ? 0 : bits;
 
     public static void CheckArguments(ISparseRowSource w, ReadOnlySpan<float> x, int m, Span<float> y, ReadOnlySpan<float> bias, int vectorBits)
     {
