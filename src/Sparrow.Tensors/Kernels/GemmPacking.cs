@@ -63,12 +63,19 @@ internal static unsafe class GemmPacking
     }
 }
 
-/// <summary>Per-thread scratch for packed B in batched runs, pinned and 64-byte aligned.</summary>
+/// <summary>
+/// Per-thread scratch, pinned and 64-byte aligned: packed B in batched runs, and X transposed for the sparse
+/// kernels (aligned so that no vector load of it splits a cache line; reused so that big X do not page-fault anew).
+/// </summary>
 internal static unsafe class GemmScratch
 {
     [ThreadStatic] private static float[]? t_b;
+    [ThreadStatic] private static float[]? t_transposedX;
 
     public static float* B(int length) => Get(ref t_b, length);
+
+    public static float* TransposedX(long length) =>
+        length > Array.MaxLength - 16 ? throw new ArgumentException($"X is too large to transpose ({length} elements).") : Get(ref t_transposedX, (int)length);
 
     private static float* Get(ref float[]? buffer, int length)
     {

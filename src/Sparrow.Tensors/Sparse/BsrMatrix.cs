@@ -168,22 +168,12 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
     {
         var width = 2 * TOps.Count;
         var xt = CsrKernelSupport.TransposeTiles(x, m, Columns, paddedColumns, width, threads, out var tiles);
-        try
+        // Each work item is one range of rows by every tile: the range's weights stay in cache across tiles.
+        GemmParallel.For(bounds.Length - 1, threads, part =>
         {
-            fixed (float* pxt = xt)
-            {
-                var xtp = pxt;
-                GemmParallel.For(bounds.Length - 1, threads, part =>
-                {
-                    for (var t = 0; t < tiles; t++)
-                        kernel.MatrixTile<TOps, TVector>(xtp + (long)t * paddedColumns * width, t * width, Math.Min(width, m - t * width), y, bounds[part], bounds[part + 1]);
-                });
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(xt);
-        }
+            for (var t = 0; t < tiles; t++)
+                kernel.MatrixTile<TOps, TVector>(xt + (long)t * paddedColumns * width, t * width, Math.Min(width, m - t * width), y, bounds[part], bounds[part + 1]);
+        });
     }
 
     private readonly struct Kernel(float* values, int* blockRowPointers, int* blockColumns, int blockRows, int blockCols, int rows, float* bias, FusedActivation activation, int vectorBits)
@@ -304,11 +294,7 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
                     TOps.Store(lanes, Activations.Activate<TOps, TVector>(acc0, activation));
                     TOps.Store(lanes + count, Activations.Activate<TOps, TVector>(acc1, activation));
                 }
-                for (var lane = 0; lane < validLanes; lane++)
-                {
-                    var target = y + (long)(firstRow + lane) * rows + rowStart;
-                    for (var i = 0; i < validRows; i++) target[i] = chunk[i * width + lane];
-                }
+                MatrixTranspose.Transpose(chunk, width, y + (long)firstRow * rows + rowStart, rows, validRows, validLanes, vectorBits >= 256);
             }
         }
     }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.Intrinsics;
 using Sparrow.Tensors.Kernels;
 
@@ -62,17 +61,15 @@ internal static unsafe class CsrKernelSupport
     /// <summary>
     /// X [m, columns] transposed into tiles of <paramref name="width"/> rows: tile t holds xT[k, lane] = X[t*width + lane, k]
     /// for k below <paramref name="paddedColumns"/>, zero past m and past columns, so a weight w[r, k] multiplies a
-    /// contiguous vector of X's rows. Rented; return with <see cref="ArrayPool{T}.Return"/>.
+    /// contiguous vector of X's rows. The tiles live in the calling thread's scratch: valid until its next call.
     /// </summary>
-    public static float[] TransposeTiles(float* x, int m, int columns, int paddedColumns, int width, int threads, out int tiles)
+    public static float* TransposeTiles(float* x, int m, int columns, int paddedColumns, int width, int threads, out int tiles)
     {
         var tileCount = (m + width - 1) / width;
         tiles = tileCount;
         var tileLength = paddedColumns * width;
-        var buffer = ArrayPool<float>.Shared.Rent(Math.Max(1, tileCount * tileLength));
-        fixed (float* pb = buffer)
+        var xt = GemmScratch.TransposedX(Math.Max(1, (long)tileCount * tileLength));
         {
-            var xt = pb;
             // Few tiles (small m) are split along the columns too, so every thread has a share.
             var chunks = tileCount >= threads ? 1 : Math.Max(1, Math.Min(2 * threads, paddedColumns / 64));
             GemmParallel.For(tileCount * chunks, threads, item =>
@@ -82,21 +79,14 @@ internal static unsafe class CsrKernelSupport
                 var tile = xt + (long)t * tileLength + (long)from * width;
                 var valid = Math.Min(width, m - t * width);
                 var source = x + (long)t * width * columns;
-                // Column by column: the tile is written contiguously; the reads walk `valid` rows of X in step,
-                // each cache line of X serving 16 columns. Columns past X's (block padding) are zero.
-                for (var k = from; k < to; k++, tile += width)
-                {
-                    if (k < columns)
-                    {
-                        for (var lane = 0; lane < valid; lane++) tile[lane] = source[(long)lane * columns + k];
-                        for (var lane = valid; lane < width; lane++) tile[lane] = 0f;
-                    }
-                    else
-                        for (var lane = 0; lane < width; lane++) tile[lane] = 0f;
-                }
+                // Through 8x8 register tiles where the tests allow vectors; zero past X's rows and columns.
+                var inside = Math.Max(from, Math.Min(to, columns));
+                MatrixTranspose.Transpose(source + from, columns, tile, width, valid, inside - from, WidthLimitForTests is 0 or >= 256);
+                for (var k = from; k < inside; k++) new Span<float>(tile + (long)(k - from) * width + valid, width - valid).Clear();
+                new Span<float>(tile + (long)(inside - from) * width, (to - inside) * width).Clear();
             });
         }
-        return buffer;
+        return xt;
     }
 
     /// <summary>Fills Y with bias (or zero) and applies the activation: the result when W has no columns.</summary>
