@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Sparrow.Graph;
 
@@ -26,7 +27,13 @@ internal sealed record BenchStats(double Median, double P25, double P75, double 
 /// <summary>How benchmark commands write their results: Markdown appended to a file, JSON written whole, numbers formatted alike.</summary>
 internal static class BenchOutput
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        // Commands and model paths stay readable ('...' rather than \u0027...\u0027); the file is data, never HTML.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <summary>Refuses a folder as an output file before anything is measured.</summary>
     public static void CheckFileOption(string? path, string option)
