@@ -133,7 +133,7 @@ internal static class BenchCommand
             var hasSequence = models.Any(m => m.HasSequence);
             if (!hasSequence) sequences = sequences[..1];
 
-            foreach (var m in models) console.MarkupLine($"Model [bold]{Markup.Escape(m.Model.DisplayName)}[/]{(models.Count > 1 ? $" ({Markup.Escape(m.Label)})" : "")}");
+            foreach (var m in models) console.MarkupLine($"Model [bold]{Markup.Escape(m.Model.DisplayName)}[/]{(m.Label != m.Model.DisplayName ? $" ({Markup.Escape(m.Label)})" : "")}");
             console.MarkupLine($"CPU {Markup.Escape(MachineInfo.CpuModel)}, {MachineInfo.LogicalCores} logical cores, {Markup.Escape(MachineInfo.VectorIsa)}");
             console.MarkupLine($"{Markup.Escape(MachineInfo.Runtime)}; ONNX Runtime {OrtModelRunner.Version}; {threads} thread(s) each; {settings.Warmup} warm-up runs (and at least {MinimumWarmup.TotalSeconds:0} s), then {settings.Runs} timed runs alternating {(models.Count > 1 ? "every model in " : "")}Sparrow and ONNX Runtime.");
 
