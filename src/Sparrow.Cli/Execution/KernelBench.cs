@@ -168,6 +168,7 @@ internal static class KernelBench
     public static KernelBenchResults Run(KernelBenchSettings settings, Action<string>? progress = null)
     {
         var bandwidth = MemoryBandwidth.Measure(settings.Threads, settings.BandwidthBufferBytes);
+        if (settings.Warmup > TimeSpan.Zero) WarmUpCode(settings);
         progress?.Invoke($"memory read bandwidth {bandwidth / 1e9:0.0} GB/s ({settings.Threads} thread(s), {settings.BandwidthBufferBytes >> 20} MB buffer)");
         var results = new List<KernelResult>();
         var baselines = new List<DenseBaseline>();
@@ -211,6 +212,28 @@ internal static class KernelBench
         return new KernelBenchResults(settings, bandwidth, results, baselines);
     }
 
+    /// <summary>
+    /// Runs every candidate on a small weight for a second or so before anything is timed: .NET compiles hot
+    /// methods again, optimised, on a background timer, and the first groups would otherwise time the slow code.
+    /// </summary>
+    private static void WarmUpCode(KernelBenchSettings settings)
+    {
+        var shape = new KernelShape(256, 512);
+        var dense = KernelBenchWeights.Dense(shape, settings.Seed);
+        var packed = PackedMatrix.Pack(dense, shape.In, shape.Out, transposed: true, maxThreads: settings.Threads);
+        var matrices = new List<ISparseMatrix>();
+        foreach (var level in new[] { new SparsityLevel("90%", 0.9, null), new SparsityLevel("2:4", 0.5, (2, 4)) })
+        {
+            var mask = KernelBenchWeights.Mask(dense, shape, level);
+            var pruned = KernelBenchWeights.Apply(dense, mask);
+            foreach (var entry in settings.Kernels)
+                if (entry.TryCreate(pruned, shape.Out, shape.In, mask) is { } m) matrices.Add(m);
+        }
+        var time = TimeSpan.FromSeconds(1.0 / Math.Min(3, settings.Rows.Count));
+        foreach (var rows in settings.Rows.Order().Take(3))
+            MeasureGroup(settings with { Warmup = time, Runs = 1, TimePerGroup = TimeSpan.Zero }, shape, rows, packed, null, matrices.ToArray());
+    }
+
     /// <returns>Milliseconds per call of each candidate: dense, ORT (when present), then the sparse matrices in order.</returns>
     private static List<double>[] MeasureGroup(KernelBenchSettings settings, KernelShape shape, int rows, PackedMatrix packed, OrtMatMul? ort, ISparseMatrix[] sparse)
     {
@@ -228,14 +251,14 @@ internal static class KernelBench
 
     /// <summary>
     /// Runs the candidates in turns (each turn starting one later, so none always follows the same one) until
-    /// each has run <paramref name="warmup"/> long and twice, then times turns until at least
+    /// they have run <paramref name="warmup"/> long and at least once, then times turns until at least
     /// <paramref name="minRuns"/> and <paramref name="time"/> have passed (at most 200 turns).
     /// </summary>
     internal static List<double>[] Alternate(IReadOnlyList<Action> candidates, int minRuns, TimeSpan warmup, TimeSpan time)
     {
         var samples = candidates.Select(_ => new List<double>()).ToArray();
         var clock = Stopwatch.StartNew();
-        for (var turn = 0; turn < 2 || clock.Elapsed < warmup; turn++)
+        for (var turn = 0; turn < 1 || clock.Elapsed < warmup; turn++)
             foreach (var c in candidates) c();
         clock.Restart();
         for (var turn = 0; turn < minRuns || (clock.Elapsed < time && turn < 200); turn++)
