@@ -129,7 +129,9 @@ internal static class BenchCommand
         var models = new List<BenchModel>();
         try
         {
-            for (var i = 0; i < paths.Length; i++) models.Add(new BenchModel(LoadedModel.Load(paths[i]), labels[i], threads));
+            // Every file is read before any session is made, so that a bad path fails at once.
+            var loaded = paths.Select(LoadedModel.Load).ToArray();
+            for (var i = 0; i < loaded.Length; i++) models.Add(new BenchModel(loaded[i], labels[i], threads));
             var hasSequence = models.Any(m => m.HasSequence);
             if (!hasSequence) sequences = sequences[..1];
 
@@ -149,7 +151,7 @@ internal static class BenchCommand
                 }
 
             console.Write(ResultTable(rows, hasSequence, models));
-            if (models.Count > 1 || models[0].Weights.SessionBytes is not null) console.Write(WeightTable(models));
+            if (models.Count > 1 || models[0].Weights.SessionBytes is not null || models[0].Weights.KernelChoices is not null) console.Write(WeightTable(models));
             if (settings.Profile)
                 for (var i = 0; i < models.Count; i++)
                     console.Write(ProfileTable(rows.Where(r => r.ModelIndex == i).ToArray(), models.Count > 1 ? models[i].Label : null));
@@ -184,7 +186,8 @@ internal static class BenchCommand
     {
         long bytes = 0;
         foreach (var t in model.Model.Graph.Initializers.Values) bytes += (long)t.Length * DataTypes.SizeOf(t.ElementType);
-        // Later: SessionBytes = session.WeightBytes, KernelChoices = the session's kernel per layer.
+        // TODO(issue 3, runtime integration): SessionBytes = session.WeightBytes and KernelChoices = the session's
+        // kernel per layer (name -> "CSR", "dense", ...) once InferenceSession exposes them; the tables and JSON show both.
         _ = session;
         return new WeightMemory(bytes, SessionBytes: null, KernelChoices: null);
     }
@@ -339,8 +342,10 @@ internal static class BenchCommand
     private static (string[] Headers, List<string[]> Cells) WeightCells(IReadOnlyList<BenchModel> models)
     {
         var withSession = models.Any(m => m.Weights.SessionBytes is not null);
+        var withKernels = models.Any(m => m.Weights.KernelChoices is not null);
         var headers = new List<string> { "model", "initializers MB", $"% of {models[0].Label}" };
         if (withSession) headers.AddRange(["in session MB", $"in session % of {models[0].Label}"]);
+        if (withKernels) headers.Add("kernels (layers)");
         var baseline = models[0].Weights;
         var cells = new List<string[]>();
         foreach (var m in models)
@@ -350,10 +355,15 @@ internal static class BenchCommand
             if (withSession)
                 row.AddRange([w.SessionBytes is { } s ? MegaBytes(s) : "-",
                     w.SessionBytes is { } s2 && baseline.SessionBytes is { } b2 ? Percent(s2, b2) : "-"]);
+            if (withKernels) row.Add(KernelSummary(w.KernelChoices));
             cells.Add(row.ToArray());
         }
         return (headers.ToArray(), cells);
     }
+
+    /// <summary>"CSR 24, dense 12": how many layers run each kernel.</summary>
+    private static string KernelSummary(IReadOnlyDictionary<string, string>? choices) =>
+        choices is null ? "-" : string.Join(", ", choices.Values.GroupBy(k => k).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}"));
 
     private static string Percent(long part, long whole) => whole == 0 ? "-" : (100.0 * part / whole).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 
@@ -436,7 +446,7 @@ internal static class BenchCommand
         md.AppendLine("| " + string.Join(" | ", headers) + " |");
         md.AppendLine("|" + string.Concat(headers.Select(h => h == "model" ? "---|" : "---:|")));
         foreach (var c in cells) md.AppendLine("| " + string.Join(" | ", c) + " |");
-        if (models.Count > 1 || models[0].Weights.SessionBytes is not null)
+        if (models.Count > 1 || models[0].Weights.SessionBytes is not null || models[0].Weights.KernelChoices is not null)
         {
             md.AppendLine();
             md.AppendLine("Weight memory (initializers: as stored in the model, zeros included).");
