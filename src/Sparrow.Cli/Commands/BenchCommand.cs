@@ -442,7 +442,7 @@ internal static class BenchCommand
             md.AppendLine(CultureInfo.InvariantCulture, $"- Ratios are of median times (below 1, Sparrow is faster): against ONNX Runtime on the same model and on the first model, {models[0].Label}, the baseline");
         md.AppendLine();
         var (headers, cells) = ResultCells(rows, hasSequence, models);
-        // Old files put the batch first: keep it there, with the text columns (model) left-aligned.
+        // Numbers right-aligned, the batch column included (as earlier files have it); only the model name is text.
         md.AppendLine("| " + string.Join(" | ", headers) + " |");
         md.AppendLine("|" + string.Concat(headers.Select(h => h == "model" ? "---|" : "---:|")));
         foreach (var c in cells) md.AppendLine("| " + string.Join(" | ", c) + " |");
