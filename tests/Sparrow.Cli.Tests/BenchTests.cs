@@ -1,5 +1,7 @@
 using Sparrow.Graph.Builders;
+using System.Text.Json;
 using Sparrow.Graph.Onnx;
+using Sparrow.Pruning;
 
 namespace Sparrow.Cli.Tests;
 
@@ -38,5 +40,64 @@ public class BenchTests
         Assert.Contains("b1 s8", r.Output);
         Assert.Contains("b1 s16", r.Output);
         Assert.Contains("MatMul", r.Output);
+    }
+
+    [Fact]
+    public void Bench_of_two_models_compares_each_with_its_own_ORT_run_and_with_ORT_on_the_first()
+    {
+        using var dir = new TempDirectory();
+        var dense = dir.File("cnn.onnx");
+        var pruned = dir.File("cnn-pruned.onnx");
+        var model = SmallCnn.Build(imageSize: 16);
+        OnnxExporter.Save(model, dense);
+        OnnxExporter.Save(MagnitudePruner.Prune(model, 0.9).Pruned, pruned);
+        var markdown = dir.File("BENCHMARKS.md");
+        var json = dir.File("bench.json");
+        var r = CliRunner.Run("bench", dense, pruned, "--batch", "1,2", "--warmup", "0", "--runs", "3", "--threads", "1", "--markdown", markdown, "--json", json);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("Sparrow/ORT on cnn.onnx", r.Output);
+        Assert.Contains("where Sparrow's time goes on cnn.onnx", r.Output);
+        Assert.Contains("where Sparrow's time goes on cnn-pruned.onnx", r.Output);
+        Assert.Contains("weight memory", r.Output);
+
+        var text = File.ReadAllText(markdown);
+        Assert.Contains($"`sparrow bench {dense} {pruned} --batch 1,2 --warmup 0 --runs 3 --threads 1 --markdown {markdown} --json {json}`", text);
+        Assert.Contains("| batch | model | Sparrow | ONNX Runtime | Sparrow / ORT | Sparrow / ORT on cnn.onnx | Sparrow items/s | ORT items/s |", text);
+        foreach (var batch in new[] { 1, 2 })
+            foreach (var name in new[] { "cnn.onnx", "cnn-pruned.onnx" })
+                Assert.Matches($@"\| {batch} \| {name.Replace(".", @"\.")} \| [0-9.]+ \([0-9.]+-[0-9.]+\) \| [0-9.]+ \([0-9.]+-[0-9.]+\) \| [0-9.]+x \| [0-9.]+x \| [0-9.]+ \|", text);
+        // Pruned weights are still stored dense in the model: the same bytes as the dense model's, for now.
+        Assert.Matches(@"\| cnn-pruned\.onnx \| [0-9.]+ \| 100\.0% \|", text);
+        Assert.Contains("Where Sparrow's time goes on cnn-pruned.onnx", text);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var root = doc.RootElement;
+        var models = root.GetProperty("models").EnumerateArray().ToArray();
+        Assert.Equal(["cnn.onnx", "cnn-pruned.onnx"], models.Select(m => m.GetProperty("label").GetString()));
+        Assert.Equal(models[0].GetProperty("initializerBytes").GetInt64(), models[1].GetProperty("initializerBytes").GetInt64());
+        Assert.True(models[0].GetProperty("initializerBytes").GetInt64() > 0);
+        var results = root.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(4, results.Length);
+        foreach (var batch in new[] { 1, 2 })
+        {
+            var baseline = results.Single(x => x.GetProperty("batch").GetInt32() == batch && x.GetProperty("model").GetString() == "cnn.onnx");
+            var other = results.Single(x => x.GetProperty("batch").GetInt32() == batch && x.GetProperty("model").GetString() == "cnn-pruned.onnx");
+            var baselineOrt = baseline.GetProperty("ortMs").GetProperty("median").GetDouble();
+            Assert.Equal(baseline.GetProperty("sparrowOverOrt").GetDouble(), baseline.GetProperty("sparrowOverBaselineOrt").GetDouble(), 9);
+            Assert.Equal(other.GetProperty("sparrowMs").GetProperty("median").GetDouble() / baselineOrt, other.GetProperty("sparrowOverBaselineOrt").GetDouble(), 9);
+            Assert.Equal(batch * 1000 / other.GetProperty("sparrowMs").GetProperty("median").GetDouble(), other.GetProperty("sparrowItemsPerSecond").GetDouble(), 6);
+            Assert.True(other.GetProperty("profileMsPerRun").TryGetProperty("Conv", out _));
+        }
+    }
+
+    [Fact]
+    public void Bench_of_the_same_model_twice_labels_each_run_apart()
+    {
+        using var dir = new TempDirectory();
+        var model = dir.File("cnn.onnx");
+        OnnxExporter.Save(SmallCnn.Build(imageSize: 8), model);
+        var r = CliRunner.Run("bench", model, model, "--batch", "1", "--warmup", "0", "--runs", "1", "--threads", "1", "--no-profile");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("(#2)", r.Output);
     }
 }

@@ -7,13 +7,15 @@ using Sparrow.Graph;
 using Sparrow.Runtime;
 using Sparrow.Tensors;
 using Spectre.Console;
+using static Sparrow.Cli.Execution.BenchOutput;
 
 namespace Sparrow.Cli.Commands;
 
 /// <summary>
-/// <c>sparrow bench MODEL.onnx</c>: Sparrow's dense runtime and ONNX Runtime side by side in one process,
-/// same inputs and thread count, taking turns (A B A B) after a warm-up so that neither gets a quieter
-/// machine; medians per batch size and sequence length, and where Sparrow's time goes.
+/// <c>sparrow bench MODEL.onnx [MORE.onnx ...]</c>: each model in Sparrow and in ONNX Runtime side by side in one
+/// process, same inputs and thread count, every engine and model taking turns (A B C D A B C D) after a warm-up
+/// so that none gets a quieter machine; medians per batch size and sequence length, ratios against ONNX Runtime
+/// on the same model and on the first one (the dense baseline), weight memory, and where Sparrow's time goes.
 /// </summary>
 internal static class BenchCommand
 {
@@ -21,51 +23,93 @@ internal static class BenchCommand
     private static readonly TimeSpan MinimumWarmup = TimeSpan.FromSeconds(3);
 
     internal sealed record Settings(
-        string? ModelPath, string Batches, string Sequences, int Threads, int Warmup, int Runs, int Seed, string? Markdown, bool Profile);
+        IReadOnlyList<string> ModelPaths, string Batches, string Sequences, int Threads, int Warmup, int Runs, int Seed,
+        string? Markdown, bool Profile, string? Json = null);
 
-    internal sealed record Stats(double Median, double P25, double P75, double Min)
+    /// <summary>
+    /// Weight memory of one model. Today: the bytes of its initializers, which for a pruned model stored dense
+    /// are as many as the dense model's. Spot for later: <see cref="SessionBytes"/> from InferenceSession.WeightBytes
+    /// (what the session holds, sparse formats included) and <see cref="KernelChoices"/>, the kernel chosen per
+    /// layer; the tables and JSON show them as soon as they are filled in <see cref="MeasureWeights"/>.
+    /// </summary>
+    internal sealed record WeightMemory(long InitializerBytes, long? SessionBytes, IReadOnlyDictionary<string, string>? KernelChoices);
+
+    /// <summary>One model under test: its Sparrow session and its ONNX Runtime session.</summary>
+    private sealed class BenchModel : IDisposable
     {
-        public static Stats Of(List<double> samples)
+        public BenchModel(LoadedModel model, string label, int threads)
         {
-            var sorted = samples.Order().ToArray();
-            return new Stats(Percentile(sorted, 0.5), Percentile(sorted, 0.25), Percentile(sorted, 0.75), sorted[0]);
+            Model = model;
+            Label = label;
+            HasSequence = HasSequenceDimension(model.Model.Graph);
+            Session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads });
+            try
+            {
+                Ort = new OrtModelRunner(model, threads, allowSpinning: false);
+            }
+            catch
+            {
+                Session.Dispose();
+                throw;
+            }
+            Weights = MeasureWeights(model, Session);
         }
 
-        private static double Percentile(double[] sorted, double p)
+        public LoadedModel Model { get; }
+        public string Label { get; }
+        public bool HasSequence { get; }
+        public InferenceSession Session { get; }
+        public OrtModelRunner Ort { get; }
+        public WeightMemory Weights { get; }
+
+        public void Dispose()
         {
-            var x = p * (sorted.Length - 1);
-            var lo = (int)Math.Floor(x);
-            var hi = Math.Min(lo + 1, sorted.Length - 1);
-            return sorted[lo] + (sorted[hi] - sorted[lo]) * (x - lo);
+            Ort.Dispose();
+            Session.Dispose();
         }
     }
 
+    /// <summary>One model at one batch size and sequence length.</summary>
+    /// <param name="BaselineOrt">ONNX Runtime on the first model (the dense baseline) at the same batch and sequence.</param>
     /// <param name="ProfileWall">Wall time of all the profiled runs together, to show the time spent outside operators.</param>
-    internal sealed record Row(int Batch, int? Sequence, Stats Sparrow, Stats Ort, long Flops, IReadOnlyDictionary<string, TimeSpan> Profile, int ProfileRuns, TimeSpan ProfileWall)
+    internal sealed record Row(
+        int Batch, int? Sequence, int ModelIndex, string Model, BenchStats Sparrow, BenchStats Ort, BenchStats BaselineOrt, long Flops,
+        IReadOnlyDictionary<string, TimeSpan> Profile, int ProfileRuns, TimeSpan ProfileWall)
     {
+        /// <summary>Sparrow's time over ONNX Runtime's on the same model: below 1, Sparrow is faster.</summary>
         public double Ratio => Sparrow.Median / Ort.Median;
+
+        /// <summary>Sparrow's time over ONNX Runtime's on the first model.</summary>
+        public double RatioToBaseline => Sparrow.Median / BaselineOrt.Median;
 
         public string Label => Sequence is { } s ? $"b{Batch} s{s}" : $"b{Batch}";
     }
 
     public static Command Create(CommandContext context)
     {
-        var model = CommonOptions.ModelArgument("omitted, the embedded all-MiniLM-L6-v2");
+        var models = new Argument<string[]>("models")
+        {
+            Description = "Paths of .onnx files, the first being the baseline the others are compared with (e.g. the dense model, then pruned ones); omitted, the embedded all-MiniLM-L6-v2.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var batch = new Option<string>("--batch") { Description = "Batch sizes, comma-separated.", DefaultValueFactory = _ => "1,8,32" };
         var sequence = new Option<string>("--seq") { Description = "Sequence lengths, comma-separated (ignored by models without one).", DefaultValueFactory = _ => "32,128" };
         var threads = CommonOptions.Threads();
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs of each engine before measuring (the JIT needs them to tier up).", DefaultValueFactory = _ => 30 };
         var runs = new Option<int>("--runs") { Description = "Timed runs of each engine per batch size and sequence length.", DefaultValueFactory = _ => 20 };
         var seed = CommonOptions.Seed();
-        var markdown = new Option<string?>("--markdown") { Description = "Append the results as a Markdown table to this file (e.g. BENCHMARKS.md), with the command that made them." };
+        var markdown = new Option<string?>("--markdown") { Description = "Append the results as Markdown tables to this file (e.g. BENCHMARKS.md), with the command that made them." };
+        var json = new Option<string?>("--json") { Description = "Write the results as JSON to this file." };
         var noProfile = new Option<bool>("--no-profile") { Description = "Skip the per-operator profile of Sparrow." };
-        var command = new Command("bench", "Measures Sparrow's dense runtime against ONNX Runtime, side by side, per batch size and sequence length.")
+        var command = new Command("bench", "Measures Sparrow against ONNX Runtime on one or more models, side by side, per batch size and sequence length.")
         {
-            model, batch, sequence, threads, warmup, runs, seed, markdown, noProfile,
+            models, batch, sequence, threads, warmup, runs, seed, markdown, json, noProfile,
         };
+        command.Add(KernelBenchCommand.Create(context));
         command.SetAction(parse => Run(context, new Settings(
-            parse.GetValue(model), parse.GetValue(batch) ?? "1", parse.GetValue(sequence) ?? "32", parse.GetValue(threads),
-            parse.GetValue(warmup), parse.GetValue(runs), parse.GetValue(seed), parse.GetValue(markdown), !parse.GetValue(noProfile))));
+            parse.GetValue(models) ?? [], parse.GetValue(batch) ?? "1", parse.GetValue(sequence) ?? "32", parse.GetValue(threads),
+            parse.GetValue(warmup), parse.GetValue(runs), parse.GetValue(seed), parse.GetValue(markdown), !parse.GetValue(noProfile),
+            parse.GetValue(json))));
         return command;
     }
 
@@ -76,84 +120,164 @@ internal static class BenchCommand
         var sequences = CommonOptions.ParseSizes(settings.Sequences, "--seq");
         if (settings.Warmup < 0) throw new UsageException($"--warmup must be 0 or more, got {settings.Warmup}.");
         if (settings.Runs < 1) throw new UsageException($"--runs must be at least 1, got {settings.Runs}.");
-        if (settings.Markdown is { } md && Directory.Exists(md)) throw new UsageException($"--markdown {md} is a folder; give a file name.");
+        CheckFileOption(settings.Markdown, "--markdown");
+        CheckFileOption(settings.Json, "--json");
         var threads = CommonOptions.ResolveThreads(settings.Threads);
-        var model = LoadedModel.Load(settings.ModelPath);
-        var hasSequence = HasSequenceDimension(model.Model.Graph);
-        if (!hasSequence) sequences = sequences[..1];
+        var paths = settings.ModelPaths.Count > 0 ? settings.ModelPaths.Cast<string?>().ToArray() : [null];
+        var labels = Labels(paths);
 
-        console.MarkupLine($"Model [bold]{Markup.Escape(model.DisplayName)}[/]");
-        console.MarkupLine($"CPU {Markup.Escape(MachineInfo.CpuModel)}, {MachineInfo.LogicalCores} logical cores, {Markup.Escape(MachineInfo.VectorIsa)}");
-        console.MarkupLine($"{Markup.Escape(MachineInfo.Runtime)}; ONNX Runtime {OrtModelRunner.Version}; {threads} thread(s) each; {settings.Warmup} warm-up runs (and at least {MinimumWarmup.TotalSeconds:0} s), then {settings.Runs} timed runs alternating Sparrow and ONNX Runtime.");
-
-        var rows = new List<Row>();
-        using var session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads });
-        using var ort = new OrtModelRunner(model, threads, allowSpinning: false);
-        foreach (var b in batches)
-            foreach (var s in sequences)
-            {
-                var row = Measure(model.Model, session, ort, b, hasSequence ? s : null, s, settings, threads);
-                rows.Add(row);
-                console.MarkupLine($"  {row.Label}: Sparrow {Ms(row.Sparrow.Median)} ms, ONNX Runtime {Ms(row.Ort.Median)} ms, ratio {Ratio(row.Ratio)}");
-            }
-
-        console.Write(ResultTable(rows, hasSequence));
-        if (settings.Profile) console.Write(ProfileTable(rows));
-        if (settings.Markdown is { } path)
+        var models = new List<BenchModel>();
+        try
         {
-            WriteMarkdown(path, context, model, rows, hasSequence, settings, threads);
-            console.MarkupLine($"Appended the results to [bold]{Markup.Escape(path)}[/].");
+            // Every file is read before any session is made, so that a bad path fails at once.
+            var loaded = paths.Select(LoadedModel.Load).ToArray();
+            for (var i = 0; i < loaded.Length; i++) models.Add(new BenchModel(loaded[i], labels[i], threads));
+            var hasSequence = models.Any(m => m.HasSequence);
+            if (!hasSequence) sequences = sequences[..1];
+
+            foreach (var m in models) console.MarkupLine($"Model [bold]{Markup.Escape(m.Model.DisplayName)}[/]{(m.Label != m.Model.DisplayName ? $" ({Markup.Escape(m.Label)})" : "")}");
+            console.MarkupLine($"CPU {Markup.Escape(MachineInfo.CpuModel)}, {MachineInfo.LogicalCores} logical cores, {Markup.Escape(MachineInfo.VectorIsa)}");
+            console.MarkupLine($"{Markup.Escape(MachineInfo.Runtime)}; ONNX Runtime {OrtModelRunner.Version}; {threads} thread(s) each; {settings.Warmup} warm-up runs (and at least {MinimumWarmup.TotalSeconds:0} s), then {settings.Runs} timed runs alternating {(models.Count > 1 ? "every model in " : "")}Sparrow and ONNX Runtime.");
+
+            var rows = new List<Row>();
+            foreach (var b in batches)
+                foreach (var s in sequences)
+                {
+                    var group = Measure(models, b, s, hasSequence, settings);
+                    rows.AddRange(group);
+                    foreach (var row in group)
+                        console.MarkupLine($"  {row.Label}{(models.Count > 1 ? " " + Markup.Escape(row.Model) : "")}: Sparrow {Ms(row.Sparrow.Median)} ms, ONNX Runtime {Ms(row.Ort.Median)} ms, ratio {Ratio(row.Ratio)}"
+                            + (row.ModelIndex > 0 ? $", vs ONNX Runtime on {Markup.Escape(models[0].Label)} {Ratio(row.RatioToBaseline)}" : ""));
+                }
+
+            console.Write(ResultTable(rows, hasSequence, models));
+            if (models.Count > 1 || models[0].Weights.SessionBytes is not null || models[0].Weights.KernelChoices is not null) console.Write(WeightTable(models));
+            if (settings.Profile)
+                for (var i = 0; i < models.Count; i++)
+                    console.Write(ProfileTable(rows.Where(r => r.ModelIndex == i).ToArray(), models.Count > 1 ? models[i].Label : null));
+            if (settings.Markdown is { } path)
+            {
+                AppendMarkdown(path, Markdown(context, models, rows, hasSequence, settings, threads));
+                console.MarkupLine($"Appended the results to [bold]{Markup.Escape(path)}[/].");
+            }
+            if (settings.Json is { } jsonPath)
+            {
+                WriteJson(jsonPath, JsonResults(context, models, rows, settings, threads));
+                console.MarkupLine($"Wrote the results to [bold]{Markup.Escape(jsonPath)}[/].");
+            }
+            return ExitCodes.Success;
         }
-        return ExitCodes.Success;
+        finally
+        {
+            foreach (var m in models) m.Dispose();
+        }
+    }
+
+    /// <summary>File names when they tell the models apart, else the paths as given.</summary>
+    private static string[] Labels(string?[] paths)
+    {
+        var names = paths.Select(p => p is null ? Sparrow.Data.Models.DefaultModel.Name : Path.GetFileName(p)).ToArray();
+        if (names.Distinct().Count() == names.Length) return names;
+        return paths.Select((p, i) => p ?? names[i]).Select((l, i) => paths.Take(i).Contains(paths[i]) ? $"{l} (#{i + 1})" : l).ToArray();
+    }
+
+    /// <summary>The bytes of a model's weights in memory; see <see cref="WeightMemory"/> for what is still to come.</summary>
+    private static WeightMemory MeasureWeights(LoadedModel model, InferenceSession session)
+    {
+        long bytes = 0;
+        foreach (var t in model.Model.Graph.Initializers.Values) bytes += (long)t.Length * DataTypes.SizeOf(t.ElementType);
+        // TODO(issue 3, runtime integration): SessionBytes = session.WeightBytes and KernelChoices = the session's
+        // kernel per layer (name -> "CSR", "dense", ...) once InferenceSession exposes them; the tables and JSON show both.
+        _ = session;
+        return new WeightMemory(bytes, SessionBytes: null, KernelChoices: null);
     }
 
     /// <summary>Whether any input has a dynamic dimension after its first: the sequence length.</summary>
     private static bool HasSequenceDimension(ModelGraph graph) =>
         graph.RequiredInputs.Any(i => i.Shape is { } shape && shape.Count(d => !d.IsFixed) >= 2);
 
-    private static Row Measure(Model model, InferenceSession session, OrtModelRunner ort, int batch, int? sequence, int sequenceValue, Settings settings, int threads)
+    /// <summary>Per model: its inputs, FLOPs and ONNX Runtime's views of the inputs.</summary>
+    private sealed class Prepared(Dictionary<string, Tensor> inputs, long flops, OrtModelRunner.BoundInputs bound) : IDisposable
     {
-        var inputs = new InputGenerator(model, batch, sequenceValue).Generate(settings.Seed);
+        public Dictionary<string, Tensor> Inputs { get; } = inputs;
+        public long Flops { get; } = flops;
+        public OrtModelRunner.BoundInputs Bound { get; } = bound;
+
+        public void Dispose()
+        {
+            Bound.Dispose();
+            foreach (var t in Inputs.Values) t.Dispose();
+        }
+    }
+
+    private static Prepared Prepare(BenchModel model, int batch, int sequence, Settings settings, int threads)
+    {
+        var inputs = new InputGenerator(model.Model.Model, batch, sequence).Generate(settings.Seed);
         try
         {
             long flops;
             try
             {
-                flops = FlopCounter.Measure(model, inputs, threads).Sum(f => f.Flops);
+                flops = FlopCounter.Measure(model.Model.Model, inputs, threads).Sum(f => f.Flops);
             }
             catch (Exception e) when (SparrowApp.IsUserError(e))
             {
-                throw new InferenceException($"Sparrow cannot run the model at batch {batch}: {e.Message}", e);
+                throw new InferenceException($"Sparrow cannot run {model.Label} at batch {batch}: {e.Message}", e);
             }
-            using var bound = ort.Bind(inputs);
+            return new Prepared(inputs, flops, model.Ort.Bind(inputs));
+        }
+        catch
+        {
+            foreach (var t in inputs.Values) t.Dispose();
+            throw;
+        }
+    }
+
+    private static List<Row> Measure(List<BenchModel> models, int batch, int sequence, bool hasSequence, Settings settings)
+    {
+        var threads = models[0].Ort.Threads;
+        var prepared = new List<Prepared>();
+        try
+        {
+            foreach (var m in models) prepared.Add(Prepare(m, batch, sequence, settings, threads));
             // At least the asked-for runs and at least MinimumWarmup of time: .NET promotes hot methods to
             // optimised code on a background timer, so at a few milliseconds a run, 30 runs are not enough.
             var warmupClock = Stopwatch.StartNew();
             for (var i = 0; i < settings.Warmup || settings.Warmup > 0 && warmupClock.Elapsed < MinimumWarmup; i++)
-            {
-                RunSparrow(session, inputs, null);
-                RunOrt(ort, bound);
-            }
-            var sparrowTimes = new List<double>(settings.Runs);
-            var ortTimes = new List<double>(settings.Runs);
+                for (var j = 0; j < models.Count; j++)
+                {
+                    RunSparrow(models[j].Session, prepared[j].Inputs, null);
+                    RunOrt(models[j].Ort, prepared[j].Bound);
+                }
+            var sparrowTimes = models.Select(_ => new List<double>(settings.Runs)).ToArray();
+            var ortTimes = models.Select(_ => new List<double>(settings.Runs)).ToArray();
             for (var i = 0; i < settings.Runs; i++)
-            {
-                sparrowTimes.Add(RunSparrow(session, inputs, null));
-                ortTimes.Add(RunOrt(ort, bound));
-            }
-            var profile = new NodeProfile();
+                for (var j = 0; j < models.Count; j++)
+                {
+                    sparrowTimes[j].Add(RunSparrow(models[j].Session, prepared[j].Inputs, null));
+                    ortTimes[j].Add(RunOrt(models[j].Ort, prepared[j].Bound));
+                }
+            var baseline = BenchStats.Of(ortTimes[0]);
+            var rows = new List<Row>();
             var profileRuns = settings.Profile ? Math.Max(3, settings.Runs / 4) : 0;
-            var wall = 0.0;
-            for (var i = 0; i < profileRuns; i++)
+            for (var j = 0; j < models.Count; j++)
             {
-                wall += RunSparrow(session, inputs, profile);
-                profile.CountRun();
+                var profile = new NodeProfile();
+                var wall = 0.0;
+                for (var i = 0; i < profileRuns; i++)
+                {
+                    wall += RunSparrow(models[j].Session, prepared[j].Inputs, profile);
+                    profile.CountRun();
+                }
+                int? seq = hasSequence && models[j].HasSequence ? sequence : null;
+                rows.Add(new Row(batch, seq, j, models[j].Label, BenchStats.Of(sparrowTimes[j]), BenchStats.Of(ortTimes[j]), baseline,
+                    prepared[j].Flops, profile.ByOpType, profileRuns, TimeSpan.FromMilliseconds(wall)));
             }
-            return new Row(batch, sequence, Stats.Of(sparrowTimes), Stats.Of(ortTimes), flops, profile.ByOpType, profileRuns, TimeSpan.FromMilliseconds(wall));
+            return rows;
         }
         finally
         {
-            foreach (var t in inputs.Values) t.Dispose();
+            foreach (var p in prepared) p.Dispose();
         }
     }
 
@@ -176,24 +300,80 @@ internal static class BenchCommand
         return elapsed;
     }
 
-    private static Table ResultTable(IReadOnlyList<Row> rows, bool hasSequence)
+    /// <summary>The columns of the result table, shared by the console and Markdown so both say the same.</summary>
+    private static (string[] Headers, List<string[]> Cells) ResultCells(IReadOnlyList<Row> rows, bool hasSequence, IReadOnlyList<BenchModel> models)
     {
-        var table = new Table().Border(TableBorder.Simple).Title("latency per run, milliseconds: median (p25-p75)").AddColumn("batch");
-        if (hasSequence) table.AddColumn(new TableColumn("seq").RightAligned());
-        table.AddColumn(new TableColumn("Sparrow").RightAligned()).AddColumn(new TableColumn("ONNX Runtime").RightAligned())
-            .AddColumn(new TableColumn("Sparrow/ORT").RightAligned())
-            .AddColumn(new TableColumn("Sparrow GFLOP/s").RightAligned()).AddColumn(new TableColumn("ORT GFLOP/s").RightAligned());
+        var multi = models.Count > 1;
+        var headers = new List<string> { "batch" };
+        if (hasSequence) headers.Add("seq");
+        if (multi) headers.Add("model");
+        headers.AddRange(["Sparrow", "ONNX Runtime", "Sparrow / ORT"]);
+        if (multi) headers.Add($"Sparrow / ORT on {models[0].Label}");
+        headers.AddRange(["Sparrow items/s", "ORT items/s", "Sparrow GFLOP/s", "ORT GFLOP/s"]);
+        var cells = new List<string[]>();
         foreach (var r in rows)
         {
-            var cells = new List<string> { r.Batch.ToString(CultureInfo.InvariantCulture) };
-            if (hasSequence) cells.Add(r.Sequence?.ToString(CultureInfo.InvariantCulture) ?? "-");
-            cells.Add(Spread(r.Sparrow));
-            cells.Add(Spread(r.Ort));
-            cells.Add(Ratio(r.Ratio));
-            cells.Add(Gflops(r.Flops, r.Sparrow.Median));
-            cells.Add(Gflops(r.Flops, r.Ort.Median));
-            table.AddRow(cells.ToArray());
+            var row = new List<string> { r.Batch.ToString(CultureInfo.InvariantCulture) };
+            if (hasSequence) row.Add(r.Sequence?.ToString(CultureInfo.InvariantCulture) ?? "-");
+            if (multi) row.Add(r.Model);
+            row.AddRange([Spread(r.Sparrow), Spread(r.Ort), Ratio(r.Ratio)]);
+            if (multi) row.Add(Ratio(r.RatioToBaseline));
+            row.AddRange([PerSecond(r.Batch, r.Sparrow.Median), PerSecond(r.Batch, r.Ort.Median), Gflops(r.Flops, r.Sparrow.Median), Gflops(r.Flops, r.Ort.Median)]);
+            cells.Add(row.ToArray());
         }
+        return (headers.ToArray(), cells);
+    }
+
+    private static Table ResultTable(IReadOnlyList<Row> rows, bool hasSequence, IReadOnlyList<BenchModel> models)
+    {
+        var (headers, cells) = ResultCells(rows, hasSequence, models);
+        var table = new Table().Border(TableBorder.Simple)
+            .Title("latency per run, milliseconds: median (p25-p75); ratios are of times, below 1 Sparrow is faster");
+        foreach (var header in headers)
+        {
+            // The console says "Sparrow/ORT" as it always has; Markdown keeps the spaced form.
+            var column = new TableColumn(Markup.Escape(header.Replace(" / ", "/", StringComparison.Ordinal)));
+            table.AddColumn(header is "batch" or "model" ? column : column.RightAligned());
+        }
+        foreach (var c in cells) table.AddRow(c.Select(Markup.Escape).ToArray());
+        return table;
+    }
+
+    private static (string[] Headers, List<string[]> Cells) WeightCells(IReadOnlyList<BenchModel> models)
+    {
+        var withSession = models.Any(m => m.Weights.SessionBytes is not null);
+        var withKernels = models.Any(m => m.Weights.KernelChoices is not null);
+        var headers = new List<string> { "model", "initializers MB", $"% of {models[0].Label}" };
+        if (withSession) headers.AddRange(["in session MB", $"in session % of {models[0].Label}"]);
+        if (withKernels) headers.Add("kernels (layers)");
+        var baseline = models[0].Weights;
+        var cells = new List<string[]>();
+        foreach (var m in models)
+        {
+            var w = m.Weights;
+            var row = new List<string> { m.Label, MegaBytes(w.InitializerBytes), Percent(w.InitializerBytes, baseline.InitializerBytes) };
+            if (withSession)
+                row.AddRange([w.SessionBytes is { } s ? MegaBytes(s) : "-",
+                    w.SessionBytes is { } s2 && baseline.SessionBytes is { } b2 ? Percent(s2, b2) : "-"]);
+            if (withKernels) row.Add(KernelSummary(w.KernelChoices));
+            cells.Add(row.ToArray());
+        }
+        return (headers.ToArray(), cells);
+    }
+
+    /// <summary>"CSR 24, dense 12": how many layers run each kernel.</summary>
+    private static string KernelSummary(IReadOnlyDictionary<string, string>? choices) =>
+        choices is null ? "-" : string.Join(", ", choices.Values.GroupBy(k => k).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}"));
+
+    private static string Percent(long part, long whole) => whole == 0 ? "-" : (100.0 * part / whole).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+
+    private static Table WeightTable(IReadOnlyList<BenchModel> models)
+    {
+        var (headers, cells) = WeightCells(models);
+        var table = new Table().Border(TableBorder.Simple).Title("weight memory (initializers: as stored in the model, zeros included)");
+        for (var i = 0; i < headers.Length; i++)
+            table.AddColumn(i == 0 ? new TableColumn(Markup.Escape(headers[i])) : new TableColumn(Markup.Escape(headers[i])).RightAligned());
+        foreach (var c in cells) table.AddRow(c.Select(Markup.Escape).ToArray());
         return table;
     }
 
@@ -218,9 +398,10 @@ internal static class BenchCommand
     private static TimeSpan OutsideOperators(Row r) =>
         TimeSpan.FromTicks(Math.Max(0, r.ProfileWall.Ticks - r.Profile.Values.Sum(v => v.Ticks)));
 
-    private static Table ProfileTable(IReadOnlyList<Row> rows)
+    private static Table ProfileTable(IReadOnlyList<Row> rows, string? model)
     {
-        var table = new Table().Border(TableBorder.Simple).Title("where Sparrow's time goes: ms per run (share of the run)").AddColumn("op type");
+        var title = "where Sparrow's time goes" + (model is null ? "" : " on " + Markup.Escape(model)) + ": ms per run (share of the run)";
+        var table = new Table().Border(TableBorder.Simple).Title(title).AddColumn("op type");
         foreach (var r in rows) table.AddColumn(new TableColumn(r.Label).RightAligned());
         foreach (var (op, cells) in ProfileCells(rows)) table.AddRow(new[] { Markup.Escape(op) }.Concat(cells).ToArray());
         return table;
@@ -240,48 +421,81 @@ internal static class BenchCommand
     private static string ProfileCell(Row r, TimeSpan t) =>
         r.ProfileRuns == 0 ? "-" : $"{Ms(t.TotalMilliseconds / r.ProfileRuns)} ({100 * Share(r, t):0}%)";
 
-    private static void WriteMarkdown(string path, CommandContext context, LoadedModel model, IReadOnlyList<Row> rows, bool hasSequence, Settings settings, int threads)
+    private static void AppendTable(StringBuilder md, string[] headers, IEnumerable<string[]> cells, int textColumns)
+    {
+        md.AppendLine("| " + string.Join(" | ", headers) + " |");
+        md.AppendLine("|" + string.Concat(headers.Select((_, i) => i < textColumns ? "---|" : "---:|")));
+        foreach (var c in cells) md.AppendLine("| " + string.Join(" | ", c) + " |");
+    }
+
+    private static string Markdown(CommandContext context, IReadOnlyList<BenchModel> models, IReadOnlyList<Row> rows, bool hasSequence, Settings settings, int threads)
     {
         var md = new StringBuilder();
-        md.AppendLine(CultureInfo.InvariantCulture, $"## Sparrow vs ONNX Runtime: {model.DisplayName}");
+        md.AppendLine(CultureInfo.InvariantCulture, $"## Sparrow vs ONNX Runtime: {string.Join(", ", models.Select(m => m.Model.DisplayName))}");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `{context.CommandLine}`.");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"- CPU: {MachineInfo.CpuModel}, {MachineInfo.LogicalCores} logical cores; {MachineInfo.VectorIsa}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- {MachineInfo.Runtime}; ONNX Runtime {OrtModelRunner.Version} (intra-op spinning off, so that it does not take the cores while Sparrow runs)");
-        md.AppendLine(CultureInfo.InvariantCulture, $"- {threads} thread(s) each; {settings.Warmup} warm-up runs of each engine (and at least {MinimumWarmup.TotalSeconds:0} s of them), then {settings.Runs} timed runs alternating Sparrow and ONNX Runtime; latency in ms, median (p25-p75)");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- {threads} thread(s) each; {settings.Warmup} warm-up runs of each engine (and at least {MinimumWarmup.TotalSeconds:0} s of them), then {settings.Runs} timed runs alternating {(models.Count > 1 ? "every model in " : "")}Sparrow and ONNX Runtime; latency in ms, median (p25-p75)");
+        if (models.Count > 1)
+            md.AppendLine(CultureInfo.InvariantCulture, $"- Ratios are of median times (below 1, Sparrow is faster): against ONNX Runtime on the same model and on the first model, {models[0].Label}, the baseline");
         md.AppendLine();
-        md.Append("| batch |");
-        if (hasSequence) md.Append(" seq |");
-        md.AppendLine(" Sparrow | ONNX Runtime | Sparrow / ORT | Sparrow GFLOP/s | ORT GFLOP/s |");
-        md.Append("|---:|");
-        if (hasSequence) md.Append("---:|");
-        md.AppendLine("---:|---:|---:|---:|---:|");
-        foreach (var r in rows)
+        var (headers, cells) = ResultCells(rows, hasSequence, models);
+        // Numbers right-aligned, the batch column included (as earlier files have it); only the model name is text.
+        md.AppendLine("| " + string.Join(" | ", headers) + " |");
+        md.AppendLine("|" + string.Concat(headers.Select(h => h == "model" ? "---|" : "---:|")));
+        foreach (var c in cells) md.AppendLine("| " + string.Join(" | ", c) + " |");
+        if (models.Count > 1 || models[0].Weights.SessionBytes is not null || models[0].Weights.KernelChoices is not null)
         {
-            md.Append(CultureInfo.InvariantCulture, $"| {r.Batch} |");
-            if (hasSequence) md.Append(CultureInfo.InvariantCulture, $" {r.Sequence} |");
-            md.AppendLine($" {Spread(r.Sparrow)} | {Spread(r.Ort)} | {Ratio(r.Ratio)} | {Gflops(r.Flops, r.Sparrow.Median)} | {Gflops(r.Flops, r.Ort.Median)} |");
+            md.AppendLine();
+            md.AppendLine("Weight memory (initializers: as stored in the model, zeros included).");
+            md.AppendLine();
+            var (wh, wc) = WeightCells(models);
+            AppendTable(md, wh, wc, 1);
         }
         if (settings.Profile && rows.Any(r => r.ProfileRuns > 0))
-        {
-            md.AppendLine();
-            md.AppendLine("Where Sparrow's time goes, per op type: ms per run (share of the run).");
-            md.AppendLine();
-            md.AppendLine("| op type | " + string.Join(" | ", rows.Select(r => r.Label)) + " |");
-            md.AppendLine("|---|" + string.Concat(rows.Select(_ => "---:|")));
-            foreach (var (op, cells) in ProfileCells(rows)) md.AppendLine($"| {op} | " + string.Join(" | ", cells) + " |");
-        }
-        var existing = File.Exists(path) ? File.ReadAllText(path) : "# Benchmarks\n";
-        var separator = existing.EndsWith("\n\n", StringComparison.Ordinal) ? "" : existing.EndsWith('\n') ? "\n" : "\n\n";
-        Sparrow.Graph.AtomicFile.WriteAllText(path, existing + separator + md);
+            for (var i = 0; i < models.Count; i++)
+            {
+                var modelRows = rows.Where(r => r.ModelIndex == i).ToArray();
+                md.AppendLine();
+                md.AppendLine(models.Count > 1
+                    ? $"Where Sparrow's time goes on {models[i].Label}, per op type: ms per run (share of the run)."
+                    : "Where Sparrow's time goes, per op type: ms per run (share of the run).");
+                md.AppendLine();
+                AppendTable(md, ["op type", .. modelRows.Select(r => r.Label)], ProfileCells(modelRows).Select(p => new[] { p.Op }.Concat(p.Cells).ToArray()), 1);
+            }
+        return md.ToString();
     }
 
-    private static string Ms(double ms) => ms.ToString(ms >= 100 ? "0" : ms >= 10 ? "0.0" : "0.00", CultureInfo.InvariantCulture);
-
-    private static string Spread(Stats s) => $"{Ms(s.Median)} ({Ms(s.P25)}-{Ms(s.P75)})";
-
-    private static string Ratio(double r) => r.ToString("0.00", CultureInfo.InvariantCulture) + "x";
-
-    private static string Gflops(long flops, double ms) => flops == 0 ? "-" : (flops / (ms * 1e6)).ToString("0.0", CultureInfo.InvariantCulture);
+    private static object JsonResults(CommandContext context, IReadOnlyList<BenchModel> models, IReadOnlyList<Row> rows, Settings settings, int threads) => new
+    {
+        Command = context.CommandLine,
+        MeasuredUtc = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+        Machine = Machine(threads),
+        settings.Warmup,
+        settings.Runs,
+        Models = models.Select(m => new
+        {
+            m.Label,
+            m.Model.Path,
+            m.Weights.InitializerBytes,
+            SessionWeightBytes = m.Weights.SessionBytes,
+            m.Weights.KernelChoices,
+        }),
+        Results = rows.Select(r => new
+        {
+            r.Batch,
+            r.Sequence,
+            r.Model,
+            SparrowMs = r.Sparrow,
+            OrtMs = r.Ort,
+            r.Flops,
+            SparrowItemsPerSecond = r.Batch * 1000 / r.Sparrow.Median,
+            OrtItemsPerSecond = r.Batch * 1000 / r.Ort.Median,
+            SparrowOverOrt = r.Ratio,
+            SparrowOverBaselineOrt = r.RatioToBaseline,
+            ProfileMsPerRun = r.ProfileRuns == 0 ? null : r.Profile.ToDictionary(kv => kv.Key, kv => kv.Value.TotalMilliseconds / r.ProfileRuns),
+        }),
+    };
 }
