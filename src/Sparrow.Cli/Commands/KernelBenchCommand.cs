@@ -13,7 +13,7 @@ namespace Sparrow.Cli.Commands;
 internal static class KernelBenchCommand
 {
     /// <summary>One kernel per format family: enough for a default run of a few minutes; --kernels all for every entry.</summary>
-    public static readonly string[] DefaultKernels = ["CSR", "BSR 1x4", "Bitmask", "NM 2:4"];
+    public static readonly string[] DefaultKernels = ["CSR", "BSR 16x1", "Bitmask", "NM 2:4", "NM 2:4 panels"];
 
     public static Command Create(CommandContext context)
     {
