@@ -128,8 +128,9 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
             return;
         }
         var bits = SparseRowKernels.BestVectorBits;
-        // The register-blocked kernel reads each group's inputs as one 4- or 8-wide vector, so it needs whole groups.
-        if (bits < 512 || !Avx512F.IsSupported || M is not (4 or 8) || Columns % M != 0)
+        // The register-blocked kernel is specialised for 2:4 and 4:8 and reads each group's inputs as one vector, so it
+        // needs whole groups; other patterns and shapes take the by-row kernels over the same storage.
+        if (bits < 512 || !Avx512F.IsSupported || (N, M) is not ((2, 4) or (4, 8)) || Columns % M != 0)
         {
             SparseRowKernels.MultiplyMany(this, x, m, y, bias, activation, threads, bits);
             return;
@@ -140,7 +141,8 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         fixed (float* pv = _values)
         fixed (byte* pp = _positions)
         {
-            var kernel = new Kernel(px, m, Columns, py, Rows, bias.IsEmpty ? null : pb, activation, pv, pp, _groups, N);
+            var packed = PackX(px, m, threads);
+            var kernel = new Kernel(packed, m, py, Rows, bias.IsEmpty ? null : pb, activation, pv, pp, _groups, N, M);
             // Every panel has the same work, so equal ranges of panels; a few per thread so a delayed thread takes fewer.
             var parts = Math.Min(_panels, CsrKernelSupport.Parts(threads));
             var panels = _panels;
@@ -149,75 +151,111 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         }
     }
 
-    private readonly struct Kernel(float* x, int m, int columns, float* y, int rows, float* bias, FusedActivation activation,
-        float* values, byte* positions, int groups, int n)
+    /// <summary>
+    /// X [m, Columns] repacked by blocks of 16 rows (the last block as tall as the rows left): within a block, group by
+    /// group, each row's M inputs side by side. A row's inputs of a group are then at a fixed offset from one pointer,
+    /// so the kernel addresses all rows of a block with no arithmetic. In the calling thread's scratch.
+    /// </summary>
+    private float* PackX(float* x, int m, int threads)
+    {
+        var packed = GemmScratch.TransposedX((long)m * Columns);
+        int columns = Columns, groupLength = M, groups = _groups, blocks = (m + 15) / 16;
+        GemmParallel.For(blocks, threads, block =>
+        {
+            var height = Math.Min(16, m - block * 16);
+            var target = packed + (long)block * 16 * columns;
+            for (var g = 0; g < groups; g++)
+                for (var r = 0; r < height; r++, target += groupLength)
+                    new ReadOnlySpan<float>(x + (long)(block * 16 + r) * columns + g * groupLength, groupLength).CopyTo(new Span<float>(target, groupLength));
+        });
+        return packed;
+    }
+
+    private readonly struct Kernel(float* x, int m, float* y, int rows, float* bias, FusedActivation activation,
+        float* values, byte* positions, int groups, int n, int groupLength)
     {
         public void Panels<TGroup>(int first, int end) where TGroup : IGroupWindow
         {
             for (var panel = first; panel < end; panel++)
-            {
-                var i = 0;
-                for (; i + 16 <= m; i += 16) Block<Rows16, TGroup>(panel, i);
-                if (m - i >= 8) { Block<Rows8, TGroup>(panel, i); i += 8; }
-                if (m - i >= 4) { Block<Rows4, TGroup>(panel, i); i += 4; }
-                for (; i < m; i++) Block<Rows1, TGroup>(panel, i);
-            }
+                for (var block = 0; block * 16 < m; block++)
+                {
+                    // Rows of the block in register blocks of 16, 8, 4 and 1.
+                    int height = Math.Min(16, m - block * 16), i = 0;
+                    if (height == 16) { Block<Rows16, TGroup>(panel, block, height, 0); continue; }
+                    if (height - i >= 8) { Block<Rows8, TGroup>(panel, block, height, i); i += 8; }
+                    if (height - i >= 4) { Block<Rows4, TGroup>(panel, block, height, i); i += 4; }
+                    for (; i < height; i++) Block<Rows1, TGroup>(panel, block, height, i);
+                }
         }
 
-        /// <summary>Y rows [i0, i0 + TRows.Count) by the 16 outputs of one panel.</summary>
+        /// <summary>Rows [first, first + TRows.Count) of a block of X (of <paramref name="height"/> rows) by the 16 outputs of one panel.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Block<TRows, TGroup>(int panel, int i0) where TRows : IRowCount where TGroup : IGroupWindow
+        private void Block<TRows, TGroup>(int panel, int block, int height, int first) where TRows : IRowCount where TGroup : IGroupWindow
         {
+            var i0 = block * 16 + first;
+            var xBlock = x + (long)block * 16 * groups * groupLength + first * groupLength;
             var slots = (long)groups * n;
             // The sums go to the stack before any call (bias, activation, partial stores): every vector register is
             // caller-saved on x64, and the JIT keeps sums that are live across a call in memory inside the loop.
             var sums = stackalloc float[16 * Lanes];
-            Accumulate<TRows, TGroup>(values + panel * slots * Lanes, positions + panel * slots * Lanes, x + (long)i0 * columns, columns, groups, n, sums);
+            Accumulate<TRows, TGroup>(values + panel * slots * Lanes, positions + panel * slots * Lanes, xBlock, height * groupLength, groups, sums);
             var outputs = Math.Min(Lanes, rows - panel * Lanes);
             var b = bias == null ? Vector512<float>.Zero : outputs == Lanes ? Vector512.Load(bias + panel * Lanes) : PartialLoad(bias + panel * Lanes, outputs);
             var target = y + (long)i0 * rows + panel * Lanes;
             for (var r = 0; r < TRows.Count; r++) Store(target + (long)r * rows, Vector512.Load(sums + r * Lanes), b, outputs);
         }
 
-        /// <summary>Sums of TRows rows of X (from xRows, row stride <paramref name="stride"/>) by one panel's 16 outputs, into sums[row * 16 + lane].</summary>
+        /// <summary>
+        /// Sums of TRows rows of packed X by one panel's 16 outputs, into sums[row * 16 + lane]. Row r's inputs of
+        /// group g are at xRows + g * groupStride + r * M.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Accumulate<TRows, TGroup>(float* v, byte* p, float* xRows, long stride, int groups, int n, float* sums)
+        private static void Accumulate<TRows, TGroup>(float* v, byte* p, float* xRows, int groupStride, int groups, float* sums)
             where TRows : IRowCount where TGroup : IGroupWindow
         {
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
             Vector512<float> a8 = default, a9 = default, a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default;
-            for (var g = 0; g < groups; g++)
+            for (var g = 0; g < groups; g++, v += TGroup.Slots * Lanes, p += TGroup.Slots * Lanes)
             {
-                var xg = xRows + g * TGroup.Length;
-                for (var s = 0; s < n; s++, v += Lanes, p += Lanes)
+                var xg = xRows + (long)g * groupStride;
+                // Every slot's weights and positions once per group; each row's inputs loaded once for all slots.
+                var w0 = Vector512.Load(v);
+                var w1 = Vector512.Load(v + Lanes);
+                var i0 = Avx512F.ConvertToVector512Int32(Vector128.Load(p));
+                var i1 = Avx512F.ConvertToVector512Int32(Vector128.Load(p + Lanes));
+                Vector512<float> w2 = default, w3 = default;
+                Vector512<int> i2 = default, i3 = default;
+                if (TGroup.Slots == 4)
                 {
-                    var w = Vector512.Load(v);
-                    var index = Avx512F.ConvertToVector512Int32(Vector128.Load(p));
-                    a0 = Step<TGroup>(a0, w, index, xg);
-                    if (TRows.Count > 1)
-                    {
-                        a1 = Step<TGroup>(a1, w, index, xg + stride);
-                        a2 = Step<TGroup>(a2, w, index, xg + 2 * stride);
-                        a3 = Step<TGroup>(a3, w, index, xg + 3 * stride);
-                    }
-                    if (TRows.Count > 4)
-                    {
-                        a4 = Step<TGroup>(a4, w, index, xg + 4 * stride);
-                        a5 = Step<TGroup>(a5, w, index, xg + 5 * stride);
-                        a6 = Step<TGroup>(a6, w, index, xg + 6 * stride);
-                        a7 = Step<TGroup>(a7, w, index, xg + 7 * stride);
-                    }
-                    if (TRows.Count > 8)
-                    {
-                        a8 = Step<TGroup>(a8, w, index, xg + 8 * stride);
-                        a9 = Step<TGroup>(a9, w, index, xg + 9 * stride);
-                        a10 = Step<TGroup>(a10, w, index, xg + 10 * stride);
-                        a11 = Step<TGroup>(a11, w, index, xg + 11 * stride);
-                        a12 = Step<TGroup>(a12, w, index, xg + 12 * stride);
-                        a13 = Step<TGroup>(a13, w, index, xg + 13 * stride);
-                        a14 = Step<TGroup>(a14, w, index, xg + 14 * stride);
-                        a15 = Step<TGroup>(a15, w, index, xg + 15 * stride);
-                    }
+                    w2 = Vector512.Load(v + 2 * Lanes);
+                    w3 = Vector512.Load(v + 3 * Lanes);
+                    i2 = Avx512F.ConvertToVector512Int32(Vector128.Load(p + 2 * Lanes));
+                    i3 = Avx512F.ConvertToVector512Int32(Vector128.Load(p + 3 * Lanes));
+                }
+                a0 = Step<TGroup>(a0, xg, w0, w1, w2, w3, i0, i1, i2, i3);
+                if (TRows.Count > 1)
+                {
+                    a1 = Step<TGroup>(a1, xg + TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                    a2 = Step<TGroup>(a2, xg + 2 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                    a3 = Step<TGroup>(a3, xg + 3 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                }
+                if (TRows.Count > 4)
+                {
+                    a4 = Step<TGroup>(a4, xg + 4 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                    a5 = Step<TGroup>(a5, xg + 5 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                    a6 = Step<TGroup>(a6, xg + 6 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                    a7 = Step<TGroup>(a7, xg + 7 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                }
+                if (TRows.Count > 8)
+                {
+                    a8 = Step<TGroup>(a8, xg + 8 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                    a9 = Step<TGroup>(a9, xg + 9 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                    a10 = Step<TGroup>(a10, xg + 10 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                    a11 = Step<TGroup>(a11, xg + 11 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                    a12 = Step<TGroup>(a12, xg + 12 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                    a13 = Step<TGroup>(a13, xg + 13 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                    a14 = Step<TGroup>(a14, xg + 14 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
+                    a15 = Step<TGroup>(a15, xg + 15 * TGroup.Length, w0, w1, w2, w3, i0, i1, i2, i3);
                 }
             }
             a0.Store(sums);
@@ -247,10 +285,25 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
             }
         }
 
-        /// <summary>acc += w · (each lane's input of the group): the group's inputs in the low lanes of a vector, picked per lane by its position.</summary>
+        /// <summary>
+        /// acc += Σ over slots of w · (each lane's input of the group): the group's inputs are loaded into the low lanes
+        /// of one vector and picked per lane by the slot's position.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Step<TGroup>(Vector512<float> acc, Vector512<float> w, Vector512<int> index, float* xg) where TGroup : IGroupWindow =>
-            Vector512.FusedMultiplyAdd(w, Avx512F.PermuteVar16x32(TGroup.Load(xg), index), acc);
+        private static Vector512<float> Step<TGroup>(Vector512<float> acc, float* xg,
+            Vector512<float> w0, Vector512<float> w1, Vector512<float> w2, Vector512<float> w3,
+            Vector512<int> i0, Vector512<int> i1, Vector512<int> i2, Vector512<int> i3) where TGroup : IGroupWindow
+        {
+            var window = TGroup.Load(xg);
+            acc = Vector512.FusedMultiplyAdd(w0, Avx512F.PermuteVar16x32(window, i0), acc);
+            acc = Vector512.FusedMultiplyAdd(w1, Avx512F.PermuteVar16x32(window, i1), acc);
+            if (TGroup.Slots == 4)
+            {
+                acc = Vector512.FusedMultiplyAdd(w2, Avx512F.PermuteVar16x32(window, i2), acc);
+                acc = Vector512.FusedMultiplyAdd(w3, Avx512F.PermuteVar16x32(window, i3), acc);
+            }
+            return acc;
+        }
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static Vector512<float> PartialLoad(float* source, int count)
@@ -278,10 +331,15 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         }
     }
 
-    /// <summary>Loads one group's inputs into the low lanes of a vector (the other lanes are never selected).</summary>
+    /// <summary>
+    /// A pattern the register-blocked kernel is specialised for (2:4 or 4:8): the group's length, its kept slots, and
+    /// how to load its inputs into the low lanes of a vector (the other lanes are never selected).
+    /// </summary>
     private interface IGroupWindow
     {
         static abstract int Length { get; }
+
+        static abstract int Slots { get; }
 
         static abstract Vector512<float> Load(float* source);
     }
@@ -290,12 +348,16 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
     {
         public static int Length => 4;
 
+        public static int Slots => 2;
+
         public static Vector512<float> Load(float* source) => Vector128.Load(source).ToVector256Unsafe().ToVector512Unsafe();
     }
 
     private readonly struct Group8 : IGroupWindow
     {
         public static int Length => 8;
+
+        public static int Slots => 4;
 
         public static Vector512<float> Load(float* source) => Vector256.Load(source).ToVector512Unsafe();
     }
