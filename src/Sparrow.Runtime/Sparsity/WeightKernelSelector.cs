@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using Sparrow.Graph;
+using Sparrow.Tensors;
+using Sparrow.Tensors.Kernels;
+using Sparrow.Tensors.Sparse;
+
+namespace Sparrow.Runtime.Sparsity;
+
+/// <summary>
+/// Chooses, for each constant weight of a session's MatMul, Gemm and Linear nodes, dense (packed for our GEMM)
+/// or one entry of <see cref="SparseKernelTable"/>, by timing the candidates on this machine at one row and at a
+/// batch of rows with the session's thread count, and keeps one form per weight (memory). Weights with few zeros
+/// stay dense without measuring; results are cached per machine and shape (<see cref="KernelChoiceCache"/>).
+/// Used while a session is built, on one thread.
+/// </summary>
+internal sealed class WeightKernelSelector
+{
+    public const string DenseName = "Dense";
+    public const string AutoName = "auto";
+
+    /// <summary>Below this fraction of zeros no sparse format beats the dense GEMM, so nothing is measured.</summary>
+    public const double SparsityThreshold = 0.3;
+
+    /// <summary>Rows of the batch measurement: a batch of a few sequences' tokens.</summary>
+    public const int BatchRows = 64;
+
+    /// <summary>Each timing stops after this long (or <see cref="MaxRepetitions"/> calls), keeping whole-model tuning short.</summary>
+    private static readonly TimeSpan TimingBudget = TimeSpan.FromMilliseconds(2);
+    private const int MinRepetitions = 3;
+    private const int MaxRepetitions = 50;
+
+    /// <summary>A candidate this close to the fastest counts as equally fast, and then the smaller one wins.</summary>
+    private const double TimeTolerance = 0.05;
+
+    private readonly int _threads;
+    private readonly SparseKernelTable.Entry? _forced;
+    private readonly bool _forceDense;
+    private readonly KernelChoiceCache? _cache;
+    private readonly List<WeightKernelChoice> _choices = new();
+    private readonly Dictionary<(string Name, bool Transposed), (PreparedWeight Weight, WeightKernelChoice Choice)> _prepared = new();
+
+    public WeightKernelSelector(SessionOptions options)
+    {
+        _threads = options.EffectiveThreads;
+        var kernel = ResolveKernelName(options.SparseKernel);
+        _forceDense = kernel == DenseName;
+        _forced = kernel is AutoName or DenseName ? null : SparseKernelTable.Find(kernel);
+        if (options.UseKernelCache) _cache = new KernelChoiceCache(options.KernelCachePath ?? KernelChoiceCache.DefaultPath);
+    }
+
+    public IReadOnlyList<WeightKernelChoice> Choices => _choices;
+
+    /// <summary>Every distinct prepared form (a weight shared by nodes counts once).</summary>
+    public IEnumerable<PreparedWeight> PreparedWeights => _prepared.Values.Select(p => p.Weight);
+
+    /// <summary>
+    /// "auto", "dense" or a kernel table entry's exact name for a user's spelling (any case); an unknown name
+    /// is an <see cref="ArgumentException"/> listing the names it could be.
+    /// </summary>
+    public static string ResolveKernelName(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name) || string.Equals(name.Trim(), AutoName, StringComparison.OrdinalIgnoreCase)) return AutoName;
+        var trimmed = name.Trim();
+        if (string.Equals(trimmed, DenseName, StringComparison.OrdinalIgnoreCase)) return DenseName;
+        var entry = SparseKernelTable.All.FirstOrDefault(e => string.Equals(e.Name, trimmed, StringComparison.OrdinalIgnoreCase));
+        return entry?.Name ?? throw new ArgumentException(
+            $"Unknown sparse kernel '{name}'. Use auto, dense or one of: {string.Join(", ", SparseKernelTable.All.Select(e => e.Name))}.",
+            nameof(SessionOptions.SparseKernel));
+    }
+
+    /// <summary>
+    /// The form <paramref name="node"/> multiplies by. <paramref name="weight"/> is ONNX's [K, N], or [N, K] when
+    /// <paramref name="transposed"/> (Gemm with transB=1). <paramref name="denseReason"/>: the operator can only
+    /// use the dense form, and why.
+    /// </summary>
+    public PreparedWeight Prepare(Node node, string weightName, Tensor<float> weight, bool transposed, string? denseReason = null)
+    {
+        if (weight.Rank != 2) throw new ArgumentException($"A weight must be 2-D, got {TensorShape.Format(weight.Shape)}.");
+        if (_prepared.TryGetValue((weightName, transposed), out var shared))
+        {
+            // One form per weight, even when several nodes read it.
+            _choices.Add(shared.Choice with { NodeName = node.DisplayName, Reason = $"{shared.Choice.Reason} (shared with another node)" });
+            return shared.Weight;
+        }
+        var (prepared, choice) = Choose(node, weightName, weight, transposed, denseReason);
+        _prepared[(weightName, transposed)] = (prepared, choice);
+        _choices.Add(choice);
+        return prepared;
+    }
+
+    /// <summary>Writes what was measured to the cache file (when caching is on).</summary>
+    public void SaveCache() => _cache?.Save();
+
+    private (PreparedWeight, WeightKernelChoice) Choose(Node node, string weightName, Tensor<float> weight, bool transposed, string? denseReason)
+    {
+        int rows = transposed ? weight.Shape[0] : weight.Shape[1];
+        int columns = transposed ? weight.Shape[1] : weight.Shape[0];
+        var values = weight.Span;
+        long kept = 0;
+        foreach (var v in values) if (v != 0f) kept++;
+        var total = (long)rows * columns;
+        var sparsity = total == 0 ? 0 : 1 - (double)kept / total;
+        var denseBytes = total * sizeof(float);
+
+        WeightKernelChoice Describe(PreparedWeight p, string kernel, KernelChoiceSource source, string reason, IReadOnlyList<KernelTiming>? timings = null) =>
+            new(node.DisplayName, weightName, rows, columns, sparsity, kernel,
+                p.Sparse?.Description ?? $"dense float32, packed for the GEMM ({Sgemm.InstructionSet})",
+                p.Bytes, denseBytes, source, reason, timings ?? [], BatchRows);
+
+        PreparedWeight Dense() => PreparedWeight.Dense(PackedMatrix.Pack(weight.Span, columns, rows, 0, transposed, _threads));
+
+        if (denseReason is not null)
+        {
+            var p = Dense();
+            return (p, Describe(p, DenseName, KernelChoiceSource.Required, denseReason));
+        }
+        if (_forceDense)
+        {
+            var p = Dense();
+            return (p, Describe(p, DenseName, KernelChoiceSource.Forced, "forced: dense"));
+        }
+        var matrix = ToRowsByColumns(values, rows, columns, transposed);
+        string? fallbackReason = null;
+        if (_forced is { } forced)
+        {
+            if (forced.TryCreate(matrix, rows, columns, null) is { } sparse)
+            {
+                var p = PreparedWeight.FromSparse(sparse);
+                return (p, Describe(p, forced.Name, KernelChoiceSource.Forced, $"forced: {forced.Name}"));
+            }
+            fallbackReason = $"forced {forced.Name} cannot hold this weight (it breaks the {forced.Pattern?.N}:{forced.Pattern?.M} pattern)";
+        }
+        else if (sparsity < SparsityThreshold)
+        {
+            var p = Dense();
+            return (p, Describe(p, DenseName, KernelChoiceSource.Threshold,
+                $"{sparsity:P0} zeros, below {SparsityThreshold:P0}: dense without measuring"));
+        }
+
+        var key = KernelChoiceCache.Key(rows, columns, kept, _threads);
+        if (fallbackReason is null && _cache?.Find(key) is { } cached)
+        {
+            var timings = cached.Milliseconds?.Where(kv => kv.Value is { Length: 2 }).Select(kv => new KernelTiming(kv.Key, kv.Value[0], kv.Value[1])).ToArray();
+            if (string.Equals(cached.Kernel, DenseName, StringComparison.Ordinal))
+            {
+                var p = Dense();
+                return (p, Describe(p, DenseName, KernelChoiceSource.Cached, $"cached: measured {cached.Measured:u}", timings));
+            }
+            if (SparseKernelTable.All.FirstOrDefault(e => e.Name == cached.Kernel)?.TryCreate(matrix, rows, columns, null) is { } sparse)
+            {
+                var p = PreparedWeight.FromSparse(sparse);
+                return (p, Describe(p, cached.Kernel, KernelChoiceSource.Cached, $"cached: measured {cached.Measured:u}", timings));
+            }
+            // The cached kernel no longer exists or does not fit this mask: measure again.
+        }
+
+        var (best, measured, skipped) = Measure(values, matrix, rows, columns, transposed, denseBytes);
+        var reason = $"measured {measured.Count} candidates at 1 and {BatchRows} rows, {_threads} thread(s)";
+        if (skipped > 0) reason += $"; {skipped} formats skipped (no smaller than dense)";
+        if (fallbackReason is not null) reason = $"{fallbackReason}; {reason}";
+        else _cache?.Add(key, new CachedChoice
+        {
+            Kernel = best.Name,
+            Measured = DateTime.UtcNow,
+            Milliseconds = measured.ToDictionary(t => t.Kernel, t => new[] { t.OneRowMilliseconds, t.BatchMilliseconds }),
+        });
+        return (best.Weight, Describe(best.Weight, best.Name, fallbackReason is null ? KernelChoiceSource.Measured : KernelChoiceSource.Fallback, reason, measured));
+    }
+
+    /// <summary>Times dense and every table entry that holds the weight; returns the fastest (the smallest among near ties).</summary>
+    private ((string Name, PreparedWeight Weight) Best, List<KernelTiming> Timings, int Skipped) Measure(
+        ReadOnlySpan<float> values, float[] matrix, int rows, int columns, bool transposed, long denseBytes)
+    {
+        var candidates = new List<(string Name, PreparedWeight Weight)>
+        {
+            (DenseName, PreparedWeight.Dense(PackedMatrix.Pack(values, columns, rows, 0, transposed, _threads))),
+        };
+        var skipped = 0;
+        foreach (var entry in SparseKernelTable.All)
+        {
+            if (entry == _forced) continue; // a forced entry only gets here when it cannot hold the weight
+            if (entry.TryCreate(matrix, rows, columns, null) is not { } sparse) continue;
+            if (sparse.SizeInBytes >= denseBytes) { skipped++; continue; }
+            candidates.Add((entry.Name, PreparedWeight.FromSparse(sparse)));
+        }
+
+        var random = new Random(20261128);
+        var x = new float[BatchRows * columns];
+        for (var i = 0; i < x.Length; i++) x[i] = random.NextSingle() * 2 - 1;
+        var y = new float[BatchRows * rows];
+        var timings = new List<KernelTiming>(candidates.Count);
+        foreach (var (name, weight) in candidates)
+        {
+            var one = Time(() => weight.Multiply(x, 1, y, default, FusedActivation.None, _threads));
+            var batch = Time(() => weight.Multiply(x, BatchRows, y, default, FusedActivation.None, _threads));
+            timings.Add(new KernelTiming(name, one, batch));
+        }
+        var fastest = timings.Min(t => t.TotalMilliseconds);
+        var bestIndex = -1;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            if (timings[i].TotalMilliseconds > fastest * (1 + TimeTolerance)) continue;
+            if (bestIndex < 0 || candidates[i].Weight.Bytes < candidates[bestIndex].Weight.Bytes) bestIndex = i;
+        }
+        return (candidates[bestIndex], timings, skipped);
+    }
+
+    /// <summary>Milliseconds of the fastest of a few calls after one warm-up call.</summary>
+    private static double Time(Action run)
+    {
+        run();
+        var best = double.MaxValue;
+        var started = Stopwatch.GetTimestamp();
+        for (var repetition = 0; repetition < MaxRepetitions; repetition++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            run();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            if (repetition + 1 >= MinRepetitions && Stopwatch.GetElapsedTime(started) >= TimingBudget) break;
+        }
+        return best;
+    }
+
+    /// <summary>W as [N = rows, K = columns] row-major, the layout of the sparse formats.</summary>
+    private static float[] ToRowsByColumns(ReadOnlySpan<float> values, int rows, int columns, bool alreadyRowsByColumns)
+    {
+        if (alreadyRowsByColumns) return values.ToArray();
+        var result = new float[values.Length];
+        // values is [K = columns, N = rows].
+        for (var k = 0; k < columns; k++)
+        {
+            var source = values.Slice(k * rows, rows);
+            for (var n = 0; n < rows; n++) result[n * columns + k] = source[n];
+        }
+        return result;
+    }
+}
