@@ -36,6 +36,8 @@ internal sealed class WeightKernelSelector
     private readonly SparseKernelTable.Entry? _forced;
     private readonly bool _forceDense;
     private readonly KernelChoiceCache? _cache;
+    /// <summary>This session's measurements by cache key, so that weights of one shape and kept count are timed once.</summary>
+    private readonly Dictionary<string, (CachedChoice Choice, string WeightName)> _measuredNow = new();
     private readonly List<WeightKernelChoice> _choices = new();
     private readonly Dictionary<(string Name, bool Transposed), (PreparedWeight Weight, WeightKernelChoice Choice)> _prepared = new();
 
@@ -134,37 +136,54 @@ internal sealed class WeightKernelSelector
         {
             var p = Dense();
             return (p, Describe(p, DenseName, KernelChoiceSource.Threshold,
-                $"{sparsity:P0} zeros, below {SparsityThreshold:P0}: dense without measuring"));
+                $"{sparsity * 100:0}% zeros, below {SparsityThreshold * 100:0}%: dense without measuring"));
         }
 
         var key = KernelChoiceCache.Key(rows, columns, kept, _threads);
-        if (fallbackReason is null && _cache?.Find(key) is { } cached)
-        {
-            var timings = cached.Milliseconds?.Where(kv => kv.Value is { Length: 2 }).Select(kv => new KernelTiming(kv.Key, kv.Value[0], kv.Value[1])).ToArray();
-            if (string.Equals(cached.Kernel, DenseName, StringComparison.Ordinal))
-            {
-                var p = Dense();
-                return (p, Describe(p, DenseName, KernelChoiceSource.Cached, $"cached: measured {cached.Measured:u}", timings));
-            }
-            if (SparseKernelTable.All.FirstOrDefault(e => e.Name == cached.Kernel)?.TryCreate(matrix, rows, columns, null) is { } sparse)
-            {
-                var p = PreparedWeight.FromSparse(sparse);
-                return (p, Describe(p, cached.Kernel, KernelChoiceSource.Cached, $"cached: measured {cached.Measured:u}", timings));
-            }
-            // The cached kernel no longer exists or does not fit this mask: measure again.
-        }
+        // A fallback chooses among the other candidates only: its own key, and never persisted.
+        if (fallbackReason is not null) key += $" | without {_forced!.Name}";
+        if (_measuredNow.TryGetValue(key, out var earlier)
+            && FromCache(earlier.Choice, KernelChoiceSource.Measured, $"as {earlier.WeightName} (same shape and kept count), measured in this session") is { } reused)
+            return reused;
+        if (fallbackReason is null && _cache?.Find(key) is { } cached
+            && FromCache(cached, KernelChoiceSource.Cached, $"cached: measured {cached.Measured:u}") is { } fromFile)
+            return fromFile;
 
         var (best, measured, skipped) = Measure(values, matrix, rows, columns, transposed, denseBytes);
         var reason = $"measured {measured.Count} candidates at 1 and {BatchRows} rows, {_threads} thread(s)";
         if (skipped > 0) reason += $"; {skipped} formats skipped (no smaller than dense)";
         if (fallbackReason is not null) reason = $"{fallbackReason}; {reason}";
-        else _cache?.Add(key, new CachedChoice
+        var record = new CachedChoice
         {
             Kernel = best.Name,
             Measured = DateTime.UtcNow,
             Milliseconds = measured.ToDictionary(t => t.Kernel, t => new[] { t.OneRowMilliseconds, t.BatchMilliseconds }),
-        });
+        };
+        _measuredNow[key] = (record, weightName);
+        if (fallbackReason is null) _cache?.Add(key, record);
         return (best.Weight, Describe(best.Weight, best.Name, fallbackReason is null ? KernelChoiceSource.Measured : KernelChoiceSource.Fallback, reason, measured));
+
+        // A choice made before; null when its kernel is gone or does not hold this weight's mask (then measure).
+        (PreparedWeight, WeightKernelChoice)? FromCache(CachedChoice choice, KernelChoiceSource source, string why)
+        {
+            var timings = choice.Milliseconds?.Where(kv => kv.Value is { Length: 2 }).Select(kv => new KernelTiming(kv.Key, kv.Value[0], kv.Value[1])).ToArray();
+            if (fallbackReason is not null)
+            {
+                source = KernelChoiceSource.Fallback;
+                why = $"{fallbackReason}; {why}";
+            }
+            if (string.Equals(choice.Kernel, DenseName, StringComparison.Ordinal))
+            {
+                var p = Dense();
+                return (p, Describe(p, DenseName, source, why, timings));
+            }
+            if (SparseKernelTable.All.FirstOrDefault(e => e.Name == choice.Kernel)?.TryCreate(matrix, rows, columns, null) is { } sparse)
+            {
+                var p = PreparedWeight.FromSparse(sparse);
+                return (p, Describe(p, choice.Kernel, source, why, timings));
+            }
+            return null;
+        }
     }
 
     /// <summary>Times dense and every table entry that holds the weight; returns the fastest (the smallest among near ties).</summary>
