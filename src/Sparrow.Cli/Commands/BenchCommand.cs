@@ -21,7 +21,8 @@ internal static class BenchCommand
     private static readonly TimeSpan MinimumWarmup = TimeSpan.FromSeconds(3);
 
     internal sealed record Settings(
-        string? ModelPath, string Batches, string Sequences, int Threads, int Warmup, int Runs, int Seed, string? Markdown, bool Profile);
+        string? ModelPath, string Batches, string Sequences, int Threads, int Warmup, int Runs, int Seed, string? Markdown, bool Profile,
+        string SparseKernel = "auto");
 
     internal sealed record Stats(double Median, double P25, double P75, double Min)
     {
@@ -59,13 +60,15 @@ internal static class BenchCommand
         var seed = CommonOptions.Seed();
         var markdown = new Option<string?>("--markdown") { Description = "Append the results as a Markdown table to this file (e.g. BENCHMARKS.md), with the command that made them." };
         var noProfile = new Option<bool>("--no-profile") { Description = "Skip the per-operator profile of Sparrow." };
+        var sparseKernel = CommonOptions.SparseKernel();
         var command = new Command("bench", "Measures Sparrow's dense runtime against ONNX Runtime, side by side, per batch size and sequence length.")
         {
-            model, batch, sequence, threads, warmup, runs, seed, markdown, noProfile,
+            model, batch, sequence, threads, warmup, runs, seed, markdown, noProfile, sparseKernel,
         };
         command.SetAction(parse => Run(context, new Settings(
             parse.GetValue(model), parse.GetValue(batch) ?? "1", parse.GetValue(sequence) ?? "32", parse.GetValue(threads),
-            parse.GetValue(warmup), parse.GetValue(runs), parse.GetValue(seed), parse.GetValue(markdown), !parse.GetValue(noProfile))));
+            parse.GetValue(warmup), parse.GetValue(runs), parse.GetValue(seed), parse.GetValue(markdown), !parse.GetValue(noProfile),
+            parse.GetValue(sparseKernel) ?? "auto")));
         return command;
     }
 
@@ -87,7 +90,7 @@ internal static class BenchCommand
         console.MarkupLine($"{Markup.Escape(MachineInfo.Runtime)}; ONNX Runtime {OrtModelRunner.Version}; {threads} thread(s) each; {settings.Warmup} warm-up runs (and at least {MinimumWarmup.TotalSeconds:0} s), then {settings.Runs} timed runs alternating Sparrow and ONNX Runtime.");
 
         var rows = new List<Row>();
-        using var session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads });
+        using var session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads, SparseKernel = CommonOptions.ResolveSparseKernel(settings.SparseKernel) });
         using var ort = new OrtModelRunner(model, threads, allowSpinning: false);
         foreach (var b in batches)
             foreach (var s in sequences)

@@ -121,6 +121,13 @@ internal sealed class WeightKernelSelector
             var p = Dense();
             return (p, Describe(p, DenseName, KernelChoiceSource.Forced, "forced: dense"));
         }
+        if (sparsity < SparsityThreshold)
+        {
+            // A weight with few zeros (an unpruned layer) is never worth a sparse format, forced or not.
+            var p = Dense();
+            var why = $"{sparsity * 100:0}% zeros, below {SparsityThreshold * 100:0}%: dense without measuring";
+            return (p, Describe(p, DenseName, KernelChoiceSource.Threshold, _forced is null ? why : $"{why} (forced {_forced.Name} is for sparse weights)"));
+        }
         var matrix = ToRowsByColumns(values, rows, columns, transposed);
         string? fallbackReason = null;
         if (_forced is { } forced)
@@ -131,12 +138,6 @@ internal sealed class WeightKernelSelector
                 return (p, Describe(p, forced.Name, KernelChoiceSource.Forced, $"forced: {forced.Name}"));
             }
             fallbackReason = $"forced {forced.Name} cannot hold this weight (it breaks the {forced.Pattern?.N}:{forced.Pattern?.M} pattern)";
-        }
-        else if (sparsity < SparsityThreshold)
-        {
-            var p = Dense();
-            return (p, Describe(p, DenseName, KernelChoiceSource.Threshold,
-                $"{sparsity * 100:0}% zeros, below {SparsityThreshold * 100:0}%: dense without measuring"));
         }
 
         var key = KernelChoiceCache.Key(rows, columns, kept, _threads);

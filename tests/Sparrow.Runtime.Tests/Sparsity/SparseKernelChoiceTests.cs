@@ -109,6 +109,16 @@ public class SparseKernelChoiceTests
         Assert.Empty(choice.Timings);
     }
 
+    [Fact]
+    public void forced_sparse_kernel_leaves_a_weight_with_few_zeros_dense()
+    {
+        var w = Unstructured(new Random(15), N, K, 0.1);
+        using var session = new InferenceSession(Linear([M, K], w, N, K, null, ""), Options("CSR"));
+        var choice = Assert.Single(session.WeightKernels);
+        Assert.Equal((WeightKernelSelector.DenseName, KernelChoiceSource.Threshold), (choice.Kernel, choice.Source));
+        Assert.Contains("forced CSR", choice.Reason);
+    }
+
     [Theory]
     [InlineData("NM 2:4")]
     [InlineData("nm 4:8")]
