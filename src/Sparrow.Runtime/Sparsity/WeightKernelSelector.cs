@@ -24,10 +24,16 @@ internal sealed class WeightKernelSelector
     /// <summary>Rows of the batch measurement: a batch of a few sequences' tokens.</summary>
     public const int BatchRows = 64;
 
-    /// <summary>Each timing stops after this long (or <see cref="MaxRepetitions"/> calls), keeping whole-model tuning short.</summary>
-    private static readonly TimeSpan TimingBudget = TimeSpan.FromMilliseconds(2);
-    private const int MinRepetitions = 3;
-    private const int MaxRepetitions = 50;
+    /// <summary>Untimed rounds over all candidates before the timed ones.</summary>
+    private const int WarmupRounds = 2;
+
+    /// <summary>
+    /// Timed rounds: at least <see cref="MinRounds"/>, then until the rounds took about <see cref="RoundsBudget"/>
+    /// (MiniLM's three weight shapes tune in well under a second), at most <see cref="MaxRounds"/>.
+    /// </summary>
+    private const int MinRounds = 5;
+    private const int MaxRounds = 40;
+    private static readonly TimeSpan RoundsBudget = TimeSpan.FromMilliseconds(40);
 
     /// <summary>A candidate this close to the fastest counts as equally fast, and then the smaller one wins.</summary>
     private const double TimeTolerance = 0.05;
@@ -191,6 +197,7 @@ internal sealed class WeightKernelSelector
     private ((string Name, PreparedWeight Weight) Best, List<KernelTiming> Timings, int Skipped) Measure(
         ReadOnlySpan<float> values, float[] matrix, int rows, int columns, bool transposed, long denseBytes)
     {
+        WarmUpOnce(_threads);
         var candidates = new List<(string Name, PreparedWeight Weight)>
         {
             (DenseName, PreparedWeight.Dense(PackedMatrix.Pack(values, columns, rows, 0, transposed, _threads))),
@@ -208,13 +215,32 @@ internal sealed class WeightKernelSelector
         var x = new float[BatchRows * columns];
         for (var i = 0; i < x.Length; i++) x[i] = random.NextSingle() * 2 - 1;
         var y = new float[BatchRows * rows];
-        var timings = new List<KernelTiming>(candidates.Count);
-        foreach (var (name, weight) in candidates)
+        var one = new double[candidates.Count];
+        var batch = new double[candidates.Count];
+        Array.Fill(one, double.MaxValue);
+        Array.Fill(batch, double.MaxValue);
+        // Every kernel runs a few times before any is timed (JIT, first touch of its data), then the candidates
+        // take turns, round after round, so that a busy moment on the machine does not fall on one of them
+        // only; each keeps its fastest time.
+        var timedFrom = 0L;
+        for (var round = -WarmupRounds; round < MaxRounds; round++)
         {
-            var one = Time(() => weight.Multiply(x, 1, y, default, FusedActivation.None, _threads));
-            var batch = Time(() => weight.Multiply(x, BatchRows, y, default, FusedActivation.None, _threads));
-            timings.Add(new KernelTiming(name, one, batch));
+            if (round == 0) timedFrom = Stopwatch.GetTimestamp();
+            for (var c = 0; c < candidates.Count; c++)
+            {
+                var weight = candidates[c].Weight;
+                var t0 = Stopwatch.GetTimestamp();
+                weight.Multiply(x, 1, y, default, FusedActivation.None, _threads);
+                var t1 = Stopwatch.GetTimestamp();
+                weight.Multiply(x, BatchRows, y, default, FusedActivation.None, _threads);
+                var t2 = Stopwatch.GetTimestamp();
+                if (round < 0) continue;
+                one[c] = Math.Min(one[c], Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
+                batch[c] = Math.Min(batch[c], Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds);
+            }
+            if (round + 1 >= MinRounds && Stopwatch.GetElapsedTime(timedFrom) >= RoundsBudget) break;
         }
+        var timings = candidates.Select((c, i) => new KernelTiming(c.Name, one[i], batch[i])).ToList();
         var fastest = timings.Min(t => t.TotalMilliseconds);
         var bestIndex = -1;
         for (var i = 0; i < candidates.Count; i++)
@@ -225,20 +251,36 @@ internal sealed class WeightKernelSelector
         return (candidates[bestIndex], timings, skipped);
     }
 
-    /// <summary>Milliseconds of the fastest of a few calls after one warm-up call.</summary>
-    private static double Time(Action run)
+    private static readonly Lock WarmUpLock = new();
+    private static bool _warmedUp;
+
+    /// <summary>
+    /// Once per process, every kernel runs a few dozen times on a small matrix first, so that the JIT has compiled
+    /// (and begun to optimise) the code paths before the first weight's candidates are compared.
+    /// </summary>
+    private static void WarmUpOnce(int threads)
     {
-        run();
-        var best = double.MaxValue;
-        var started = Stopwatch.GetTimestamp();
-        for (var repetition = 0; repetition < MaxRepetitions; repetition++)
+        lock (WarmUpLock)
         {
-            var t0 = Stopwatch.GetTimestamp();
-            run();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-            if (repetition + 1 >= MinRepetitions && Stopwatch.GetElapsedTime(started) >= TimingBudget) break;
+            if (_warmedUp) return;
+            const int size = 96, rows = 8;
+            var random = new Random(7);
+            var dense = new float[size * size];
+            for (var i = 0; i < dense.Length; i++)
+                if (i % 4 == 0) dense[i] = random.NextSingle(); // 3 zeros in every 4: fits every entry, 2:4 included
+            var x = new float[rows * size];
+            for (var i = 0; i < x.Length; i++) x[i] = random.NextSingle();
+            var y = new float[rows * size];
+            var weights = SparseKernelTable.All.Select(e => e.TryCreate(dense, size, size, null)).OfType<ISparseMatrix>()
+                .Select(PreparedWeight.FromSparse).Prepend(PreparedWeight.Dense(PackedMatrix.Pack(dense, size, size, 0, false, threads))).ToArray();
+            for (var repetition = 0; repetition < 40; repetition++)
+                foreach (var w in weights)
+                {
+                    w.Multiply(x, 1, y, default, FusedActivation.None, threads);
+                    w.Multiply(x, rows, y, default, FusedActivation.None, threads);
+                }
+            _warmedUp = true;
         }
-        return best;
     }
 
     /// <summary>W as [N = rows, K = columns] row-major, the layout of the sparse formats.</summary>
