@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Sparrow.Runtime.Tests.Sparsity;
+namespace Sparrow.TestSupport;
 
 /// <summary>Sessions made by these tests measure kernels into a temporary cache, never the user's ~/.cache/sparrow.</summary>
 internal static class KernelCacheFolder
