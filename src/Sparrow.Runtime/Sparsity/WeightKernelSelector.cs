@@ -9,8 +9,9 @@ namespace Sparrow.Runtime.Sparsity;
 /// <summary>
 /// Chooses, for each constant weight of a session's MatMul, Gemm and Linear nodes, dense (packed for our GEMM)
 /// or one entry of <see cref="SparseKernelTable"/>, by timing the candidates on this machine at one row and at a
-/// batch of rows with the session's thread count, and keeps one form per weight (memory). Weights with few zeros
-/// stay dense without measuring; results are cached per machine and shape (<see cref="KernelChoiceCache"/>).
+/// batch of rows with the session's thread count (of those within 10% of the fastest, the smallest), and keeps one
+/// form per weight (memory). Weights with few zeros stay dense without measuring; results are cached per machine
+/// and shape (<see cref="KernelChoiceCache"/>).
 /// Used while a session is built, on one thread.
 /// </summary>
 internal sealed class WeightKernelSelector
@@ -35,8 +36,12 @@ internal sealed class WeightKernelSelector
     private const int MaxRounds = 40;
     private static readonly TimeSpan RoundsBudget = TimeSpan.FromMilliseconds(40);
 
-    /// <summary>A candidate this close to the fastest counts as equally fast, and then the smaller one wins.</summary>
-    private const double TimeTolerance = 0.05;
+    /// <summary>
+    /// A candidate this close to the fastest counts as fast enough, and then the smallest one wins: a sparse weight
+    /// at 90% zeros takes a sixth of the memory, worth more than a few percent of one layer's time (and short
+    /// timing runs on a busy machine differ by about this much anyway).
+    /// </summary>
+    private const double TimeTolerance = 0.10;
 
     private readonly int _threads;
     private readonly SparseKernelTable.Entry? _forced;
@@ -193,7 +198,7 @@ internal sealed class WeightKernelSelector
         }
     }
 
-    /// <summary>Times dense and every table entry that holds the weight; returns the fastest (the smallest among near ties).</summary>
+    /// <summary>Times dense and every table entry that holds the weight; returns the smallest of those within <see cref="TimeTolerance"/> of the fastest.</summary>
     private ((string Name, PreparedWeight Weight) Best, List<KernelTiming> Timings, int Skipped) Measure(
         ReadOnlySpan<float> values, float[] matrix, int rows, int columns, bool transposed, long denseBytes)
     {
