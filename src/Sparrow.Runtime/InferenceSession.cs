@@ -1,6 +1,7 @@
 using Sparrow.Graph;
 using Sparrow.Graph.Onnx;
 using Sparrow.Runtime.Planning;
+using Sparrow.Runtime.Sparsity;
 using Sparrow.Tensors;
 
 namespace Sparrow.Runtime;
@@ -24,14 +25,26 @@ public sealed class InferenceSession : IDisposable
     public InferenceSession(Model model, SessionOptions? options = null)
     {
         _options = options ?? new SessionOptions();
-        Model = _options.OptimizeGraph ? GraphOptimizer.Optimize(model, _options) : model;
+        WeightKernelSelector.ResolveKernelName(_options.SparseKernel); // a misspelt kernel fails before any work
+        // A copy either way (tensors shared): the weights the operators keep in their own form leave it below.
+        Model = _options.OptimizeGraph ? GraphOptimizer.Optimize(model, _options) : model.Clone();
         InputMetadata = model.Graph.RequiredInputs.ToArray();
         OutputMetadata = model.Graph.Outputs.ToArray();
         _plan = ExecutionPlan.Build(Model, _options);
+        foreach (var name in _plan.ReleasedInitializers) Model.Graph.Initializers.Remove(name);
     }
 
-    /// <summary>The model as compiled (after graph passes).</summary>
+    /// <summary>
+    /// The model as compiled (after graph passes). Weights that operators hold in a packed or sparse form of
+    /// their own are not among its initializers, so that the session keeps one copy of each weight.
+    /// </summary>
     public Model Model { get; }
+
+    /// <summary>The kernel chosen for each constant MatMul, Gemm and Linear weight (dense or a sparse format), and why.</summary>
+    public IReadOnlyList<WeightKernelChoice> WeightKernels => _plan.WeightKernels;
+
+    /// <summary>Bytes of all the weights the session holds: constant tensors plus the packed and sparse forms of weights.</summary>
+    public long WeightBytes => _plan.WeightBytes;
 
     public IReadOnlyList<ValueInfo> InputMetadata { get; }
 

@@ -12,5 +12,24 @@ public sealed class SessionOptions
     /// <summary>Check every float output of every node for NaN or infinity and name the first node that makes one.</summary>
     public bool CheckNumerics { get; set; }
 
+    /// <summary>
+    /// The kernel for constant MatMul, Gemm and Linear weights: "auto" (default: dense, or the sparse format that
+    /// measures fastest on this machine), "dense", or the name of a <see cref="Sparrow.Tensors.Sparse.SparseKernelTable"/>
+    /// entry (any case) to force it where the weight fits it. Weights that break a forced format's pattern take
+    /// the best other choice, with the reason in <see cref="InferenceSession.WeightKernels"/>; weights with under
+    /// 30% zeros (layers that were not pruned) always stay dense.
+    /// </summary>
+    public string SparseKernel { get; set; } = "auto";
+
+    /// <summary>Every value <see cref="SparseKernel"/> accepts: "auto", "dense", then the kernel table's names.</summary>
+    public static IReadOnlyList<string> SparseKernelNames { get; } =
+        ["auto", "dense", .. Sparrow.Tensors.Sparse.SparseKernelTable.All.Select(e => e.Name)];
+
+    /// <summary>The JSON file of measured kernel choices; null: $SPARROW_CACHE_DIR/kernel-choices.json, else ~/.cache/sparrow/kernel-choices.json.</summary>
+    public string? KernelCachePath { get; set; }
+
+    /// <summary>Read and write the kernel-choice cache; off, every session measures anew and touches no file.</summary>
+    public bool UseKernelCache { get; set; } = true;
+
     internal int EffectiveThreads => IntraOpThreads > 0 ? IntraOpThreads : Environment.ProcessorCount;
 }

@@ -24,25 +24,24 @@ internal static class BenchCommand
 
     internal sealed record Settings(
         IReadOnlyList<string> ModelPaths, string Batches, string Sequences, int Threads, int Warmup, int Runs, int Seed,
-        string? Markdown, bool Profile, string? Json = null);
+        string? Markdown, bool Profile, string? Json = null, string SparseKernel = "auto");
 
     /// <summary>
-    /// Weight memory of one model. Today: the bytes of its initializers, which for a pruned model stored dense
-    /// are as many as the dense model's. Spot for later: <see cref="SessionBytes"/> from InferenceSession.WeightBytes
-    /// (what the session holds, sparse formats included) and <see cref="KernelChoices"/>, the kernel chosen per
-    /// layer; the tables and JSON show them as soon as they are filled in <see cref="MeasureWeights"/>.
+    /// Weight memory of one model: the bytes of its initializers (for a pruned model stored dense, as many as the
+    /// dense model's), the bytes its Sparrow session holds (<see cref="InferenceSession.WeightBytes"/>: sparse
+    /// formats, packed dense weights, other constants) and the kernel the session chose per weight (node -> kernel).
     /// </summary>
     internal sealed record WeightMemory(long InitializerBytes, long? SessionBytes, IReadOnlyDictionary<string, string>? KernelChoices);
 
     /// <summary>One model under test: its Sparrow session and its ONNX Runtime session.</summary>
     private sealed class BenchModel : IDisposable
     {
-        public BenchModel(LoadedModel model, string label, int threads)
+        public BenchModel(LoadedModel model, string label, int threads, string sparseKernel)
         {
             Model = model;
             Label = label;
             HasSequence = HasSequenceDimension(model.Model.Graph);
-            Session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads });
+            Session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads, SparseKernel = sparseKernel });
             try
             {
                 Ort = new OrtModelRunner(model, threads, allowSpinning: false);
@@ -100,16 +99,17 @@ internal static class BenchCommand
         var seed = CommonOptions.Seed();
         var markdown = new Option<string?>("--markdown") { Description = "Append the results as Markdown tables to this file (e.g. BENCHMARKS.md), with the command that made them." };
         var json = new Option<string?>("--json") { Description = "Write the results as JSON to this file." };
+        var sparseKernel = CommonOptions.SparseKernel();
         var noProfile = new Option<bool>("--no-profile") { Description = "Skip the per-operator profile of Sparrow." };
         var command = new Command("bench", "Measures Sparrow against ONNX Runtime on one or more models, side by side, per batch size and sequence length.")
         {
-            models, batch, sequence, threads, warmup, runs, seed, markdown, json, noProfile,
+            models, batch, sequence, threads, warmup, runs, seed, markdown, json, noProfile, sparseKernel,
         };
         command.Add(KernelBenchCommand.Create(context));
         command.SetAction(parse => Run(context, new Settings(
             parse.GetValue(models) ?? [], parse.GetValue(batch) ?? "1", parse.GetValue(sequence) ?? "32", parse.GetValue(threads),
             parse.GetValue(warmup), parse.GetValue(runs), parse.GetValue(seed), parse.GetValue(markdown), !parse.GetValue(noProfile),
-            parse.GetValue(json))));
+            parse.GetValue(json), parse.GetValue(sparseKernel) ?? "auto")));
         return command;
     }
 
@@ -123,6 +123,7 @@ internal static class BenchCommand
         CheckFileOption(settings.Markdown, "--markdown");
         CheckFileOption(settings.Json, "--json");
         var threads = CommonOptions.ResolveThreads(settings.Threads);
+        var sparseKernel = CommonOptions.ResolveSparseKernel(settings.SparseKernel);
         var paths = settings.ModelPaths.Count > 0 ? settings.ModelPaths.Cast<string?>().ToArray() : [null];
         var labels = Labels(paths);
 
@@ -131,7 +132,7 @@ internal static class BenchCommand
         {
             // Every file is read before any session is made, so that a bad path fails at once.
             var loaded = paths.Select(LoadedModel.Load).ToArray();
-            for (var i = 0; i < loaded.Length; i++) models.Add(new BenchModel(loaded[i], labels[i], threads));
+            for (var i = 0; i < loaded.Length; i++) models.Add(new BenchModel(loaded[i], labels[i], threads, sparseKernel));
             var hasSequence = models.Any(m => m.HasSequence);
             if (!hasSequence) sequences = sequences[..1];
 
@@ -181,15 +182,14 @@ internal static class BenchCommand
         return paths.Select((p, i) => p ?? names[i]).Select((l, i) => paths.Take(i).Contains(paths[i]) ? $"{l} (#{i + 1})" : l).ToArray();
     }
 
-    /// <summary>The bytes of a model's weights in memory; see <see cref="WeightMemory"/> for what is still to come.</summary>
+    /// <summary>The bytes of a model's weights as stored and as the session holds them, and the kernel per weight.</summary>
     private static WeightMemory MeasureWeights(LoadedModel model, InferenceSession session)
     {
         long bytes = 0;
         foreach (var t in model.Model.Graph.Initializers.Values) bytes += (long)t.Length * DataTypes.SizeOf(t.ElementType);
-        // TODO(issue 3, runtime integration): SessionBytes = session.WeightBytes and KernelChoices = the session's
-        // kernel per layer (name -> "CSR", "dense", ...) once InferenceSession exposes them; the tables and JSON show both.
-        _ = session;
-        return new WeightMemory(bytes, SessionBytes: null, KernelChoices: null);
+        var kernels = new Dictionary<string, string>();
+        foreach (var choice in session.WeightKernels) kernels[choice.NodeName] = choice.Kernel;
+        return new WeightMemory(bytes, session.WeightBytes, kernels);
     }
 
     /// <summary>Whether any input has a dynamic dimension after its first: the sequence length.</summary>

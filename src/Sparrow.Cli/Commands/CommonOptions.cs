@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Sparrow.Cli.Execution;
+using Sparrow.Runtime;
 using Sparrow.Tensors;
 
 namespace Sparrow.Cli.Commands;
@@ -37,6 +38,21 @@ internal static class CommonOptions
         Description = "Seed for the generated inputs.",
         DefaultValueFactory = _ => 0,
     };
+
+    public static Option<string> SparseKernel() => new("--sparse-kernel")
+    {
+        Description = "Kernel for constant MatMul/Gemm/Linear weights: auto (dense or the sparse format that measures fastest here; cached), "
+            + "dense, or one format for every weight that fits it: " + string.Join(", ", SessionOptions.SparseKernelNames.Skip(2)) + ".",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    /// <summary>The --sparse-kernel value as SessionOptions takes it; an unknown name lists the known ones.</summary>
+    public static string ResolveSparseKernel(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return "auto";
+        return SessionOptions.SparseKernelNames.FirstOrDefault(n => string.Equals(n, value.Trim(), StringComparison.OrdinalIgnoreCase))
+            ?? throw new UsageException($"--sparse-kernel '{value}' is not a kernel; use one of: {string.Join(", ", SessionOptions.SparseKernelNames)} (quote names with a space).");
+    }
 
     /// <summary>The thread count to use: the option's value, or one per core.</summary>
     public static int ResolveThreads(int threads)

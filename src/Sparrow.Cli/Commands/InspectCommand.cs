@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Sparrow.Cli.Execution;
 using Sparrow.Graph;
+using Sparrow.Runtime;
 using Sparrow.Tensors;
 using Spectre.Console;
 
@@ -9,7 +10,8 @@ namespace Sparrow.Cli.Commands;
 
 /// <summary>
 /// <c>sparrow inspect MODEL.onnx</c>: inputs, outputs, opset, operator counts, parameters by layer and the
-/// FLOPs of one run at a given batch size and sequence length.
+/// FLOPs of one run at a given batch size and sequence length, and the kernel a session chooses for each
+/// constant weight (dense or a sparse format, measured on this machine unless --sparse-kernel forces one).
 /// </summary>
 internal static class InspectCommand
 {
@@ -19,17 +21,20 @@ internal static class InspectCommand
         var batch = CommonOptions.Batch(1);
         var sequence = CommonOptions.Sequence(128);
         var threads = CommonOptions.Threads();
-        var command = new Command("inspect", "Describes a model: inputs, outputs, operators, parameters by layer, and FLOPs for a batch size and sequence length.")
+        var sparseKernel = CommonOptions.SparseKernel();
+        var command = new Command("inspect", "Describes a model: inputs, outputs, operators, parameters by layer, FLOPs for a batch size and sequence length, and the kernel chosen for each weight.")
         {
-            model, batch, sequence, threads,
+            model, batch, sequence, threads, sparseKernel,
         };
-        command.SetAction(parse => Run(context, parse.GetValue(model), parse.GetValue(batch), parse.GetValue(sequence), parse.GetValue(threads)));
+        command.SetAction(parse => Run(context, parse.GetValue(model), parse.GetValue(batch), parse.GetValue(sequence), parse.GetValue(threads),
+            parse.GetValue(sparseKernel)));
         return command;
     }
 
-    internal static int Run(CommandContext context, string? modelPath, int batch, int sequence, int threads)
+    internal static int Run(CommandContext context, string? modelPath, int batch, int sequence, int threads, string? sparseKernel = "auto")
     {
         var console = context.Console;
+        var kernel = CommonOptions.ResolveSparseKernel(sparseKernel);
         var loaded = LoadedModel.Load(modelPath);
         var model = loaded.Model;
         var graph = model.Graph;
@@ -56,7 +61,24 @@ internal static class InspectCommand
         console.MarkupLine($"Total parameters: [bold]{CommonOptions.FormatCount(total)}[/] ({CommonOptions.FormatShort(total)}), {CommonOptions.FormatShort(total * 4)}B as float32.");
 
         WriteFlops(console, loaded, batch, sequence, CommonOptions.ResolveThreads(threads));
+        WriteKernels(console, loaded, kernel, CommonOptions.ResolveThreads(threads));
         return ExitCodes.Success;
+    }
+
+    private static void WriteKernels(IAnsiConsole console, LoadedModel loaded, string kernel, int threads)
+    {
+        try
+        {
+            using var session = new InferenceSession(loaded.Model, new SessionOptions { IntraOpThreads = threads, SparseKernel = kernel });
+            var choices = session.WeightKernels;
+            if (choices.Count > 0) console.Write(KernelChoiceReport.Table(choices, $"kernel per weight (--sparse-kernel {kernel}, {threads} thread(s))"));
+            console.MarkupLine($"Kernels: {Markup.Escape(KernelChoiceReport.Summary(choices))}.");
+            console.MarkupLine($"Weights held by a session: [bold]{KernelChoiceReport.FormatBytes(session.WeightBytes)}[/] (constants plus packed and sparse forms).");
+        }
+        catch (Exception e) when (SparrowApp.IsUserError(e))
+        {
+            console.MarkupLine($"[yellow]Kernels not chosen[/]: Sparrow could not compile the model ({Markup.Escape(e.Message)}).");
+        }
     }
 
     private static void WriteFlops(IAnsiConsole console, LoadedModel loaded, int batch, int sequence, int threads)

@@ -15,7 +15,8 @@ namespace Sparrow.Cli.Commands;
 internal static class VerifyCommand
 {
     internal sealed record Settings(
-        string? ModelPath, int Batch, int Sequence, int Seed, string[] Inputs, int Threads, double AbsoluteTolerance, double RelativeTolerance);
+        string? ModelPath, int Batch, int Sequence, int Seed, string[] Inputs, int Threads, double AbsoluteTolerance, double RelativeTolerance,
+        string SparseKernel = "auto");
 
     public static Command Create(CommandContext context)
     {
@@ -31,13 +32,14 @@ internal static class VerifyCommand
         var threads = CommonOptions.Threads();
         var atol = new Option<double>("--atol") { Description = "Absolute tolerance.", DefaultValueFactory = _ => 1e-4 };
         var rtol = new Option<double>("--rtol") { Description = "Relative tolerance: an element passes when |sparrow - ort| <= atol + rtol * |ort|.", DefaultValueFactory = _ => 1e-3 };
+        var sparseKernel = CommonOptions.SparseKernel();
         var command = new Command("verify", "Runs a model in Sparrow and in ONNX Runtime on the same inputs and compares every output (exit code 0 only if all pass).")
         {
-            model, batch, sequence, seed, inputs, threads, atol, rtol,
+            model, batch, sequence, seed, inputs, threads, atol, rtol, sparseKernel,
         };
         command.SetAction(parse => Run(context, new Settings(
             parse.GetValue(model), parse.GetValue(batch), parse.GetValue(sequence), parse.GetValue(seed),
-            parse.GetValue(inputs) ?? [], parse.GetValue(threads), parse.GetValue(atol), parse.GetValue(rtol))));
+            parse.GetValue(inputs) ?? [], parse.GetValue(threads), parse.GetValue(atol), parse.GetValue(rtol), parse.GetValue(sparseKernel) ?? "auto")));
         return command;
     }
 
@@ -47,6 +49,7 @@ internal static class VerifyCommand
         if (!(settings.AbsoluteTolerance >= 0) || !(settings.RelativeTolerance >= 0))
             throw new UsageException("--atol and --rtol must be 0 or more.");
         var threads = CommonOptions.ResolveThreads(settings.Threads);
+        var kernel = CommonOptions.ResolveSparseKernel(settings.SparseKernel);
         var model = LoadedModel.Load(settings.ModelPath);
         var given = CommonOptions.ReadInputFiles(settings.Inputs, model);
         var generator = new InputGenerator(model.Model, settings.Batch, settings.Sequence);
@@ -69,8 +72,11 @@ internal static class VerifyCommand
                 console.MarkupLine($"  input [bold]{Markup.Escape(name)}[/]: {Markup.Escape(what)}");
 
             var started = Stopwatch.GetTimestamp();
-            using (var session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads }))
+            using (var session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads, SparseKernel = kernel }))
+            {
+                console.MarkupLine($"  kernels (--sparse-kernel {Markup.Escape(kernel)}): {Markup.Escape(KernelChoiceReport.Summary(session.WeightKernels))}");
                 actual = session.Run(inputs);
+            }
             var sparrowTime = Stopwatch.GetElapsedTime(started);
 
             started = Stopwatch.GetTimestamp();

@@ -41,7 +41,8 @@ internal static class FlopCounter
             foreach (var value in node.Inputs.Concat(node.Outputs))
                 if (value.Length > 0 && !shapes.ContainsKey(value) && outputs.Add(value))
                     probe.Graph.Outputs.Add(new ValueInfo(value, DataType.Undefined, null));
-        using var session = new InferenceSession(probe, new SessionOptions { IntraOpThreads = threads });
+        // Shapes do not depend on the weights' format: no kernel tuning here.
+        using var session = new InferenceSession(probe, new SessionOptions { IntraOpThreads = threads, SparseKernel = "dense", UseKernelCache = false });
         var results = session.Run(inputs);
         try
         {

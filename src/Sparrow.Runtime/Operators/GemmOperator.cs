@@ -1,4 +1,5 @@
 using Sparrow.Graph;
+using Sparrow.Runtime.Sparsity;
 using Sparrow.Tensors;
 using Sparrow.Tensors.Kernels;
 
@@ -8,7 +9,8 @@ namespace Sparrow.Runtime.Operators;
 /// ONNX Gemm (opsets 7 to 13+): Y = alpha * op(A) * op(B) + beta * C, with C broadcast to [M, N]
 /// (a scalar, a row [N], a column [M, 1] or the full matrix; optional from opset 11). A row or column C
 /// is added by the GEMM as it stores its tiles; a full C is copied into Y first and scaled there. A
-/// constant B is packed once, transposed or not, when the session is created.
+/// constant B is turned once, when the session is created, into the form it runs fastest in (packed for
+/// the GEMM, transposed or not, or a sparse format), and this operator keeps only that form.
 /// </summary>
 [OnnxOperator("Gemm")]
 public sealed class GemmOperator : Operator
@@ -17,8 +19,7 @@ public sealed class GemmOperator : Operator
     private readonly float _beta;
     private readonly bool _transA;
     private readonly bool _transB;
-    private readonly Tensor? _constantB;
-    private readonly PackedMatrix? _packedB;
+    private readonly PreparedWeight? _weight;
 
     public GemmOperator(Node node, OperatorContext context) : base(node)
     {
@@ -29,26 +30,27 @@ public sealed class GemmOperator : Operator
         _beta = node.GetFloat("beta", 1f);
         _transA = node.GetInt("transA", 0) != 0;
         _transB = node.GetInt("transB", 0) != 0;
-        if (context.Constant(node.Inputs[1]) is Tensor<float> { Rank: 2 } b)
+        if (context.WeightKernels is { } kernels && context.FixedConstant(node.Inputs[1]) is Tensor<float> { Rank: 2 } b)
         {
-            _constantB = b;
-            int k = _transB ? b.Shape[1] : b.Shape[0], n = _transB ? b.Shape[0] : b.Shape[1];
-            _packedB = PackedMatrix.Pack(b.Span, k, n, 0, _transB, context.Options.EffectiveThreads);
+            _weight = kernels.Prepare(node, node.Inputs[1], b, _transB);
+            context.OwnInput(node, 1);
         }
     }
 
     public override Tensor[] Run(ReadOnlySpan<Tensor?> inputs, RunContext context)
     {
         var a = RequiredFloat(inputs, 0);
-        var b = RequiredFloat(inputs, 1);
+        // B is null here when this operator holds its own form of it.
+        var b = _weight is null ? RequiredFloat(inputs, 1) : null;
         var c = Optional(inputs, 2);
-        if (a.Rank != 2 || b.Rank != 2)
-            throw new InvalidOperationException($"Gemm needs 2-D A and B, got {TensorShape.Format(a.Shape)} and {TensorShape.Format(b.Shape)}.");
+        if (a.Rank != 2 || b is { Rank: not 2 })
+            throw new InvalidOperationException($"Gemm needs 2-D A and B, got {TensorShape.Format(a.Shape)} and {(b is null ? "a 2-D constant" : TensorShape.Format(b.Shape))}.");
         int m = _transA ? a.Shape[1] : a.Shape[0], k = _transA ? a.Shape[0] : a.Shape[1];
-        int kb = _transB ? b.Shape[1] : b.Shape[0], n = _transB ? b.Shape[0] : b.Shape[1];
+        int kb = b is null ? _weight!.Inputs : _transB ? b.Shape[1] : b.Shape[0];
+        int n = b is null ? _weight!.Outputs : _transB ? b.Shape[0] : b.Shape[1];
         if (k != kb)
             throw new InvalidOperationException(
-                $"Gemm operands do not match: A {TensorShape.Format(a.Shape)} (transA={(_transA ? 1 : 0)}) and B {TensorShape.Format(b.Shape)} (transB={(_transB ? 1 : 0)}) give inner dimensions {k} and {kb}.");
+                $"Gemm operands do not match: A {TensorShape.Format(a.Shape)} (transA={(_transA ? 1 : 0)}) and B {(b is null ? $"[{kb},{n}] after transB" : TensorShape.Format(b.Shape))} (transB={(_transB ? 1 : 0)}) give inner dimensions {k} and {kb}.");
 
         var y = Tensor<float>.Allocate([m, n], clear: false);
         try
@@ -79,10 +81,10 @@ public sealed class GemmOperator : Operator
                 }
             }
             var lda = a.Shape[1];
-            if (_packedB is not null && ReferenceEquals(b, _constantB))
-                Sgemm.Multiply(m, a.Span, lda, _transA, _packedB, y.Span, n, _alpha, beta, columnBias, rowBias, maxThreads: context.Threads);
+            if (_weight is not null)
+                _weight.Multiply(m, a.Span, lda, _transA, y.Span, _alpha, beta, columnBias, rowBias, context.Threads);
             else
-                Sgemm.Multiply(m, n, k, a.Span, lda, _transA, b.Span, b.Shape[1], _transB, y.Span, n, _alpha, beta, columnBias, rowBias,
+                Sgemm.Multiply(m, n, k, a.Span, lda, _transA, b!.Span, b.Shape[1], _transB, y.Span, n, _alpha, beta, columnBias, rowBias,
                     maxThreads: context.Threads);
             return [y];
         }

@@ -1,4 +1,5 @@
 using Sparrow.Graph;
+using Sparrow.Runtime.Sparsity;
 using Sparrow.Tensors;
 using Sparrow.Tensors.Kernels;
 
@@ -9,15 +10,15 @@ namespace Sparrow.Runtime.Operators;
 /// over the output. Inputs: X [..., K], W [K, N], optional bias [N]; Y is [..., N]. Attribute
 /// <c>activation</c>: "" (none), "Relu" or "Gelu" (exact, erf-based), applied as the GEMM stores each tile.
 /// The graph pass turns MatMul(X, W_const) followed by Add(·, b_const) (and a Relu/Gelu after it, when it
-/// can) into this node with inputs (X, W, b). W is expected to be a constant initializer and is packed
-/// once when the session is created; a W computed at run time still works, packed on every run.
+/// can) into this node with inputs (X, W, b). W is expected to be a constant initializer: the session
+/// turns it once into the form it runs fastest in here (packed for the dense GEMM, or a sparse format) and
+/// the operator keeps only that; a W computed at run time still works, on the plain GEMM.
 /// </summary>
 [OnnxOperator("Linear", Domain = OperatorContext.SparrowDomain)]
 public sealed class LinearOperator : Operator
 {
     private readonly FusedActivation _activation;
-    private readonly Tensor? _constantW;
-    private readonly PackedMatrix? _packedW;
+    private readonly PreparedWeight? _weight;
 
     public LinearOperator(Node node, OperatorContext context) : base(node)
     {
@@ -27,21 +28,25 @@ public sealed class LinearOperator : Operator
         {
             if (w is not Tensor<float> { Rank: 2 } wf)
                 throw new ArgumentException($"Linear's weight must be a 2-D float32 tensor [K, N], got {w}.");
-            _constantW = wf;
-            _packedW = PackedMatrix.Pack(wf, context.Options.EffectiveThreads);
+            if (context.WeightKernels is { } kernels && context.FixedConstant(node.Inputs[1]) is not null)
+            {
+                _weight = kernels.Prepare(node, node.Inputs[1], wf, transposed: false);
+                context.OwnInput(node, 1);
+            }
         }
     }
 
     public override Tensor[] Run(ReadOnlySpan<Tensor?> inputs, RunContext context)
     {
         var x = RequiredFloat(inputs, 0);
-        var w = RequiredFloat(inputs, 1);
+        // The weight is null here when this operator holds its own form of it.
+        var w = _weight is null ? RequiredFloat(inputs, 1) : null;
         var bias = Optional(inputs, 2);
-        if (w.Rank != 2) throw new InvalidOperationException($"Linear's weight must be 2-D [K, N], got {TensorShape.Format(w.Shape)}.");
+        if (w is { Rank: not 2 }) throw new InvalidOperationException($"Linear's weight must be 2-D [K, N], got {TensorShape.Format(w.Shape)}.");
         if (x.Rank == 0) throw new InvalidOperationException("Linear's input must have rank 1 or more, got a scalar.");
-        int k = w.Shape[0], n = w.Shape[1];
+        int k = w?.Shape[0] ?? _weight!.Inputs, n = w?.Shape[1] ?? _weight!.Outputs;
         if (x.Shape[^1] != k)
-            throw new InvalidOperationException($"Linear's input {TensorShape.Format(x.Shape)} does not match weight {TensorShape.Format(w.Shape)}: last dimension must be {k}.");
+            throw new InvalidOperationException($"Linear's input {TensorShape.Format(x.Shape)} does not match weight [{k},{n}]: last dimension must be {k}.");
         ReadOnlySpan<float> columnBias = default;
         if (bias is not null)
         {
@@ -56,10 +61,10 @@ public sealed class LinearOperator : Operator
         var y = Tensor<float>.Allocate(outputShape, clear: false);
         try
         {
-            if (_packedW is not null && ReferenceEquals(w, _constantW))
-                Sgemm.Multiply(m, x.Span, k, false, _packedW, y.Span, n, columnBias: columnBias, activation: _activation, maxThreads: context.Threads);
+            if (_weight is not null)
+                _weight.Multiply(x.Span, m, y.Span, columnBias, _activation, context.Threads);
             else
-                Sgemm.Multiply(m, n, k, x.Span, k, false, w.Span, n, false, y.Span, n, columnBias: columnBias, activation: _activation,
+                Sgemm.Multiply(m, n, k, x.Span, k, false, w!.Span, n, false, y.Span, n, columnBias: columnBias, activation: _activation,
                     maxThreads: context.Threads);
             return [y];
         }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using Sparrow.Graph;
+using Sparrow.Runtime.Sparsity;
 using Sparrow.Tensors;
 using Sparrow.Tensors.Kernels;
 
@@ -7,28 +8,29 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>
 /// ONNX MatMul with numpy semantics: 1-D operands gain (then lose) a unit dimension, batch dimensions
-/// broadcast. float32 runs on <see cref="Sgemm"/>; when B is a 2-D constant initializer it is packed once
-/// here and every run reuses the packed copy. Other numeric types take a plain loop.
+/// broadcast. float32 runs on <see cref="Sgemm"/>; when B is a 2-D constant initializer the session turns it
+/// once into the form it runs fastest in (packed for the GEMM, or a sparse format) and this operator keeps
+/// only that form. Other numeric types take a plain loop.
 /// </summary>
 [OnnxOperator("MatMul")]
 public sealed class MatMulOperator : Operator
 {
-    private readonly Tensor? _constantB;
-    private readonly PackedMatrix? _packedB;
+    private readonly PreparedWeight? _weight;
 
     public MatMulOperator(Node node, OperatorContext context) : base(node)
     {
         if (node.Inputs.Count != 2) throw new ArgumentException($"MatMul takes 2 inputs, got {node.Inputs.Count}.");
-        if (context.Constant(node.Inputs[1]) is Tensor<float> { Rank: 2 } b)
+        if (context.WeightKernels is { } kernels && context.FixedConstant(node.Inputs[1]) is Tensor<float> { Rank: 2 } b)
         {
-            _constantB = b;
-            _packedB = PackedMatrix.Pack(b, context.Options.EffectiveThreads);
+            _weight = kernels.Prepare(node, node.Inputs[1], b, transposed: false);
+            context.OwnInput(node, 1);
         }
     }
 
     public override Tensor[] Run(ReadOnlySpan<Tensor?> inputs, RunContext context)
     {
         var a = Required(inputs, 0);
+        if (_weight is not null) return [RunPrepared(a, context)];
         var b = Required(inputs, 1);
         if (a.ElementType != b.ElementType)
             throw new InvalidOperationException($"MatMul operands differ in type: {DataTypes.Name(a.ElementType)} and {DataTypes.Name(b.ElementType)}.");
@@ -45,16 +47,32 @@ public sealed class MatMulOperator : Operator
         };
     }
 
-    private Tensor<float> RunFloat(Tensor<float> a, Tensor<float> b, MatMulShape plan, RunContext context)
+    /// <summary>B is the weight this operator holds (2-D), so A's batch folds into its rows.</summary>
+    private Tensor<float> RunPrepared(Tensor a, RunContext context)
+    {
+        var weight = _weight!;
+        var fa = a as Tensor<float> ?? throw new InvalidOperationException(
+            $"MatMul operands differ in type: {DataTypes.Name(a.ElementType)} and float32.");
+        var plan = MatMulShape.Plan(fa.Shape, [weight.Inputs, weight.Outputs]);
+        var y = Tensor<float>.Allocate(plan.OutputShape, clear: false);
+        try
+        {
+            weight.Multiply(fa.Span, plan.Batch * plan.M, y.Span, default, FusedActivation.None, context.Threads);
+            return y;
+        }
+        catch
+        {
+            y.Dispose();
+            throw;
+        }
+    }
+
+    private static Tensor<float> RunFloat(Tensor<float> a, Tensor<float> b, MatMulShape plan, RunContext context)
     {
         var y = Tensor<float>.Allocate(plan.OutputShape, clear: false);
         try
         {
-            if (_packedB is not null && ReferenceEquals(b, _constantB))
-                // B is the packed constant; A's batch folds into its rows.
-                Sgemm.Multiply(plan.Batch * plan.M, a.Span, plan.K, false, _packedB, y.Span, plan.N, maxThreads: context.Threads);
-            else
-                plan.RunFloat(a.Span, b.Span, y.Span, context.Threads);
+            plan.RunFloat(a.Span, b.Span, y.Span, context.Threads);
             return y;
         }
         catch

@@ -1,5 +1,6 @@
 using Sparrow.Graph;
 using Sparrow.Runtime.Operators;
+using Sparrow.Runtime.Sparsity;
 using Sparrow.Tensors;
 
 namespace Sparrow.Runtime.Planning;
@@ -24,19 +25,22 @@ internal sealed class ExecutionPlan
 
     public required (string Name, int Slot)[] OutputSlots { get; init; }
 
+    /// <summary>The kernel chosen for each constant MatMul, Gemm and Linear weight.</summary>
+    public required IReadOnlyList<WeightKernelChoice> WeightKernels { get; init; }
+
+    /// <summary>Initializers that every reader keeps in its own form: the plan does not hold them.</summary>
+    public required IReadOnlyList<string> ReleasedInitializers { get; init; }
+
+    /// <summary>Bytes of the weights the plan holds: constant tensors plus the operators' packed and sparse forms.</summary>
+    public required long WeightBytes { get; init; }
+
     public static ExecutionPlan Build(Model model, SessionOptions options)
     {
         var graph = model.Graph;
         var slots = new Dictionary<string, int>();
         int SlotOf(string name) => slots.TryGetValue(name, out var s) ? s : slots[name] = slots.Count;
 
-        var available = new HashSet<string>();
-        var constants = new List<(int, Tensor)>();
-        foreach (var (name, tensor) in graph.Initializers)
-        {
-            constants.Add((SlotOf(name), tensor));
-            available.Add(name);
-        }
+        var available = new HashSet<string>(graph.Initializers.Keys);
         var inputSlots = new Dictionary<string, int>();
         foreach (var input in graph.Inputs)
         {
@@ -45,8 +49,21 @@ internal sealed class ExecutionPlan
         }
 
         var order = TopologicalOrder(graph, available);
-        var context = new OperatorContext(model, options);
+        var selector = new WeightKernelSelector(options);
+        var context = new OperatorContext(model, options, selector);
         var operators = order.Select(n => OperatorRegistry.Create(n, context)).ToArray();
+        selector.SaveCache();
+
+        // An initializer whose every reader keeps its own form of it (a packed or sparse weight) is not held.
+        var released = new HashSet<string>(graph.Initializers.Keys);
+        released.ExceptWith(graph.Inputs.Select(i => i.Name));
+        released.ExceptWith(graph.Outputs.Select(o => o.Name));
+        foreach (var n in order)
+            for (var i = 0; i < n.Inputs.Count; i++)
+                if (!context.OwnsInput(n, i)) released.Remove(n.Inputs[i]);
+        var constants = new List<(int, Tensor)>();
+        foreach (var (name, tensor) in graph.Initializers)
+            if (!released.Contains(name)) constants.Add((SlotOf(name), tensor));
 
         var outputs = graph.Outputs.Select(o => (o.Name, SlotOf(o.Name))).ToArray();
         var keep = new HashSet<int>(outputs.Select(o => o.Item2));
@@ -59,7 +76,7 @@ internal sealed class ExecutionPlan
         for (var i = 0; i < order.Count; i++)
         {
             var n = order[i];
-            var ins = n.Inputs.Select(x => x.Length == 0 ? -1 : SlotOf(x)).ToArray();
+            var ins = n.Inputs.Select((x, j) => x.Length == 0 || context.OwnsInput(n, j) ? -1 : SlotOf(x)).ToArray();
             var outs = n.Outputs.Select(x => x.Length == 0 ? -1 : SlotOf(x)).ToArray();
             foreach (var s in ins) if (s >= 0) lastUse[s] = i;
             // An output nobody reads is freed by its own step.
@@ -80,6 +97,10 @@ internal sealed class ExecutionPlan
             Constants = constants.ToArray(),
             InputSlots = inputSlots,
             OutputSlots = outputs,
+            WeightKernels = selector.Choices.ToArray(),
+            ReleasedInitializers = released.ToArray(),
+            WeightBytes = constants.Sum(c => (long)c.Item2.Length * DataTypes.SizeOf(c.Item2.ElementType))
+                + selector.PreparedWeights.Sum(w => w.Bytes),
         };
     }
 
