@@ -118,6 +118,7 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
             CsrKernelSupport.WriteBiasOnly(y, m, Rows, bias, activation);
             return;
         }
+        threads = CsrKernelSupport.UsefulThreads(threads, (long)_values.Length * m);
         var bounds = CsrKernelSupport.SplitByNonZeros(_blockRowPointers, BlockRowCount, CsrKernelSupport.Parts(threads));
         var paddedColumns = BlockColumnCount * BlockColumns;
         var width = CsrKernelSupport.Width();

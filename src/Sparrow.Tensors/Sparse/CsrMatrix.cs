@@ -118,6 +118,7 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
 
     private void Run<TIndex>(float* x, int m, float* y, float* bias, FusedActivation activation, int threads) where TIndex : unmanaged
     {
+        threads = CsrKernelSupport.UsefulThreads(threads, (long)_values.Length * m);
         var bounds = CsrKernelSupport.SplitByNonZeros(_rowPointers, Rows, CsrKernelSupport.Parts(threads));
         var width = CsrKernelSupport.Width();
         fixed (float* values = _values)

@@ -141,6 +141,7 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         fixed (float* pv = _values)
         fixed (byte* pp = _positions)
         {
+            threads = CsrKernelSupport.UsefulThreads(threads, _values.LongLength * m);
             var packed = PackX(px, m, threads);
             var kernel = new Kernel(packed, m, py, Rows, bias.IsEmpty ? null : pb, activation, pv, pp, _groups, N, M);
             // Every panel has the same work, so equal ranges of panels; a few per thread so a delayed thread takes fewer.
