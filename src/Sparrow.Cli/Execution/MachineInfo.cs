@@ -2,13 +2,14 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Runtime.Intrinsics.Arm;
+using Sparrow.Tensors.Kernels;
 
 namespace Sparrow.Cli.Execution;
 
 /// <summary>The CPU a measurement ran on, so that numbers can be read against it.</summary>
 internal static class MachineInfo
 {
-    public static string CpuModel { get; } = ReadCpuModel();
+    public static string CpuModel => CpuInfo.ModelName;
 
     public static int LogicalCores => Environment.ProcessorCount;
 
@@ -39,20 +40,5 @@ internal static class MachineInfo
             var isa = sets.Count > 0 ? string.Join(", ", sets) : "none";
             return width > 0 ? $"Vector{width} accelerated; {isa}" : $"no hardware vectors; {isa}";
         }
-    }
-
-    private static string ReadCpuModel()
-    {
-        try
-        {
-            if (File.Exists("/proc/cpuinfo"))
-                foreach (var line in File.ReadLines("/proc/cpuinfo"))
-                    if (line.StartsWith("model name", StringComparison.Ordinal) && line.IndexOf(':') is var i and > 0)
-                        return line[(i + 1)..].Trim();
-        }
-        catch (IOException)
-        {
-        }
-        return Environment.GetEnvironmentVariable("PROCESSOR_IDENTIFIER") ?? RuntimeInformation.ProcessArchitecture.ToString();
     }
 }

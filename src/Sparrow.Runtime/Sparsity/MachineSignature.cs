@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 using System.Text;
 using Sparrow.Tensors.Sparse;
+using Sparrow.Tensors.Kernels;
 
 namespace Sparrow.Runtime.Sparsity;
 
@@ -17,7 +18,7 @@ internal static class MachineSignature
     /// <summary>Changes whenever the kernel table or the assembly holding the kernels changes.</summary>
     public static string KernelTableVersion { get; } = ComputeTableVersion();
 
-    public static string CpuModel { get; } = ReadCpuModel();
+    public static string CpuModel => CpuInfo.ModelName;
 
     public static int WidestVector =>
         Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0;
@@ -32,20 +33,5 @@ internal static class MachineSignature
         foreach (var entry in SparseKernelTable.All) text.Append('|').Append(entry.Name);
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
         return Convert.ToHexString(hash, 0, 8).ToLowerInvariant();
-    }
-
-    private static string ReadCpuModel()
-    {
-        try
-        {
-            if (File.Exists("/proc/cpuinfo"))
-                foreach (var line in File.ReadLines("/proc/cpuinfo"))
-                    if (line.StartsWith("model name", StringComparison.Ordinal) && line.IndexOf(':') is var i and > 0)
-                        return line[(i + 1)..].Trim();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-        return Environment.GetEnvironmentVariable("PROCESSOR_IDENTIFIER") ?? RuntimeInformation.ProcessArchitecture.ToString();
     }
 }
