@@ -1,5 +1,4 @@
 using System.Buffers;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Sparrow.Graph;
 using Sparrow.Tensors;
 using Sparrow.Tensors.Kernels;
@@ -16,8 +15,8 @@ namespace Sparrow.Runtime.Operators;
 /// <remarks>
 /// One (batch, head, block of query rows) is one task: its scores fit in a thread's cache, so the scale,
 /// the mask and the softmax run on data the GEMM just wrote, and the [B, H, Sq, Sk] tensor of the unfused
-/// graph is never written to memory. The element math is the same, in the same order, as the unfused
-/// operators (MatMul, Div or Mul, Add, Softmax), so results match it up to the GEMM's summation order.
+/// graph is never written to memory. Scale, mask and softmax run as one row kernel (<see cref="SoftmaxKernel"/>),
+/// so results match the unfused operators (MatMul, Div or Mul, Add, Softmax) to float rounding, not bit for bit.
 /// </remarks>
 [OnnxOperator("Attention", Domain = OperatorContext.SparrowDomain)]
 public sealed class AttentionOperator : Operator
@@ -28,16 +27,18 @@ public sealed class AttentionOperator : Operator
     /// <summary>Below this many multiply-adds in all, one thread does everything (starting threads costs more).</summary>
     private const long MinParallelWork = 1 << 18;
 
-    private readonly float? _divisor;
-    private readonly float? _scale;
+    /// <summary>What the scores are multiplied by: the scale, or 1/divisor (exact for the usual √d = 8; otherwise within an ulp of dividing).</summary>
+    private readonly float _factor = 1f;
 
     public AttentionOperator(Node node, OperatorContext context) : base(node)
     {
         if (node.Inputs.Count is < 3 or > 4) throw new ArgumentException($"Attention takes 3 or 4 inputs (Q, K, V, mask), got {node.Inputs.Count}.");
-        if (node.FindAttribute("divisor") is not null) _divisor = node.GetFloat("divisor", 1);
-        if (node.FindAttribute("scale") is not null) _scale = node.GetFloat("scale", 1);
-        if (_divisor is not null && _scale is not null)
+        var divisor = node.FindAttribute("divisor");
+        var scale = node.FindAttribute("scale");
+        if (divisor is not null && scale is not null)
             throw new NotSupportedException("Attention with both 'divisor' and 'scale' is not supported; give at most one.");
+        if (divisor is not null) _factor = 1f / divisor.AsFloat();
+        if (scale is not null) _factor = scale.AsFloat();
     }
 
     public override Tensor[] Run(ReadOnlySpan<Tensor?> inputs, RunContext context)
@@ -112,16 +113,14 @@ public sealed class AttentionOperator : Operator
                 for (var r = 0; r < rows; r++)
                 {
                     var row = scores.Slice(r * keys, keys);
-                    if (_divisor is { } divisor) TensorPrimitives.Divide(row, divisor, row);
-                    else if (_scale is { } scale) TensorPrimitives.Multiply(row, scale, row);
-                    if (mask is not null)
+                    if (mask is null) SoftmaxKernel.ScaleMaskSoftmax(row, _factor, default, 0f);
+                    else
                     {
                         var maskOffset = layout.MaskOffset(batch, head, firstRow + r);
-                        if (layout.MaskKeyStride == 0) TensorPrimitives.Add(row, mask.Span[maskOffset], row);
-                        else TensorPrimitives.Add(row, mask.Span.Slice(maskOffset, keys), row);
+                        if (layout.MaskKeyStride == 0) SoftmaxKernel.ScaleMaskSoftmax(row, _factor, default, mask.Span[maskOffset]);
+                        else SoftmaxKernel.ScaleMaskSoftmax(row, _factor, mask.Span.Slice(maskOffset, keys), 0f);
                     }
                 }
-                SoftmaxOperator.LastAxis(scores, scores, keys);
                 Sgemm.Multiply(rows, layout.ValueSize, keys,
                     scores, keys, false,
                     v.Span[layout.ValueOffset(batch, head)..], layout.ValueRowStride, false,
