@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.Intrinsics.X86;
 using Sparrow.Graph;
 using Sparrow.Tensors;
 using Sparrow.Tensors.Kernels;
@@ -103,6 +104,7 @@ public sealed class AttentionOperator : Operator
                 var firstRow = block * rowsPerTask;
                 var rows = Math.Min(rowsPerTask, layout.QueryLength - firstRow);
                 var scores = scratch.AsSpan(0, rows * keys);
+                if (task + 1 < end) PrefetchTask(layout, q, k, v, rowsPerTask, blocksPerHead, task + 1);
                 var qOffset = layout.QueryOffset(batch, head, firstRow);
                 if (layout.HeadSize == 0) scores.Clear();
                 else
@@ -130,6 +132,39 @@ public sealed class AttentionOperator : Operator
         finally
         {
             ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>
+    /// Asks for the next task's rows of Q, K and V while this one computes: they are short strided runs
+    /// (one head's slice of each row), which the hardware prefetcher does not see coming.
+    /// </summary>
+    private static unsafe void PrefetchTask(Layout layout, Tensor<float> q, Tensor<float> k, Tensor<float> v, int rowsPerTask, int blocksPerHead, int task)
+    {
+        if (!Sse.IsSupported) return;
+        var block = task % blocksPerHead;
+        var head = task / blocksPerHead % layout.Heads;
+        var batch = task / blocksPerHead / layout.Heads;
+        var firstRow = block * rowsPerTask;
+        var rows = Math.Min(rowsPerTask, layout.QueryLength - firstRow);
+        Prefetch(q.Span, layout.QueryOffset(batch, head, firstRow), rows, layout.QueryRowStride, layout.HeadSize);
+        if (block != 0) return; // K and V are the same for every block of a head
+        Prefetch(k.Span, layout.KeyOffset(batch, head), layout.KeyLength, layout.KeyRowStride, layout.HeadSize);
+        Prefetch(v.Span, layout.ValueOffset(batch, head), layout.KeyLength, layout.ValueRowStride, layout.ValueSize);
+
+        static void Prefetch(ReadOnlySpan<float> data, int offset, int rows, int stride, int width)
+        {
+            if (width == 0 || rows == 0) return;
+            fixed (float* start = data)
+            {
+                // Only whole rows inside the span: the last row ends at offset + (rows - 1)·stride + width.
+                if ((long)offset + (long)(rows - 1) * stride + width > data.Length) return;
+                for (var r = 0; r < rows; r++)
+                {
+                    var row = start + offset + (long)r * stride;
+                    for (var c = 0; c < width; c += 16) Sse.Prefetch0(row + c);
+                }
+            }
         }
     }
 
