@@ -399,6 +399,9 @@ public static class ShapeInference
                     Set(node, 0, xType, shape);
                     break;
                 }
+                case SparrowOps.AddLayerNormalization:
+                    Set(node, 0, xType, x);
+                    break;
                 case SparrowOps.Attention:
                 {
                     // [B, Sq, H, Dv] from Q [B, Sq, H, D] and V [B, Sk, H, Dv] (B and H as Q has them).

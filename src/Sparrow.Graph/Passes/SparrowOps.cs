@@ -26,6 +26,13 @@ public static class SparrowOps
     /// </summary>
     public const string Attention = "Attention";
 
+    /// <summary>
+    /// LayerNormalization(A + B) over the last axis, as <see cref="AddLayerNormFusion"/> makes it: inputs A, B
+    /// (same shape), scale and optional bias as LayerNormalization takes them; attribute <c>epsilon</c>; output Y
+    /// of A's shape.
+    /// </summary>
+    public const string AddLayerNormalization = "AddLayerNormalization";
+
     public const string DivisorAttribute = "divisor";
 
     public const string ScaleAttribute = "scale";

@@ -204,7 +204,7 @@ public class FusionEquivalenceTests
             b.Graph.Nodes.Insert(0, constant);
         }
         var (optimized, difference) = Compare(b.Model, RandomInputs(b.Model, seed: 8, scale: 1));
-        Assert.Equal(new[] { "Linear", "Linear", "Add", "LayerNormalization" }, optimized.Graph.Nodes.Select(n => n.OpType).ToArray());
+        Assert.Equal(new[] { "Linear", "Linear", "AddLayerNormalization" }, optimized.Graph.Nodes.Select(n => n.OpType).ToArray());
         Assert.True(difference <= 1e-5, $"difference {difference:E2}");
     }
 
@@ -244,6 +244,36 @@ public class FusionEquivalenceTests
         var attention = Assert.Single(optimized.Graph.Nodes);
         Assert.Equal((SparrowOps.Attention, SparrowOps.Domain), (attention.OpType, attention.Domain));
         Assert.True(difference <= 1e-5, $"difference {difference:E2}");
+    }
+
+    [Theory]
+    [InlineData(13, 48, true)]
+    [InlineData(18, 37, false)]
+    [InlineData(18, 1, true)]
+    public void Residual_add_into_layer_norm_keeps_results(long opset, int width, bool withBias)
+    {
+        var b = new Builder(opset, seed: 22);
+        var x = b.Input("x", 3, 5, width);
+        var y = b.Input("y", 3, 5, width);
+        var sum = b.Node("Add", x, y);
+        b.Output(withBias
+            ? b.LayerNorm(sum, width, 1e-5f)
+            : b.Node("LayerNormalization", new[] { sum, b.Random(1, width) }, NodeAttribute.Float("epsilon", 1e-3f)));
+        var (optimized, difference) = Compare(b.Model, RandomInputs(b.Model, seed: 23, scale: 4));
+        var fused = Assert.Single(optimized.Graph.Nodes);
+        Assert.Equal((SparrowOps.AddLayerNormalization, SparrowOps.Domain), (fused.OpType, fused.Domain));
+        Assert.True(difference <= 2e-6, $"difference {difference:E2}");
+    }
+
+    [Fact]
+    public void Broadcasting_add_before_a_layer_norm_stays_unfused()
+    {
+        var b = new Builder(13, seed: 24);
+        b.Output(b.LayerNorm(b.Node("Add", b.Input("x", 3, 5, 16), b.Input("row", 16)), 16, 1e-5f));
+        var (optimized, difference) = Compare(b.Model, RandomInputs(b.Model, seed: 25, scale: 1));
+        Assert.Equal(0, Count(optimized, SparrowOps.AddLayerNormalization, SparrowOps.Domain));
+        Assert.Equal(1, Count(optimized, "LayerNormalization"));
+        Assert.True(difference <= 2e-6, $"difference {difference:E2}");
     }
 
     [Fact]
@@ -311,7 +341,9 @@ public class FusionEquivalenceTests
             ["token_type_ids"] = Tensor<long>.FromArray(new long[batch * sequence], batch, sequence),
         };
         var (optimized, difference) = Compare(model, inputs);
-        Assert.Equal(13, Count(optimized, "LayerNormalization"));
+        // The embeddings' layer norm stays (its Add broadcasts the position embeddings); the 12 after residuals fuse.
+        Assert.Equal(1, Count(optimized, "LayerNormalization"));
+        Assert.Equal(12, Count(optimized, SparrowOps.AddLayerNormalization, SparrowOps.Domain));
         Assert.Equal(36, Count(optimized, SparrowOps.Linear, SparrowOps.Domain));
         Assert.Equal(6, Count(optimized, SparrowOps.Attention, SparrowOps.Domain));
         Assert.Equal(0, Count(optimized, "Erf"));
