@@ -399,6 +399,16 @@ public static class ShapeInference
                     Set(node, 0, xType, shape);
                     break;
                 }
+                case SparrowOps.AddLayerNormalization:
+                    Set(node, 0, xType, x);
+                    break;
+                case SparrowOps.Attention:
+                {
+                    // [B, Sq, H, Dv] from Q [B, Sq, H, D] and V [B, Sk, H, Dv] (B and H as Q has them).
+                    var v = InputShape(node, 2);
+                    Set(node, 0, xType, x is { Length: 4 } && v is { Length: 4 } ? new[] { x[0], x[1], x[2], v[3] } : null);
+                    break;
+                }
             }
         }
 

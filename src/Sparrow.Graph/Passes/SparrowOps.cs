@@ -15,4 +15,25 @@ public static class SparrowOps
     public const string Linear = "Linear";
 
     public const string ActivationAttribute = "activation";
+
+    /// <summary>
+    /// Scaled dot-product attention, softmax(q·kᵀ ∘ scale + mask)·v per batch and head, as
+    /// <see cref="AttentionFusion"/> makes it. Inputs: Q [B, Sq, H, D], K [B, Sk, H, D], V [B, Sk, H, Dv]
+    /// (heads not yet moved in front: the layout a Reshape of a Linear's output gives), optional additive mask
+    /// (float32, rank at most 4, broadcast to [B, H, Sq, Sk]); output [B, Sq, H, Dv]. B and H may be 1 on any
+    /// operand (broadcast, as MatMul does). Attributes, at most one: <c>divisor</c> (scores / divisor) or
+    /// <c>scale</c> (scores · scale); without either the scores are not scaled.
+    /// </summary>
+    public const string Attention = "Attention";
+
+    /// <summary>
+    /// LayerNormalization(A + B) over the last axis, as <see cref="AddLayerNormFusion"/> makes it: inputs A, B
+    /// (same shape), scale and optional bias as LayerNormalization takes them; attribute <c>epsilon</c>; output Y
+    /// of A's shape.
+    /// </summary>
+    public const string AddLayerNormalization = "AddLayerNormalization";
+
+    public const string DivisorAttribute = "divisor";
+
+    public const string ScaleAttribute = "scale";
 }

@@ -78,7 +78,7 @@ public sealed class LayerNormalizationOperator : Operator
     /// Checks that scale or bias broadcasts to the normalised shape; returns it expanded to that length
     /// when it is smaller, or null when the tensor itself can be used.
     /// </summary>
-    private static float[]? ExpandTo(Tensor<float> tensor, ReadOnlySpan<int> normalizedShape, string what)
+    internal static float[]? ExpandTo(Tensor<float> tensor, ReadOnlySpan<int> normalizedShape, string what)
     {
         var target = TensorShape.TryBroadcast(tensor.Shape, normalizedShape);
         if (target is null || !target.AsSpan().SequenceEqual(normalizedShape))

@@ -9,8 +9,8 @@ namespace Sparrow.Runtime.Operators;
 /// <summary>
 /// ONNX Softmax over float32. Before opset 13 the input is coerced to 2-D at 'axis' (default 1) and each
 /// row of the flattened trailing dimensions is normalised; from opset 13 only the one 'axis' (default -1).
-/// Rows along the last axis use TensorPrimitives (max, exp, sum, divide), other axes work on whole
-/// inner rows at a time.
+/// Rows along the last axis use <see cref="SoftmaxKernel"/> (max, exp and sum, normalise: three passes),
+/// other axes work on whole inner rows at a time with TensorPrimitives.
 /// </summary>
 [OnnxOperator("Softmax")]
 public sealed class SoftmaxOperator : Operator
@@ -52,20 +52,12 @@ public sealed class SoftmaxOperator : Operator
         return new Tensor[] { y };
     }
 
-    /// <summary>Softmax of each contiguous row of length <paramref name="cols"/>.</summary>
+    /// <summary>Softmax of each contiguous row of length <paramref name="cols"/>, by the three-pass row kernel.</summary>
     internal static void LastAxis(ReadOnlySpan<float> x, Span<float> y, int cols)
     {
-        for (var offset = 0; offset < x.Length; offset += cols)
-        {
-            var row = x.Slice(offset, cols);
-            var result = y.Slice(offset, cols);
-            // Subtracting the maximum keeps exp from overflowing; the result is unchanged mathematically.
-            var max = TensorPrimitives.Max(row);
-            TensorPrimitives.Subtract(row, max, result);
-            TensorPrimitives.Exp(result, result);
-            var sum = TensorPrimitives.Sum<float>(result);
-            TensorPrimitives.Divide(result, sum, result);
-        }
+        if (!x.Overlaps(y)) x.CopyTo(y);
+        for (var offset = 0; offset < y.Length; offset += cols)
+            SoftmaxKernel.ScaleMaskSoftmax(y.Slice(offset, cols), 1f, default, 0f);
     }
 
     /// <summary>Softmax along the middle axis of an [axisSize, inner] block: element-wise over inner rows.</summary>

@@ -8,7 +8,7 @@ namespace Sparrow.Graph.Tests.Passes;
 public class MiniLmFusionTests
 {
     [Fact]
-    public void Fuses_13_layer_norms_6_gelus_and_36_linears()
+    public void Fuses_13_layer_norms_6_gelus_36_linears_and_6_attentions()
     {
         var model = OnnxImporter.Load(Sparrow.Data.Models.DefaultModel.ReadOnnx());
         var outputs = model.Graph.Outputs.Select(o => o.Name).ToArray();
@@ -19,15 +19,23 @@ public class MiniLmFusionTests
         Assert.Equal(6, counts.Gelus);
         Assert.Equal(36, counts.Linears);
         Assert.Equal(6, counts.ActivationsFolded);
+        Assert.Equal(6, counts.Attentions);
+        // Of the 13 layer norms, the 12 after residual connections take their Add in; the embeddings' Add broadcasts.
+        Assert.Equal(12, counts.AddLayerNorms);
 
         var nodes = model.Graph.Nodes;
-        Assert.Equal(13, nodes.Count(n => n.OpType == "LayerNormalization"));
+        Assert.Equal(1, nodes.Count(n => n.OpType == "LayerNormalization"));
+        Assert.Equal(12, nodes.Count(n => n is { OpType: SparrowOps.AddLayerNormalization, Domain: SparrowOps.Domain }));
         Assert.Equal(36, nodes.Count(n => n is { OpType: SparrowOps.Linear, Domain: SparrowOps.Domain }));
         Assert.Equal(6, nodes.Count(n => n.OpType == SparrowOps.Linear && n.GetString(SparrowOps.ActivationAttribute, "") == "Gelu"));
-        // Nothing of the decomposed forms is left: no Erf, no Pow, no Sqrt; only the 12 attention MatMuls.
-        Assert.DoesNotContain(nodes, n => n.OpType is "Erf" or "Pow" or "Sqrt" or "ReduceMean");
-        Assert.Equal(12, nodes.Count(n => n.OpType == "MatMul"));
-        Assert.All(nodes.Where(n => n.OpType == "LayerNormalization"), n => Assert.Equal(1e-12f, n.GetFloat("epsilon", 0)));
+        // Nothing of the decomposed forms is left: no Erf, no Pow, no Sqrt; the attention MatMuls, Softmax and
+        // head transposes are inside the 6 Attention nodes (one per layer, scores divided by √32 (12 heads of 32), mask added).
+        Assert.DoesNotContain(nodes, n => n.OpType is "Erf" or "Pow" or "Sqrt" or "ReduceMean" or "MatMul" or "Softmax" or "Transpose");
+        var attentions = nodes.Where(n => n is { OpType: SparrowOps.Attention, Domain: SparrowOps.Domain }).ToArray();
+        Assert.Equal(6, attentions.Length);
+        Assert.All(attentions, a => Assert.Equal(MathF.Sqrt(32), a.GetFloat(SparrowOps.DivisorAttribute, 0), 1e-6f));
+        Assert.All(attentions, a => Assert.Equal(4, a.Inputs.Count(i => i.Length > 0)));
+        Assert.All(nodes.Where(n => n.OpType is "LayerNormalization" or SparrowOps.AddLayerNormalization), n => Assert.Equal(1e-12f, n.GetFloat("epsilon", 0)));
         Assert.Equal(outputs, model.Graph.Outputs.Select(o => o.Name).ToArray());
 
         // Every value read is still produced, and in order.

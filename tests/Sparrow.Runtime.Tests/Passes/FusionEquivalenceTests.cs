@@ -85,6 +85,23 @@ public class FusionEquivalenceTests
             Node("Mul", Node("Mul", x, Node("Add", Node("Erf", Node("Div", x, Scalar(MathF.Sqrt(2)))), Scalar(1))), Scalar(0.5f));
 
         public string Linear(string x, int k, int n) => Node("Add", Random(0.5f, n), Node("MatMul", x, Random(1 / MathF.Sqrt(k), k, n)));
+
+        public string Transpose(string x, params long[] perm) => Node("Transpose", new[] { x }, NodeAttribute.Ints("perm", perm));
+
+        /// <summary>
+        /// Scaled dot-product attention as BERT exports spell it, on q, k, v in [batch, seq, heads, size]:
+        /// Transpose, MatMul, the scale (scale &gt; 0: Div by it; &lt; 0: Mul by -scale; 0: none), Add mask, Softmax,
+        /// MatMul, Transpose back.
+        /// </summary>
+        public string Attention(string q, string k, string v, string? mask, float scale, bool maskFirst = false)
+        {
+            var scores = Node("MatMul", Transpose(q, 0, 2, 1, 3), Transpose(k, 0, 2, 3, 1));
+            if (scale > 0) scores = Node("Div", scores, Scalar(scale));
+            else if (scale < 0) scores = Node("Mul", Scalar(-scale), scores);
+            if (mask is not null) scores = maskFirst ? Node("Add", mask, scores) : Node("Add", scores, mask);
+            var probabilities = Node("Softmax", new[] { scores }, NodeAttribute.Int("axis", -1));
+            return Transpose(Node("MatMul", probabilities, Transpose(v, 0, 2, 1, 3)), 0, 2, 1, 3);
+        }
     }
 
     private static Dictionary<string, Tensor> RandomInputs(Model model, int seed, float scale)
@@ -187,7 +204,7 @@ public class FusionEquivalenceTests
             b.Graph.Nodes.Insert(0, constant);
         }
         var (optimized, difference) = Compare(b.Model, RandomInputs(b.Model, seed: 8, scale: 1));
-        Assert.Equal(new[] { "Linear", "Linear", "Add", "LayerNormalization" }, optimized.Graph.Nodes.Select(n => n.OpType).ToArray());
+        Assert.Equal(new[] { "Linear", "Linear", "AddLayerNormalization" }, optimized.Graph.Nodes.Select(n => n.OpType).ToArray());
         Assert.True(difference <= 1e-5, $"difference {difference:E2}");
     }
 
@@ -202,6 +219,105 @@ public class FusionEquivalenceTests
         b.Output(b.Node("Div", d, b.Node("Add", b.Node("Sqrt", variance), b.Scalar(0.1f))));
         var (optimized, difference) = Compare(b.Model, RandomInputs(b.Model, seed: 10, scale: 1));
         Assert.Equal(0, Count(optimized, "LayerNormalization"));
+        Assert.Equal(0, difference);
+    }
+
+    [Theory]
+    // batch, queries, keys, heads, head size, value size, scale, mask shape ("" = no mask)
+    [InlineData(2, 7, 7, 3, 5, 5, 8f, "2,1,1,7")]
+    [InlineData(1, 1, 1, 1, 1, 1, 0f, "")]
+    [InlineData(3, 5, 9, 2, 16, 3, -0.25f, "9")]
+    [InlineData(2, 6, 4, 3, 8, 8, 2.5f, "1,3,6,4")]
+    [InlineData(2, 6, 4, 3, 8, 8, 0f, "2,1,6,1")]
+    [InlineData(1, 4, 6, 2, 4, 4, 2f, "4,6")]
+    [InlineData(1, 300, 200, 2, 17, 9, 4f, "1,1,1,200")] // more query rows than one task takes: several blocks per head
+    [InlineData(2, 33, 130, 12, 64, 64, 8f, "2,1,1,130")]
+    public void Attention_fusion_keeps_results(int batch, int queries, int keys, int heads, int headSize, int valueSize, float scale, string maskShape)
+    {
+        var b = new Builder(13, seed: 12);
+        var q = b.Input("q", batch, queries, heads, headSize);
+        var k = b.Input("k", batch, keys, heads, headSize);
+        var v = b.Input("v", batch, keys, heads, valueSize);
+        var mask = maskShape.Length == 0 ? null : b.Input("mask", maskShape.Split(',').Select(int.Parse).ToArray());
+        b.Output(b.Attention(q, k, v, mask, scale, maskFirst: batch == 3));
+        var (optimized, difference) = Compare(b.Model, RandomInputs(b.Model, seed: 13, scale: 2));
+        var attention = Assert.Single(optimized.Graph.Nodes);
+        Assert.Equal((SparrowOps.Attention, SparrowOps.Domain), (attention.OpType, attention.Domain));
+        Assert.True(difference <= 1e-5, $"difference {difference:E2}");
+    }
+
+    [Theory]
+    [InlineData(13, 48, true)]
+    [InlineData(18, 37, false)]
+    [InlineData(18, 1, true)]
+    public void Residual_add_into_layer_norm_keeps_results(long opset, int width, bool withBias)
+    {
+        var b = new Builder(opset, seed: 22);
+        var x = b.Input("x", 3, 5, width);
+        var y = b.Input("y", 3, 5, width);
+        var sum = b.Node("Add", x, y);
+        b.Output(withBias
+            ? b.LayerNorm(sum, width, 1e-5f)
+            : b.Node("LayerNormalization", new[] { sum, b.Random(1, width) }, NodeAttribute.Float("epsilon", 1e-3f)));
+        var (optimized, difference) = Compare(b.Model, RandomInputs(b.Model, seed: 23, scale: 4));
+        var fused = Assert.Single(optimized.Graph.Nodes);
+        Assert.Equal((SparrowOps.AddLayerNormalization, SparrowOps.Domain), (fused.OpType, fused.Domain));
+        Assert.True(difference <= 2e-6, $"difference {difference:E2}");
+    }
+
+    [Fact]
+    public void Broadcasting_add_before_a_layer_norm_stays_unfused()
+    {
+        var b = new Builder(13, seed: 24);
+        b.Output(b.LayerNorm(b.Node("Add", b.Input("x", 3, 5, 16), b.Input("row", 16)), 16, 1e-5f));
+        var (optimized, difference) = Compare(b.Model, RandomInputs(b.Model, seed: 25, scale: 1));
+        Assert.Equal(0, Count(optimized, SparrowOps.AddLayerNormalization, SparrowOps.Domain));
+        Assert.Equal(1, Count(optimized, "LayerNormalization"));
+        Assert.True(difference <= 2e-6, $"difference {difference:E2}");
+    }
+
+    [Fact]
+    public void Attention_with_heads_and_batch_broadcast_keeps_results()
+    {
+        // One K and V head shared by every query head, one batch of Q against two of K and V.
+        var b = new Builder(13, seed: 14);
+        var q = b.Input("q", 1, 5, 4, 8);
+        var k = b.Input("k", 2, 6, 1, 8);
+        var v = b.Input("v", 2, 6, 1, 3);
+        b.Output(b.Attention(q, k, v, b.Input("mask", 2, 4, 1, 6), 3f));
+        var (optimized, difference) = Compare(b.Model, RandomInputs(b.Model, seed: 15, scale: 2));
+        Assert.Equal(1, Count(optimized, SparrowOps.Attention, SparrowOps.Domain));
+        Assert.True(difference <= 1e-5, $"difference {difference:E2}");
+    }
+
+    [Fact]
+    public void Attention_with_a_large_mask_value_and_masked_rows_keeps_results()
+    {
+        // A BERT-style mask of 0 and -10000 (whole padded key columns), plus rows where every key is masked.
+        var b = new Builder(13, seed: 16);
+        var q = b.Input("q", 2, 9, 2, 8);
+        var k = b.Input("k", 2, 9, 2, 8);
+        var v = b.Input("v", 2, 9, 2, 8);
+        var maskData = new float[2 * 9];
+        for (var i = 0; i < maskData.Length; i++) maskData[i] = i % 9 >= 5 + i / 9 ? -10000f : 0f;
+        var mask = b.Constant(Tensor<float>.FromArray(maskData, 2, 1, 1, 9));
+        b.Output(b.Attention(q, k, v, mask, 8f));
+        var (optimized, difference) = Compare(b.Model, RandomInputs(b.Model, seed: 17, scale: 3));
+        Assert.Equal(1, Count(optimized, SparrowOps.Attention, SparrowOps.Domain));
+        Assert.True(difference <= 1e-5, $"difference {difference:E2}");
+    }
+
+    [Fact]
+    public void Attention_whose_scores_are_also_an_output_stays_unfused()
+    {
+        var b = new Builder(13, seed: 18);
+        var q = b.Input("q", 1, 4, 2, 8);
+        var scores = b.Node("MatMul", b.Transpose(q, 0, 2, 1, 3), b.Transpose(b.Input("k", 1, 4, 2, 8), 0, 2, 3, 1));
+        var probabilities = b.Node("Softmax", new[] { scores }, NodeAttribute.Int("axis", -1));
+        b.Output(b.Transpose(b.Node("MatMul", probabilities, b.Transpose(b.Input("v", 1, 4, 2, 8), 0, 2, 1, 3)), 0, 2, 1, 3));
+        b.Output(scores);
+        var (optimized, difference) = Compare(b.Model, RandomInputs(b.Model, seed: 19, scale: 1));
+        Assert.Equal(0, Count(optimized, SparrowOps.Attention, SparrowOps.Domain));
         Assert.Equal(0, difference);
     }
 
@@ -225,8 +341,11 @@ public class FusionEquivalenceTests
             ["token_type_ids"] = Tensor<long>.FromArray(new long[batch * sequence], batch, sequence),
         };
         var (optimized, difference) = Compare(model, inputs);
-        Assert.Equal(13, Count(optimized, "LayerNormalization"));
+        // The embeddings' layer norm stays (its Add broadcasts the position embeddings); the 12 after residuals fuse.
+        Assert.Equal(1, Count(optimized, "LayerNormalization"));
+        Assert.Equal(12, Count(optimized, SparrowOps.AddLayerNormalization, SparrowOps.Domain));
         Assert.Equal(36, Count(optimized, SparrowOps.Linear, SparrowOps.Domain));
+        Assert.Equal(6, Count(optimized, SparrowOps.Attention, SparrowOps.Domain));
         Assert.Equal(0, Count(optimized, "Erf"));
         Assert.True(difference <= 1e-4, $"difference {difference:E2}");
     }
