@@ -168,13 +168,8 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
         where TOps : IVectorOps<TVector> where TVector : struct
     {
         var width = 2 * TOps.Count;
-        var xt = CsrKernelSupport.TransposeTiles(x, m, Columns, paddedColumns, width, threads, out var tiles);
-        // Each work item is one range of rows by every tile: the range's weights stay in cache across tiles.
-        GemmParallel.For(bounds.Length - 1, threads, part =>
-        {
-            for (var t = 0; t < tiles; t++)
-                kernel.MatrixTile<TOps, TVector>(xt + (long)t * paddedColumns * width, t * width, Math.Min(width, m - t * width), y, bounds[part], bounds[part + 1]);
-        });
+        CsrKernelSupport.ForEachTile(x, m, Columns, paddedColumns, width, threads, bounds,
+            (tile, t, start, end) => kernel.MatrixTile<TOps, TVector>(tile, t * width, Math.Min(width, m - t * width), y, start, end));
     }
 
     private readonly struct Kernel(float* values, int* blockRowPointers, int* blockColumns, int blockRows, int blockCols, int rows, float* bias, FusedActivation activation, int vectorBits)

@@ -56,45 +56,70 @@ internal static unsafe class CsrKernelSupport
     }
 
     /// <summary>
-    /// The threads worth waking for <paramref name="multiplyAdds"/> scalar multiply-adds: waking a pool thread costs
-    /// microseconds, as much as a small product itself (a 90%-sparse 384x384 weight times one row ran 2.7x slower
-    /// on two threads than on one), so small products stay on the calling thread.
+    /// The threads worth waking for <paramref name="multiplyAdds"/> scalar multiply-adds. A parked pool thread takes
+    /// tens of microseconds to join a Parallel.For here (a 40 us loop over 8 items ran only 1.15x faster on two
+    /// threads), as long as a small product takes: a 90%-sparse 384x384 weight times 64 rows (0.9M multiply-adds)
+    /// took 30 us on one thread and 47 us on two. Below about a million, the calling thread works alone.
     /// </summary>
     public static int UsefulThreads(int threads, long multiplyAdds) =>
-        (int)Math.Clamp(multiplyAdds / (128 * 1024), 1, Math.Max(1, threads));
+        multiplyAdds < 1_000_000 ? 1 : Math.Max(1, threads);
 
     /// <summary>Chunks per thread: a few, so a delayed thread only takes fewer of them.</summary>
     public static int Parts(int threads) => threads <= 1 ? 1 : 4 * threads;
 
+    /// <summary>Multiplies one tile of X's rows (transposed, see <see cref="TransposeTile"/>) by the output (block) rows [start, end).</summary>
+    public delegate void TileWork(float* tile, int index, int start, int end);
+
     /// <summary>
-    /// X [m, columns] transposed into tiles of <paramref name="width"/> rows: tile t holds xT[k, lane] = X[t*width + lane, k]
-    /// for k below <paramref name="paddedColumns"/>, zero past m and past columns, so a weight w[r, k] multiplies a
-    /// contiguous vector of X's rows. The tiles live in the calling thread's scratch: valid until its next call.
+    /// Runs <paramref name="work"/> over every tile of <paramref name="width"/> rows of X and every part of the
+    /// output rows in <paramref name="bounds"/>. With at least a tile per thread, each thread transposes the tiles it
+    /// takes into its own scratch and multiplies them by every output row: a tile written on one core and read on
+    /// another costs a transfer between the cores per cache line, which made two threads slower than one (the sums
+    /// of their busy times doubled). With fewer tiles, the tiles are transposed once and the output rows are split.
     /// </summary>
-    public static float* TransposeTiles(float* x, int m, int columns, int paddedColumns, int width, int threads, out int tiles)
+    public static void ForEachTile(float* x, int m, int columns, int paddedColumns, int width, int threads, int[] bounds, TileWork work)
     {
-        var tileCount = (m + width - 1) / width;
-        tiles = tileCount;
-        var tileLength = paddedColumns * width;
-        var xt = GemmScratch.TransposedX(Math.Max(1, (long)tileCount * tileLength));
+        var tiles = (m + width - 1) / width;
+        if (threads > 1 && tiles >= threads)
         {
-            // Few tiles (small m) are split along the columns too, so every thread has a share.
-            var chunks = tileCount >= threads ? 1 : Math.Max(1, Math.Min(2 * threads, paddedColumns / 64));
-            GemmParallel.For(tileCount * chunks, threads, item =>
+            GemmParallel.For(tiles, threads, t =>
             {
-                int t = item / chunks, chunk = item % chunks;
-                int from = (int)((long)chunk * paddedColumns / chunks), to = (int)((long)(chunk + 1) * paddedColumns / chunks);
-                var tile = xt + (long)t * tileLength + (long)from * width;
-                var valid = Math.Min(width, m - t * width);
-                var source = x + (long)t * width * columns;
-                // Through 8x8 register tiles where the tests allow vectors; zero past X's rows and columns.
-                var inside = Math.Max(from, Math.Min(to, columns));
-                MatrixTranspose.Transpose(source + from, columns, tile, width, valid, inside - from, WidthLimitForTests is 0 or >= 256);
-                for (var k = from; k < inside; k++) new Span<float>(tile + (long)(k - from) * width + valid, width - valid).Clear();
-                new Span<float>(tile + (long)(inside - from) * width, (to - inside) * width).Clear();
+                var tile = GemmScratch.TransposedX((long)paddedColumns * width);
+                TransposeTile(x, m, columns, paddedColumns, width, t, tile, 0, paddedColumns, vectors: WidthLimitForTests is 0 or >= 256);
+                work(tile, t, bounds[0], bounds[^1]);
             });
+            return;
         }
-        return xt;
+        var limit = WidthLimitForTests;
+        var all = GemmScratch.TransposedX(Math.Max(1, (long)tiles * paddedColumns * width));
+        // Few tiles (small m) are split along the columns too, so every thread has a share.
+        var chunks = tiles >= threads ? 1 : Math.Max(1, Math.Min(2 * threads, paddedColumns / 64));
+        GemmParallel.For(tiles * chunks, threads, item =>
+        {
+            int t = item / chunks, chunk = item % chunks;
+            int from = (int)((long)chunk * paddedColumns / chunks), to = (int)((long)(chunk + 1) * paddedColumns / chunks);
+            TransposeTile(x, m, columns, paddedColumns, width, t, all + (long)t * paddedColumns * width, from, to, vectors: limit is 0 or >= 256);
+        });
+        GemmParallel.For(bounds.Length - 1, threads, part =>
+        {
+            for (var t = 0; t < tiles; t++) work(all + (long)t * paddedColumns * width, t, bounds[part], bounds[part + 1]);
+        });
+    }
+
+    /// <summary>
+    /// Columns [from, to) of tile <paramref name="t"/> of X [m, columns]: tile[k, lane] = X[t*width + lane, k] for k
+    /// below <paramref name="paddedColumns"/>, zero past m and past columns, so a weight w[r, k] multiplies a contiguous
+    /// vector of X's rows. Through 8x8 register tiles when <paramref name="vectors"/>.
+    /// </summary>
+    private static void TransposeTile(float* x, int m, int columns, int paddedColumns, int width, int t, float* tile, int from, int to, bool vectors)
+    {
+        var valid = Math.Min(width, m - t * width);
+        var source = x + (long)t * width * columns;
+        var inside = Math.Max(from, Math.Min(to, columns));
+        var target = tile + (long)from * width;
+        MatrixTranspose.Transpose(source + from, columns, target, width, valid, inside - from, vectors);
+        for (var k = from; k < inside; k++) new Span<float>(target + (long)(k - from) * width + valid, width - valid).Clear();
+        new Span<float>(target + (long)(inside - from) * width, (to - inside) * width).Clear();
     }
 
     /// <summary>Fills Y with bias (or zero) and applies the activation: the result when W has no columns.</summary>

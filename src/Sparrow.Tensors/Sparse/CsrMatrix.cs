@@ -144,13 +144,8 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
         where TOps : IVectorOps<TVector> where TVector : struct where TIndex : unmanaged
     {
         var width = 2 * TOps.Count;
-        var xt = CsrKernelSupport.TransposeTiles(x, m, Columns, Columns, width, threads, out var tiles);
-        // Each work item is one range of rows by every tile: the range's weights stay in cache across tiles.
-        GemmParallel.For(bounds.Length - 1, threads, part =>
-        {
-            for (var t = 0; t < tiles; t++)
-                w.MatrixTile<TOps, TVector>(xt + (long)t * Columns * width, t * width, Math.Min(width, m - t * width), y, bounds[part], bounds[part + 1]);
-        });
+        CsrKernelSupport.ForEachTile(x, m, Columns, Columns, width, threads, bounds,
+            (tile, t, start, end) => w.MatrixTile<TOps, TVector>(tile, t * width, Math.Min(width, m - t * width), y, start, end));
     }
 
     /// <summary>The kernels over raw pointers to the stored arrays, pinned for the duration of one multiply.</summary>
