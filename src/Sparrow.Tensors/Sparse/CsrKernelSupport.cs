@@ -62,7 +62,10 @@ internal static unsafe class CsrKernelSupport
     /// took 30 us on one thread and 47 us on two. Below about a million, the calling thread works alone.
     /// </summary>
     public static int UsefulThreads(int threads, long multiplyAdds) =>
-        multiplyAdds < 1_000_000 ? 1 : Math.Max(1, threads);
+        multiplyAdds < 1_000_000 && !ThreadsForSmallWorkInTests ? 1 : Math.Max(1, threads);
+
+    /// <summary>Lets tests run the multi-threaded paths on small matrices. Read on the calling thread.</summary>
+    [ThreadStatic] internal static bool ThreadsForSmallWorkInTests;
 
     /// <summary>Chunks per thread: a few, so a delayed thread only takes fewer of them.</summary>
     public static int Parts(int threads) => threads <= 1 ? 1 : 4 * threads;

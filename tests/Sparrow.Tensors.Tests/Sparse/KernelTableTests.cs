@@ -163,7 +163,16 @@ public class KernelTableTests
                     foreach (var threads in new[] { 1, 2 })
                     {
                         var y = Enumerable.Repeat(float.NaN, m * rows + 3).ToArray();
-                        w.Multiply(x, m, y, bias, activation, threads);
+                        // Two threads even on small products, so that the multi-threaded paths run here too.
+                        CsrKernelSupport.ThreadsForSmallWorkInTests = threads > 1;
+                        try
+                        {
+                            w.Multiply(x, m, y, bias, activation, threads);
+                        }
+                        finally
+                        {
+                            CsrKernelSupport.ThreadsForSmallWorkInTests = false;
+                        }
                         AssertClose(expected, y[..(m * rows)], $"{name} {rows}x{columns} sparsity {sparsity} m={m} threads={threads} {activation} bias={bias != null}");
                         // Past the output: untouched.
                         Assert.True(y.Skip(m * rows).All(float.IsNaN), "wrote past the output");
