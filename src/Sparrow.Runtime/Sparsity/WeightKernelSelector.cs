@@ -268,7 +268,7 @@ internal sealed class WeightKernelSelector
         lock (WarmUpLock)
         {
             if (_warmedUp) return;
-            const int size = 96, rows = 8;
+            const int size = 96, rows = BatchRows;
             var random = new Random(7);
             var dense = new float[size * size];
             for (var i = 0; i < dense.Length; i++)
@@ -281,7 +281,9 @@ internal sealed class WeightKernelSelector
             for (var repetition = 0; repetition < 40; repetition++)
                 foreach (var w in weights)
                 {
+                    // One row, a few rows and the batch the timings use: every path the timed runs take.
                     w.Multiply(x, 1, y, default, FusedActivation.None, threads);
+                    w.Multiply(x, 8, y, default, FusedActivation.None, threads);
                     w.Multiply(x, rows, y, default, FusedActivation.None, threads);
                 }
             _warmedUp = true;

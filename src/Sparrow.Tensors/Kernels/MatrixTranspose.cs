@@ -12,6 +12,9 @@ namespace Sparrow.Tensors.Kernels;
 public static unsafe class MatrixTranspose
 {
     /// <summary>Transposes <paramref name="rows"/> x <paramref name="columns"/> of src (row stride srcStride) into dst (row stride dstStride).</summary>
+    // Full optimisation from the first call: at tier 0 the intrinsics are calls, and the kernel choice times the
+    // sparse kernels (which transpose through here) in the first moments of a process.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose(float* src, long srcStride, float* dst, long dstStride, int rows, int columns, bool useVectors = true)
     {
         var j = 0;
@@ -31,6 +34,7 @@ public static unsafe class MatrixTranspose
     }
 
     /// <summary>Columns [from, to) of <paramref name="rows"/> rows, one element at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scalar(float* src, long srcStride, float* dst, long dstStride, int rows, int from, int to)
     {
         for (var j = from; j < to; j++)

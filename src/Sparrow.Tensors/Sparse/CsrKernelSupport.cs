@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Sparrow.Tensors.Kernels;
 
@@ -114,6 +115,7 @@ internal static unsafe class CsrKernelSupport
     /// below <paramref name="paddedColumns"/>, zero past m and past columns, so a weight w[r, k] multiplies a contiguous
     /// vector of X's rows. Through 8x8 register tiles when <paramref name="vectors"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposeTile(float* x, int m, int columns, int paddedColumns, int width, int t, float* tile, int from, int to, bool vectors)
     {
         var valid = Math.Min(width, m - t * width);

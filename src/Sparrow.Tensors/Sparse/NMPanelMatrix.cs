@@ -157,6 +157,7 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
     /// group, each row's M inputs side by side. A row's inputs of a group are then at a fixed offset from one pointer,
     /// so the kernel addresses all rows of a block with no arithmetic. In the calling thread's scratch.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float* PackX(float* x, int m, int threads)
     {
         var packed = GemmScratch.TransposedX((long)m * Columns);
