@@ -76,37 +76,34 @@ internal static unsafe class CsrKernelSupport
 
     /// <summary>
     /// Runs <paramref name="work"/> over every tile of <paramref name="width"/> rows of X and every part of the
-    /// output rows in <paramref name="bounds"/>. With at least a tile per thread, each thread transposes the tiles it
-    /// takes into its own scratch and multiplies them by every output row: a tile written on one core and read on
-    /// another costs a transfer between the cores per cache line, which made two threads slower than one (the sums
-    /// of their busy times doubled). With fewer tiles, the tiles are transposed once and the output rows are split.
+    /// output rows in <paramref name="bounds"/>. A tile written on one core and read on another costs a transfer
+    /// between the cores per cache line, which made two threads slower than one (the sums of their busy times
+    /// doubled), so no thread reads a tile another wrote: with at least a tile per thread, each thread transposes
+    /// the tiles it takes and multiplies them by every output row; with fewer, each thread transposes every tile
+    /// itself (a small copy next to the multiply) and takes its share of the output rows.
     /// </summary>
     public static void ForEachTile(float* x, int m, int columns, int paddedColumns, int width, int threads, int[] bounds, TileWork work)
     {
         var tiles = (m + width - 1) / width;
+        var vectors = WidthLimitForTests is 0 or >= 256;
         if (threads > 1 && tiles >= threads)
         {
             GemmParallel.For(tiles, threads, t =>
             {
                 var tile = GemmScratch.TransposedX((long)paddedColumns * width);
-                TransposeTile(x, m, columns, paddedColumns, width, t, tile, 0, paddedColumns, vectors: WidthLimitForTests is 0 or >= 256);
+                TransposeTile(x, m, columns, paddedColumns, width, t, tile, 0, paddedColumns, vectors);
                 work(tile, t, bounds[0], bounds[^1]);
             });
             return;
         }
-        var limit = WidthLimitForTests;
-        var all = GemmScratch.TransposedX(Math.Max(1, (long)tiles * paddedColumns * width));
-        // Few tiles (small m) are split along the columns too, so every thread has a share.
-        var chunks = tiles >= threads ? 1 : Math.Max(1, Math.Min(2 * threads, paddedColumns / 64));
-        GemmParallel.For(tiles * chunks, threads, item =>
+        var parts = bounds.Length - 1;
+        var shares = Math.Min(Math.Max(1, threads), parts);
+        GemmParallel.For(shares, shares, share =>
         {
-            int t = item / chunks, chunk = item % chunks;
-            int from = (int)((long)chunk * paddedColumns / chunks), to = (int)((long)(chunk + 1) * paddedColumns / chunks);
-            TransposeTile(x, m, columns, paddedColumns, width, t, all + (long)t * paddedColumns * width, from, to, vectors: limit is 0 or >= 256);
-        });
-        GemmParallel.For(bounds.Length - 1, threads, part =>
-        {
-            for (var t = 0; t < tiles; t++) work(all + (long)t * paddedColumns * width, t, bounds[part], bounds[part + 1]);
+            var all = GemmScratch.TransposedX(Math.Max(1, (long)tiles * paddedColumns * width));
+            for (var t = 0; t < tiles; t++) TransposeTile(x, m, columns, paddedColumns, width, t, all + (long)t * paddedColumns * width, 0, paddedColumns, vectors);
+            for (var part = share * parts / shares; part < (share + 1) * parts / shares; part++)
+                for (var t = 0; t < tiles; t++) work(all + (long)t * paddedColumns * width, t, bounds[part], bounds[part + 1]);
         });
     }
 
