@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Sparrow.Tensors;
+using Sparrow.Tensors.Kernels;
 
 namespace Sparrow.Runtime.Operators.Shape;
 
@@ -137,63 +138,12 @@ internal static class TransposeKernel
         }
     }
 
-    /// <summary>
-    /// 4-byte elements: 8x8 blocks transposed in registers (unpack, shuffle, lane permute), which moves
-    /// whole 32-byte rows instead of single elements; the ragged edges go element by element. The
-    /// shuffles only move bits, so this is exact for any 4-byte type.
-    /// </summary>
-    private static void Transpose2DAvx(ReadOnlySpan<float> src, int srcStride, Span<float> dst, int dstStride, int rows, int cols)
+    /// <summary>4-byte elements: the tensor kernels' register-tiled transpose (the shuffles only move bits, so any 4-byte type).</summary>
+    private static unsafe void Transpose2DAvx(ReadOnlySpan<float> src, int srcStride, Span<float> dst, int dstStride, int rows, int cols)
     {
-        ref var s = ref MemoryMarshal.GetReference(src);
-        ref var d = ref MemoryMarshal.GetReference(dst);
-        var fullRows = rows & ~7;
-        var fullCols = cols & ~7;
-        for (var i = 0; i < fullRows; i += 8)
-        {
-            for (var j = 0; j < fullCols; j += 8)
-            {
-                ref var block = ref Unsafe.Add(ref s, i * srcStride + j);
-                var r0 = Vector256.LoadUnsafe(ref block);
-                var r1 = Vector256.LoadUnsafe(ref block, (nuint)srcStride);
-                var r2 = Vector256.LoadUnsafe(ref block, (nuint)(2 * srcStride));
-                var r3 = Vector256.LoadUnsafe(ref block, (nuint)(3 * srcStride));
-                var r4 = Vector256.LoadUnsafe(ref block, (nuint)(4 * srcStride));
-                var r5 = Vector256.LoadUnsafe(ref block, (nuint)(5 * srcStride));
-                var r6 = Vector256.LoadUnsafe(ref block, (nuint)(6 * srcStride));
-                var r7 = Vector256.LoadUnsafe(ref block, (nuint)(7 * srcStride));
-                var t0 = Avx.UnpackLow(r0, r1);
-                var t1 = Avx.UnpackHigh(r0, r1);
-                var t2 = Avx.UnpackLow(r2, r3);
-                var t3 = Avx.UnpackHigh(r2, r3);
-                var t4 = Avx.UnpackLow(r4, r5);
-                var t5 = Avx.UnpackHigh(r4, r5);
-                var t6 = Avx.UnpackLow(r6, r7);
-                var t7 = Avx.UnpackHigh(r6, r7);
-                var u0 = Avx.Shuffle(t0, t2, 0x44);
-                var u1 = Avx.Shuffle(t0, t2, 0xEE);
-                var u2 = Avx.Shuffle(t1, t3, 0x44);
-                var u3 = Avx.Shuffle(t1, t3, 0xEE);
-                var u4 = Avx.Shuffle(t4, t6, 0x44);
-                var u5 = Avx.Shuffle(t4, t6, 0xEE);
-                var u6 = Avx.Shuffle(t5, t7, 0x44);
-                var u7 = Avx.Shuffle(t5, t7, 0xEE);
-                ref var target = ref Unsafe.Add(ref d, j * dstStride + i);
-                Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref target);
-                Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref target, (nuint)dstStride);
-                Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref target, (nuint)(2 * dstStride));
-                Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref target, (nuint)(3 * dstStride));
-                Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref target, (nuint)(4 * dstStride));
-                Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref target, (nuint)(5 * dstStride));
-                Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref target, (nuint)(6 * dstStride));
-                Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref target, (nuint)(7 * dstStride));
-            }
-            for (var j = fullCols; j < cols; j++)
-                for (var k = i; k < i + 8; k++)
-                    Unsafe.Add(ref d, j * dstStride + k) = Unsafe.Add(ref s, k * srcStride + j);
-        }
-        for (var i = fullRows; i < rows; i++)
-            for (var j = 0; j < cols; j++)
-                Unsafe.Add(ref d, j * dstStride + i) = Unsafe.Add(ref s, i * srcStride + j);
+        fixed (float* s = src)
+        fixed (float* d = dst)
+            MatrixTranspose.Transpose(s, srcStride, d, dstStride, rows, cols);
     }
 
     /// <summary>The last axis stays last: copy contiguous rows, walking the other output axes.</summary>
