@@ -150,6 +150,56 @@ public class SparseGptSolverTests(ITestOutputHelper output)
         Assert.Equal((long)layer.Rows * k * (m - n) / m, result.PrunedCount);
     }
 
+    private static float[] MagnitudeBlocks(float[] w, int rows, int k, double sparsity, int blockRows, int blockColumns)
+    {
+        var copy = (float[])w.Clone();
+        var perRow = k / blockColumns;
+        var count = rows / blockRows * perRow;
+        double Norm(int b)
+        {
+            double sum = 0;
+            for (var r = 0; r < blockRows; r++)
+                for (var c = 0; c < blockColumns; c++)
+                {
+                    var v = (double)w[(b / perRow * blockRows + r) * k + b % perRow * blockColumns + c];
+                    sum += v * v;
+                }
+            return sum;
+        }
+        foreach (var b in Enumerable.Range(0, count).OrderBy(Norm).ThenBy(b => b).Take((int)Math.Round(sparsity * count, MidpointRounding.ToZero)))
+            for (var r = 0; r < blockRows; r++)
+                for (var c = 0; c < blockColumns; c++) copy[(b / perRow * blockRows + r) * k + b % perRow * blockColumns + c] = 0;
+        return copy;
+    }
+
+    [Theory]
+    [InlineData(1, 4, SparseGptMaskScope.PerRow)]
+    [InlineData(4, 4, SparseGptMaskScope.PerRow)]
+    [InlineData(4, 4, SparseGptMaskScope.PerBlock)]
+    [InlineData(2, 3, SparseGptMaskScope.PerBlock)]
+    public void Block_patterns_prune_whole_blocks_exactly_and_beat_magnitude(int blockRows, int blockColumns, SparseGptMaskScope scope)
+    {
+        var layer = MakeLayer(seed: 23, rows: 48, k: 96, samples: 400);
+        // Block size 30 is rounded up to a multiple of the pattern's width.
+        var result = Solve(layer, SparseGptOptions.Blocks(0.5, blockRows, blockColumns) with { BlockSize = 30, MaskScope = scope });
+        var blocks = 48 / blockRows * (96 / blockColumns);
+        Assert.Equal((long)Math.Round(0.5 * blocks, MidpointRounding.ToZero) * blockRows * blockColumns, result.PrunedCount);
+        for (var r0 = 0; r0 < 48; r0 += blockRows)
+            for (var c0 = 0; c0 < 96; c0 += blockColumns)
+            {
+                var first = result.Kept[r0 * 96 + c0];
+                for (var r = r0; r < r0 + blockRows; r++)
+                    for (var c = c0; c < c0 + blockColumns; c++)
+                    {
+                        Assert.Equal(first, result.Kept[r * 96 + c]);
+                        if (!first) Assert.Equal(0f, result.Weights[r * 96 + c]);
+                    }
+            }
+        var ratio = OutputError(layer, result.Weights) / OutputError(layer, MagnitudeBlocks(layer.W, 48, 96, 0.5, blockRows, blockColumns));
+        output.WriteLine($"50% in {blockRows}x{blockColumns} blocks {scope}: SparseGPT / magnitude output error = {ratio:F3}");
+        Assert.True(ratio < 0.8, $"ratio {ratio}");
+    }
+
     [Fact]
     public void Dead_inputs_get_zero_weights_and_no_NaN()
     {
@@ -306,6 +356,12 @@ public class SparseGptSolverTests(ITestOutputHelper output)
         var error = Assert.Throws<ArgumentException>(() => Solve(layer, SparseGptOptions.NOfM(2, 4)));
         Assert.Contains("2:4", error.Message);
         Assert.Contains("divisible by 4", error.Message);
+        var blocked = Assert.Throws<ArgumentException>(() => Solve(layer, SparseGptOptions.Blocks(0.5, 2, 2)));
+        Assert.Contains("divisible by 2", blocked.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => SparseGptOptions.Blocks(0.5, 0, 4));
+        var nan = (float[])layer.W.Clone();
+        nan[4] = float.NaN;
+        Assert.Throws<ArgumentException>(() => SparseGptSolver.Prune(nan, 3, 6, layer.Stats.Hessian, SparseGptOptions.Unstructured(0.5)));
         Assert.Throws<ArgumentException>(() => SparseGptSolver.Prune(layer.W.AsSpan(1), 3, 6, layer.Stats.Hessian, SparseGptOptions.Unstructured(0.5)));
         Assert.Throws<ArgumentException>(() => SparseGptSolver.Prune(layer.W, 3, 6, new double[30], SparseGptOptions.Unstructured(0.5)));
         var other = SparseGptInverseFactor.Compute(MakeLayer(21, 1, 5, 20).Stats.Hessian, 5);

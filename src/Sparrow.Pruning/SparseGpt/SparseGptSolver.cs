@@ -33,21 +33,33 @@ public static class SparseGptSolver
 
         var k = columns;
         var w = new double[(long)rows * k];
-        for (long i = 0; i < w.LongLength; i++) w[i] = weight[(int)i];
+        for (var i = 0; i < w.Length; i++)
+        {
+            if (!float.IsFinite(weight[i])) throw new ArgumentException($"The weight has a non-finite value at {i / k}, {i % k}.", "weight");
+            w[i] = weight[i];
+        }
         for (var c = 0; c < k; c++)
             if (factor.DeadInputs[c])
                 for (var r = 0; r < rows; r++) w[(long)r * k + c] = 0;
         var kept = new bool[(long)rows * k];
         Array.Fill(kept, true);
 
-        // Exact counts: the total is truncated like magnitude pruning's, then spread over rows and blocks by
-        // differences of rounded cumulative shares, so the pieces add up to the total exactly.
-        var total = options.IsNOfM ? 0 : (long)Math.Round(options.Sparsity * rows * k, MidpointRounding.ToZero);
+        // Unstructured and block patterns count in pattern blocks (single weights unless blocked). The total is
+        // truncated like magnitude pruning's, then spread over row groups and column blocks by differences of
+        // rounded cumulative shares, so the pieces add up to the total exactly.
+        var tileRows = options.PatternBlockRows;
+        var tileColumns = options.PatternBlockColumns;
+        var rowGroups = rows / tileRows;
+        var columnGroups = k / tileColumns;
+        var total = options.IsNOfM ? 0 : (long)Math.Round(options.Sparsity * rowGroups * columnGroups, MidpointRounding.ToZero);
         var blockSize = Math.Min(options.BlockSize, Math.Max(k, 1));
-        // An N:M group must not straddle two blocks: its choice is made from weights the whole group has received.
-        if (options.IsNOfM) blockSize = (blockSize + options.GroupSize - 1) / options.GroupSize * options.GroupSize;
+        // An N:M group or a pattern block must not straddle two blocks: it is chosen from weights it has all received.
+        var unit = options.IsNOfM ? options.GroupSize : tileColumns;
+        blockSize = (blockSize + unit - 1) / unit * unit;
+        // Row tiles hold whole pattern blocks, so a row group's choice is made by the thread that updates it.
+        var rowTile = tileRows * Math.Max(1, RowTile / tileRows);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Threads == 0 ? -1 : options.Threads };
-        var tiles = (rows + RowTile - 1) / RowTile;
+        var tiles = (rows + rowTile - 1) / rowTile;
         var u = factor.Upper;
 
         for (var b0 = 0; b0 < k; b0 += blockSize)
@@ -55,19 +67,23 @@ public static class SparseGptSolver
             var b1 = Math.Min(k, b0 + blockSize);
             var start = b0;
             if (!options.IsNOfM && options.MaskScope == SparseGptMaskScope.PerBlock)
-                SelectAcrossRows(w, kept, rows, k, b0, b1, u, Share(total, b1, k) - Share(total, b0, k));
-
-            Parallel.For(0, tiles, parallel, () => new double[RowTile * blockSize], (tile, _, errors) =>
             {
-                var r0 = tile * RowTile;
-                var r1 = Math.Min(rows, r0 + RowTile);
+                var count = Share(total, b1 / tileColumns, columnGroups) - Share(total, b0 / tileColumns, columnGroups);
+                SelectLowest(w, kept, k, 0, rows, tileRows, b0, b1, tileColumns, u, count);
+            }
+
+            Parallel.For(0, tiles, parallel, () => new double[rowTile * blockSize], (tile, _, errors) =>
+            {
+                var r0 = tile * rowTile;
+                var r1 = Math.Min(rows, r0 + rowTile);
                 Array.Clear(errors);
                 if (!options.IsNOfM && options.MaskScope == SparseGptMaskScope.PerRow)
-                    for (var r = r0; r < r1; r++)
+                    for (var r = r0; r < r1; r += tileRows)
                     {
-                        var rowTotal = Share(total, r + 1, rows) - Share(total, r, rows);
-                        var count = Share(rowTotal, b1, k) - Share(rowTotal, start, k);
-                        SelectInRow(w, kept, r, k, start, b1, u, (int)count);
+                        var group = r / tileRows;
+                        var groupTotal = Share(total, group + 1, rowGroups) - Share(total, group, rowGroups);
+                        var count = Share(groupTotal, b1 / tileColumns, columnGroups) - Share(groupTotal, start / tileColumns, columnGroups);
+                        SelectLowest(w, kept, k, r, r + tileRows, tileRows, start, b1, tileColumns, u, count);
                     }
                 for (var j = start; j < b1; j++)
                 {
@@ -77,7 +93,7 @@ public static class SparseGptSolver
                     {
                         var row = w.AsSpan(r * k, k);
                         if (options.IsNOfM && (j - start) % options.GroupSize == 0)
-                            SelectInRow(w, kept, r, k, j, j + options.GroupSize, u, options.GroupSize - options.KeepPerGroup);
+                            SelectLowest(w, kept, k, r, r + 1, 1, j, j + options.GroupSize, 1, u, options.GroupSize - options.KeepPerGroup);
                         if (kept[(long)r * k + j]) continue;
                         var error = row[j] / ujj;
                         row[j] = 0;
@@ -122,6 +138,10 @@ public static class SparseGptSolver
         if (options.IsNOfM && columns % options.GroupSize != 0)
             throw new ArgumentException(
                 $"The {options.KeepPerGroup}:{options.GroupSize} pattern needs the input dimension ({columns}) to be divisible by {options.GroupSize}.", nameof(options));
+        if (options.IsBlocked && (rows % options.PatternBlockRows != 0 || columns % options.PatternBlockColumns != 0))
+            throw new ArgumentException(
+                $"{options.PatternBlockRows}x{options.PatternBlockColumns} blocks need the weight's {rows} outputs to be divisible by {options.PatternBlockRows} " +
+                $"and its {columns} inputs by {options.PatternBlockColumns}.", nameof(options));
     }
 
     /// <summary>⌊total · part / whole⌋: cumulative shares whose differences sum exactly to the total.</summary>
@@ -130,42 +150,33 @@ public static class SparseGptSolver
     /// <summary>Cost of pruning w at column c: w²/U_cc².</summary>
     private static double Score(double w, double ucc) => w * w / (ucc * ucc);
 
-    /// <summary>Marks as pruned the <paramref name="count"/> lowest-cost entries of row r in columns [c0, c1); ties go to the lower column.</summary>
-    private static void SelectInRow(double[] w, bool[] kept, int r, int k, int c0, int c1, double[] u, int count)
+    /// <summary>
+    /// Marks as pruned the <paramref name="count"/> lowest-cost pattern blocks of tileRows x tileColumns weights
+    /// inside rows [r0, r1) and columns [c0, c1), a block costing the sum of its weights' w²/U_cc². Ties go to
+    /// the earlier block (row-group major), so the choice is repeatable.
+    /// </summary>
+    private static void SelectLowest(double[] w, bool[] kept, int k, int r0, int r1, int tileRows, int c0, int c1, int tileColumns, double[] u, long count)
     {
         if (count <= 0) return;
-        var width = c1 - c0;
-        Span<double> scores = width <= 256 ? stackalloc double[width] : new double[width];
-        Span<int> order = width <= 256 ? stackalloc int[width] : new int[width];
-        for (var i = 0; i < width; i++)
-        {
-            var c = c0 + i;
-            scores[i] = Score(w[(long)r * k + c], u[(long)c * k + c]);
-            order[i] = i;
-        }
-        SortByScore(order, scores);
-        for (var i = 0; i < count && i < width; i++) kept[(long)r * k + c0 + order[i]] = false;
-    }
-
-    /// <summary>The paper's unstructured choice: the <paramref name="count"/> lowest costs of the whole block, over all rows.</summary>
-    private static void SelectAcrossRows(double[] w, bool[] kept, int rows, int k, int c0, int c1, double[] u, long count)
-    {
-        if (count <= 0) return;
-        var width = c1 - c0;
-        var scores = new double[rows * width];
-        var order = new int[rows * width];
-        for (var r = 0; r < rows; r++)
-            for (var i = 0; i < width; i++)
+        var groupsPerRow = (c1 - c0) / tileColumns;
+        var candidates = (r1 - r0) / tileRows * groupsPerRow;
+        Span<double> scores = candidates <= 256 ? stackalloc double[candidates] : new double[candidates];
+        Span<int> order = candidates <= 256 ? stackalloc int[candidates] : new int[candidates];
+        scores.Clear();
+        for (var r = r0; r < r1; r++)
+            for (var c = c0; c < c1; c++)
             {
-                var c = c0 + i;
-                scores[r * width + i] = Score(w[(long)r * k + c], u[(long)c * k + c]);
-                order[r * width + i] = r * width + i;
+                var candidate = (r - r0) / tileRows * groupsPerRow + (c - c0) / tileColumns;
+                scores[candidate] += Score(w[(long)r * k + c], u[(long)c * k + c]);
             }
+        for (var i = 0; i < candidates; i++) order[i] = i;
         SortByScore(order, scores);
-        for (var i = 0; i < count && i < order.Length; i++)
+        for (var i = 0; i < count && i < candidates; i++)
         {
-            var index = order[i];
-            kept[(long)(index / width) * k + c0 + index % width] = false;
+            var firstRow = r0 + order[i] / groupsPerRow * tileRows;
+            var firstColumn = c0 + order[i] % groupsPerRow * tileColumns;
+            for (var r = firstRow; r < firstRow + tileRows; r++)
+                kept.AsSpan(r * k + firstColumn, tileColumns).Clear();
         }
     }
 
