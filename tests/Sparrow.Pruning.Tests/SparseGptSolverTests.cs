@@ -342,6 +342,15 @@ public class SparseGptSolverTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Empty_weights_are_fine()
+    {
+        var none = SparseGptSolver.Prune(ReadOnlySpan<float>.Empty, 0, 8, new double[64].Select((_, i) => i % 9 == 0 ? 1.0 : 0).ToArray(), SparseGptOptions.NOfM(2, 4));
+        Assert.Empty(none.Weights);
+        var noInputs = SparseGptSolver.Prune(ReadOnlySpan<float>.Empty, 5, 0, ReadOnlySpan<double>.Empty, SparseGptOptions.Unstructured(0.5));
+        Assert.Equal(0, noInputs.PrunedCount);
+    }
+
+    [Fact]
     public void Bad_arguments_fail_clearly()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => SparseGptOptions.Unstructured(1.0));

@@ -7,8 +7,10 @@ namespace Sparrow.Pruning.SparseGpt;
 /// shot so that its output on the calibration inputs X changes little, ‖XWᵀ − XŴᵀ‖². Columns are visited in
 /// order; pruning w_i costs w_i²/U_ii² (U = chol(H⁻¹) upper, H = XᵀX) and the optimal compensation subtracts
 /// (w_i/U_ii)·U[i, i+1:] from the row's later weights. Masks are chosen per block of columns from the weights as
-/// updated so far, so later choices see the earlier compensation. Rows are independent (unless the mask is chosen
-/// across rows), so they run in parallel; results do not depend on the thread count.
+/// updated so far, so later choices see the earlier compensation: unstructured and R x C block patterns once per
+/// column block, N:M at the start of each group. Rows are independent apart from the mask choice (across a pattern
+/// block's rows, or across all rows with <see cref="SparseGptMaskScope.PerBlock"/>), so tiles of rows run in
+/// parallel and results do not depend on the thread count.
 /// </summary>
 public static class SparseGptSolver
 {
