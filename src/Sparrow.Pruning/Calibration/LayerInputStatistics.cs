@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Sparrow.Pruning.Calibration;
 
 /// <summary>
@@ -28,6 +30,15 @@ public sealed class LayerInputStatistics
     /// <summary>Σ over rows of x xᵀ, [K, K] row-major; null unless asked for.</summary>
     public double[]? Hessian { get; }
 
+    /// <summary>An independent copy (same sums, own arrays).</summary>
+    public LayerInputStatistics Copy()
+    {
+        var copy = new LayerInputStatistics(Features, Hessian is not null) { Rows = Rows };
+        SquareSums.CopyTo(copy.SquareSums, 0);
+        Hessian?.CopyTo(copy.Hessian!, 0);
+        return copy;
+    }
+
     /// <summary>The L2 norm of each input feature over all rows seen: √(Σ x_k²).</summary>
     public double[] FeatureNorms() => SquareSums.Select(Math.Sqrt).ToArray();
 
@@ -37,17 +48,20 @@ public sealed class LayerInputStatistics
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (rows.Length < (long)count * Features)
             throw new ArgumentException($"{count} rows of {Features} features need {(long)count * Features} values, got {rows.Length}.", nameof(rows));
+        var wide = new double[Features];
         for (var r = 0; r < count; r++)
         {
             var row = rows.Slice(r * Features, Features);
-            for (var k = 0; k < Features; k++) SquareSums[k] += (double)row[k] * row[k];
+            for (var k = 0; k < Features; k++) wide[k] = row[k];
+            // x_k² summed in double; the Hessian's lines are vectorised multiply-adds (the cost of SparseGPT's calibration).
+            TensorPrimitives.MultiplyAdd(wide, wide, SquareSums, SquareSums);
             if (Hessian is not null)
                 for (var i = 0; i < Features; i++)
                 {
-                    double xi = row[i];
+                    var xi = wide[i];
                     if (xi == 0) continue;
                     var line = Hessian.AsSpan(i * Features, Features);
-                    for (var j = 0; j < Features; j++) line[j] += xi * row[j];
+                    TensorPrimitives.MultiplyAdd(wide, xi, line, line);
                 }
         }
         Rows += count;
