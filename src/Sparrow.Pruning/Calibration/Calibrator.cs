@@ -167,15 +167,16 @@ public static class Calibrator
         var span = values.Span;
         if (mask is not null && x.Rank == 3 && shape[0] == mask.Shape[0] && shape[1] == mask.Shape[1])
         {
-            // Runs of real tokens go in one call each; padding rows are skipped.
+            // Real tokens are gathered into one block (one Add per batch: the Hessian is streamed once); padding rows are skipped.
             var flags = mask.Span;
-            var start = 0;
-            for (var row = 0; row <= count; row++)
-            {
-                if (row < count && flags[row] != 0) continue;
-                if (row > start) statistics.Add(span.Slice(start * features, (row - start) * features), row - start);
-                start = row + 1;
-            }
+            var real = 0;
+            for (var row = 0; row < count; row++) if (flags[row] != 0) real++;
+            if (real == count) { statistics.Add(span, count); return; }
+            var gathered = new float[(long)real * features];
+            var next = 0;
+            for (var row = 0; row < count; row++)
+                if (flags[row] != 0) span.Slice(row * features, features).CopyTo(gathered.AsSpan(next++ * features, features));
+            statistics.Add(gathered, real);
             return;
         }
         statistics.Add(span, count);
