@@ -116,6 +116,22 @@ public sealed class CalibratorTests
     }
 
     [Fact]
+    public void The_probe_keeps_the_fused_linears()
+    {
+        var (model, _) = BuildMlp(seed: 3, rank: 2);
+        var values = Calibrator.CapturedValues(PruningTargets.Find(model.Graph)).ToArray();
+        Assert.Equal(["x", "h0", "r1"], values);
+        var probe = Calibrator.BuildProbe(model, values);
+        Assert.Equal(["y", "h0", "r1"], probe.Graph.Outputs.Select(o => o.Name)); // the graph input x is read from the batch
+        using var session = new InferenceSession(probe, new SessionOptions { SparseKernel = "dense", UseKernelCache = false });
+        var linears = session.ExecutionOrder.Where(n => n.OpType == "Linear").ToArray();
+        // mm0+add0 (output h0 stays observable), mm1+add1 with relu1 folded (output r1), mm3+add3.
+        Assert.Equal(3, linears.Length);
+        Assert.Contains(linears, n => n.Inputs[0] == "x" && n.Outputs[0] == "h0");
+        Assert.Contains(linears, n => n.Inputs[0] == "h0" && n.Outputs[0] == "r1" && n.GetString("activation", "") == "Relu");
+    }
+
+    [Fact]
     public void The_model_given_is_left_unchanged()
     {
         var (model, _) = BuildMlp(seed: 2, rank: 2);

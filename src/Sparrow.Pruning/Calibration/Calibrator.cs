@@ -69,15 +69,7 @@ public static class Calibrator
             targetCapture.Add((target, key));
         }
 
-        var probe = model.Clone();
-        var graphInputs = probe.Graph.Inputs.Select(i => i.Name).ToHashSet();
-        var outputNames = probe.Graph.Outputs.Select(o => o.Name).ToHashSet();
-        foreach (var value in captures.Keys.Select(k => k.Value).Distinct())
-        {
-            if (graphInputs.Contains(value) && !probe.Graph.Initializers.ContainsKey(value)) continue; // read from the batch
-            if (outputNames.Add(value)) probe.Graph.Outputs.Add(new ValueInfo(value, DataType.Float32, null));
-        }
-
+        var probe = BuildProbe(model, captures.Keys.Select(k => k.Value));
         var session = new InferenceSession(probe, new SessionOptions
         {
             OptimizeGraph = options.OptimizeGraph,
@@ -119,6 +111,23 @@ public static class Calibrator
         }
         return result;
     }
+
+    /// <summary>A copy of the model (weights shared) whose outputs also list the given values, except graph inputs (read from the batch).</summary>
+    internal static Model BuildProbe(Model model, IEnumerable<string> values)
+    {
+        var probe = model.Clone();
+        var graphInputs = probe.Graph.Inputs.Select(i => i.Name).ToHashSet();
+        var outputNames = probe.Graph.Outputs.Select(o => o.Name).ToHashSet();
+        foreach (var value in values)
+        {
+            if (graphInputs.Contains(value) && !probe.Graph.Initializers.ContainsKey(value)) continue;
+            if (outputNames.Add(value)) probe.Graph.Outputs.Add(new ValueInfo(value, DataType.Float32, null));
+        }
+        return probe;
+    }
+
+    internal static IEnumerable<string> CapturedValues(IEnumerable<PruningTarget> targets) =>
+        targets.Where(Supports).Select(t => CaptureKey(t).Value).Distinct();
 
     private static (string Value, bool Transposed, int Features) CaptureKey(PruningTarget target)
     {
