@@ -4,6 +4,29 @@ namespace Sparrow.Pruning.Tests;
 
 public class LayerInputStatisticsTests
 {
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(17, 3)]
+    [InlineData(300, 250)] // several chunks of rows, lines summed in parallel
+    public void Hessian_matches_a_naive_sum_across_chunks(int features, int rows)
+    {
+        var random = new Random(features);
+        var x = Enumerable.Range(0, rows * features).Select(_ => random.NextDouble() < 0.2 ? 0f : (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var stats = new LayerInputStatistics(features, withHessian: true);
+        stats.Add(x, rows);
+        var copy = stats.Copy();
+        stats.Add(x.AsSpan(0, features), 1); // the copy is independent
+        for (var i = 0; i < features; i++)
+            for (var j = 0; j < features; j++)
+            {
+                double h = 0;
+                for (var r = 0; r < rows; r++) h += (double)x[r * features + i] * x[r * features + j];
+                Assert.Equal(h, copy.Hessian![i * features + j], 10);
+            }
+        Assert.Equal(rows, copy.Rows);
+        Assert.Equal(rows + 1, stats.Rows);
+    }
+
     [Fact]
     public void AccumulatesSquareSumsAndHessianOverBatches()
     {
