@@ -48,6 +48,11 @@ public sealed class PruneTests
     [InlineData("--method global-magnitude cannot apply to --pattern 2:4", "--pattern", "2:4", "--method", "global-magnitude")]
     [InlineData("--include '(' is not a valid regular expression", "--include", "(")]
     [InlineData("has no weights to prune", "--include", "no-such-weight")]
+    [InlineData("has no weights to prune", "--op-type", "Conv")]
+    [InlineData("--op-type 'Relu' is not an operator Sparrow prunes", "--op-type", "Relu")]
+    [InlineData("--layer-sparsity '927': expected WEIGHT=SPARSITY", "--layer-sparsity", "927")]
+    [InlineData("--layer-sparsity '927=1': the sparsity must be between 0 and 1", "--layer-sparsity", "927=1")]
+    [InlineData("The sparsity override for 'nope' names no pruned weight", "--layer-sparsity", "nope=0.5")]
     [InlineData("5x4 needs every target's output dimension to be divisible by 5; '927' has 384", "--pattern", "5x4", "--sparsity", "0.5")]
     [InlineData("5:7 needs every target's input dimension to be divisible by 7; '939' has 1536", "--pattern", "5:7", "--include", "^939$")]
     public void Bad_options_are_named(string message, params string[] options)
@@ -112,6 +117,10 @@ public sealed class PruneTests
         Assert.NotEqual(File.ReadAllBytes(folder.File("a.onnx")), File.ReadAllBytes(folder.File("c.onnx")));
         var global = Run("--method", "global-magnitude", "--sparsity", "0.5", "-o", folder.File("g.onnx"));
         Assert.Contains("global", global);
+        var overridden = Run("--sparsity", "0.5", "--layer-sparsity", "927=0.25", "--include", "^92", "-o", folder.File("o.onnx"));
+        Assert.Matches(@"927 +MatMul +\[384x384\] +147,456 +25\.0 % +25\.0 %", overridden);
+        Assert.Matches(@"928 +MatMul +\[384x384\] +147,456 +50\.0 % +50\.0 %", overridden);
+        Assert.Contains("Pruned 2 weights", overridden);
     }
 
     [Fact]

@@ -43,18 +43,40 @@ internal static class PruneCommand
             Description = "Leave dense the weights whose name matches this regular expression (repeat for several).",
             DefaultValueFactory = _ => [],
         };
+        var opTypes = new Option<string[]>("--op-type")
+        {
+            Description = "Prune only weights of this operator type: MatMul, Gemm or Conv (repeat for several).",
+            DefaultValueFactory = _ => [],
+        };
+        var layerSparsity = new Option<string[]>("--layer-sparsity")
+        {
+            Description = "WEIGHT=SPARSITY: this weight's own sparsity instead of --sparsity (repeat for several).",
+            DefaultValueFactory = _ => [],
+        };
         var output = new Option<string>("--output", "-o") { Description = "Path of the pruned .onnx model to write.", Required = true };
         var command = new Command("prune", "Prunes a model's weights (every MatMul/Gemm/Conv weight but embeddings and the final classifier) and writes the pruned model.")
         {
-            model, method, pattern, sparsity, seed, include, exclude, output,
+            model, method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, output,
         };
         command.SetAction(parse => Run(context, parse.GetValue(model), new Request(parse.GetValue(method)!, parse.GetValue(pattern)!, parse.GetValue(sparsity),
-            parse.GetValue(seed), parse.GetValue(include) ?? [], parse.GetValue(exclude) ?? []), parse.GetValue(output)!));
+            parse.GetValue(seed), parse.GetValue(include) ?? [], parse.GetValue(exclude) ?? [])
+        {
+            OpTypes = parse.GetValue(opTypes) ?? [],
+            LayerSparsity = parse.GetValue(layerSparsity) ?? [],
+        }, parse.GetValue(output)!));
         return command;
     }
 
     /// <summary>The pruning options as given on the command line.</summary>
-    internal sealed record Request(string Method, string Pattern, double? Sparsity, int Seed, string[] Include, string[] Exclude);
+    internal sealed record Request(string Method, string Pattern, double? Sparsity, int Seed, string[] Include, string[] Exclude)
+    {
+        public string[] OpTypes { get; init; } = [];
+
+        /// <summary>WEIGHT=SPARSITY overrides.</summary>
+        public string[] LayerSparsity { get; init; } = [];
+    }
+
+    private static readonly string[] KnownOpTypes = ["MatMul", "Gemm", "Conv"];
 
     private static readonly Dictionary<string, PruningMethod> Methods = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -95,13 +117,30 @@ internal static class PruneCommand
                     throw new UsageException($"{option} '{p}' is not a valid regular expression: {e.Message}");
                 }
             }
+        foreach (var op in request.OpTypes)
+            if (!KnownOpTypes.Contains(op, StringComparer.OrdinalIgnoreCase))
+                throw new UsageException($"--op-type '{op}' is not an operator Sparrow prunes; use one of: {string.Join(", ", KnownOpTypes)}.");
+        var overrides = new Dictionary<string, double>();
+        foreach (var spec in request.LayerSparsity)
+        {
+            var eq = spec.LastIndexOf('=');
+            if (eq <= 0 || !double.TryParse(spec[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                throw new UsageException($"--layer-sparsity '{spec}': expected WEIGHT=SPARSITY, e.g. 927=0.5.");
+            if (double.IsNaN(value) || value < 0 || value >= 1)
+                throw new UsageException($"--layer-sparsity '{spec}': the sparsity must be between 0 and 1 (0 included, 1 not).");
+            if (pattern.Kind == PatternKind.NM)
+                throw new UsageException($"--layer-sparsity '{spec}': --pattern {pattern} fixes every layer's sparsity at {pattern.ImpliedSparsity!.Value.ToString(CultureInfo.InvariantCulture)}.");
+            if (!overrides.TryAdd(spec[..eq], value))
+                throw new UsageException($"--layer-sparsity {spec[..eq]} is given twice.");
+        }
         return new PruneSettings
         {
             Method = method,
             Pattern = pattern,
             Sparsity = request.Sparsity ?? pattern.ImpliedSparsity ?? 0.9,
             Seed = request.Seed,
-            Targets = new TargetSelection { Include = request.Include, Exclude = request.Exclude },
+            Targets = new TargetSelection { Include = request.Include, Exclude = request.Exclude, OpTypes = request.OpTypes },
+            LayerSparsity = overrides,
         };
     }
 
@@ -124,7 +163,7 @@ internal static class PruneCommand
         }
         if (layers.Count == 0)
             throw new UsageException($"{loaded.DisplayName} has no weights to prune (constant 2-D MatMul/Gemm weights or Conv weights, other than embeddings and the final classifier"
-                + (request.Include.Length + request.Exclude.Length > 0 ? ", that --include/--exclude select" : "") + ").");
+                + (request.Include.Length + request.Exclude.Length + request.OpTypes.Length > 0 ? ", that --include/--exclude/--op-type select" : "") + ").");
 
         var methodName = Methods.First(kv => kv.Value == settings.Method).Key;
         var title = settings.Method == PruningMethod.GlobalMagnitude
