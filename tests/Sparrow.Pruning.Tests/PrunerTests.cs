@@ -179,6 +179,16 @@ public sealed class PrunerTests
             }
     }
 
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.7)]
+    public void MiniLm_unstructured_reaches_the_exact_count_in_every_layer(double sparsity)
+    {
+        var (_, layers) = Pruner.Prune(MiniLm.Value, new PruneSettings { Sparsity = sparsity });
+        Assert.Equal(36, layers.Count);
+        Assert.All(layers, l => Assert.Equal((long)Math.Floor(sparsity * l.Parameters), l.Zeros));
+    }
+
     [Fact]
     public void MiniLm_pruned_2_4_is_accepted_by_the_NM_2_4_kernel_and_still_runs()
     {
