@@ -1,5 +1,4 @@
 using Sparrow.Graph;
-using Sparrow.Tensors;
 
 namespace Sparrow.Pruning;
 
@@ -10,26 +9,9 @@ namespace Sparrow.Pruning;
 /// </summary>
 public static class MagnitudePruner
 {
-    public static (Model Pruned, IReadOnlyList<LayerSparsity> Layers) Prune(Model model, double sparsity)
-    {
-        if (double.IsNaN(sparsity) || sparsity < 0 || sparsity > 1)
-            throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, "Sparsity must be between 0 and 1.");
-        var pruned = model.Clone();
-        var graph = pruned.Graph;
-        var layers = new List<LayerSparsity>();
-        foreach (var target in PruningTargets.Find(graph))
-        {
-            var original = graph.Initializers[target.WeightName].As<float>();
-            var copy = Tensor<float>.Wrap(original.ToArray(), original.Shape);
-            var values = copy.Span;
-            PruneSmallest(values, (int)Math.Round(sparsity * values.Length, MidpointRounding.ToZero));
-            graph.Initializers[target.WeightName] = copy;
-            var zeros = 0L;
-            foreach (var v in values) if (v == 0) zeros++;
-            layers.Add(new LayerSparsity(target.WeightName, target.Node.OpType, target.Shape, values.Length, zeros));
-        }
-        return (pruned, layers);
-    }
+    /// <summary>The default path of <see cref="Pruner.Prune"/>: magnitude, unstructured, per layer.</summary>
+    public static (Model Pruned, IReadOnlyList<LayerSparsity> Layers) Prune(Model model, double sparsity) =>
+        Pruner.Prune(model, new PruneSettings { Method = PruningMethod.Magnitude, Sparsity = sparsity });
 
     /// <summary>Zeroes the <paramref name="count"/> entries of smallest magnitude.</summary>
     internal static void PruneSmallest(Span<float> values, int count)

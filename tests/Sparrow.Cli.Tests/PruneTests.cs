@@ -1,4 +1,5 @@
 using Sparrow.Graph.Onnx;
+using Sparrow.Tensors.Sparse;
 
 namespace Sparrow.Cli.Tests;
 
@@ -37,15 +38,89 @@ public sealed class PruneTests
     }
 
     [Theory]
-    [InlineData("--sparsity", "1.5", "--sparsity must be between 0 and 1")]
-    [InlineData("--method", "wanda", "--method 'wanda' is not available")]
-    public void Bad_options_are_named(string option, string value, string message)
+    [InlineData("--sparsity must be between 0 and 1", "--sparsity", "1.5")]
+    [InlineData("--sparsity must be between 0 and 1", "--sparsity", "1")]
+    [InlineData("--sparsity must be between 0 and 1", "--sparsity", "-0.1")]
+    [InlineData("--method 'wanda' is not available", "--method", "wanda")]
+    [InlineData("--pattern: Pattern 'dense' is not known; use unstructured, N:M", "--pattern", "dense")]
+    [InlineData("--pattern: Pattern '4:2': N:M needs 1 <= N < M", "--pattern", "4:2")]
+    [InlineData("--sparsity 0.7 contradicts --pattern 2:4, which prunes exactly 0.5", "--pattern", "2:4", "--sparsity", "0.7")]
+    [InlineData("--method global-magnitude cannot apply to --pattern 2:4", "--pattern", "2:4", "--method", "global-magnitude")]
+    [InlineData("--include '(' is not a valid regular expression", "--include", "(")]
+    [InlineData("has no weights to prune", "--include", "no-such-weight")]
+    [InlineData("has no weights to prune", "--op-type", "Conv")]
+    [InlineData("--op-type 'Relu' is not an operator Sparrow prunes", "--op-type", "Relu")]
+    [InlineData("--layer-sparsity '927': expected WEIGHT=SPARSITY", "--layer-sparsity", "927")]
+    [InlineData("--layer-sparsity '927=1': the sparsity must be between 0 and 1", "--layer-sparsity", "927=1")]
+    [InlineData("The sparsity override for 'nope' names no pruned weight", "--layer-sparsity", "nope=0.5")]
+    [InlineData("5x4 needs every target's output dimension to be divisible by 5; '927' has 384", "--pattern", "5x4", "--sparsity", "0.5")]
+    [InlineData("5:7 needs every target's input dimension to be divisible by 7; '939' has 1536", "--pattern", "5:7", "--include", "^939$")]
+    public void Bad_options_are_named(string message, params string[] options)
     {
         using var folder = new TempDirectory();
-        var result = CliRunner.Run("prune", option, value, "-o", Path.Combine(folder.Path, "out.onnx"));
+        var result = CliRunner.Run(["prune", .. options, "-o", Path.Combine(folder.Path, "out.onnx")]);
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(message, result.Error);
+        Assert.Single(result.ErrorLines);
         Assert.Empty(Directory.GetFiles(folder.Path));
+    }
+
+    [Fact]
+    public void Pattern_2_4_writes_a_model_every_pruned_weight_of_which_the_NM_2_4_kernel_accepts()
+    {
+        using var folder = new TempDirectory();
+        var output = folder.File("minilm-2-4.onnx");
+        var result = CliRunner.Run("prune", "--pattern", "2:4", "--exclude", "^9[0-9]{2}$", "-o", output);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("magnitude pruning, 2:4", result.Output);
+        Assert.Contains("target", result.Output);
+        Assert.Contains("achieved", result.Output);
+
+        var original = OnnxImporter.Load(CliRunner.MiniLmPath);
+        var pruned = OnnxImporter.Load(output);
+        var entry = SparseKernelTable.Find("NM 2:4");
+        var checkedWeights = 0;
+        foreach (var node in pruned.Graph.Nodes.Where(n => n.OpType == "MatMul"))
+        {
+            if (!pruned.Graph.Initializers.TryGetValue(node.Inputs[1], out var tensor)) continue;
+            var values = tensor.As<float>().ToArray();
+            if (values.SequenceEqual(original.Graph.Initializers[node.Inputs[1]].As<float>().ToArray())) continue; // left dense
+            int k = tensor.Shape[0], n = tensor.Shape[1];
+            var outByIn = new float[values.Length];
+            for (var r = 0; r < k; r++)
+                for (var c = 0; c < n; c++) outByIn[c * k + r] = values[r * n + c];
+            Assert.True(entry.TryCreate(outByIn, n, k, null) is not null, $"{node.Inputs[1]} is not 2:4 along its inputs");
+            Assert.Equal(0.5, values.Count(v => v == 0) / (double)values.Length);
+            checkedWeights++;
+        }
+        var reported = int.Parse(System.Text.RegularExpressions.Regex.Match(result.Output, "Pruned ([0-9]+) weights").Groups[1].Value);
+        Assert.Equal(reported, checkedWeights);
+        Assert.Equal(3, checkedWeights); // 1002, 1003, 1004: the last layer's; --exclude kept the others dense
+    }
+
+    [Fact]
+    public void Random_and_block_patterns_report_target_and_achieved_and_random_is_seeded()
+    {
+        using var folder = new TempDirectory();
+        string Run(params string[] args)
+        {
+            var r = CliRunner.Run(["prune", .. args]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            return r.Output;
+        }
+        var blocks = Run("--pattern", "4x4", "--sparsity", "0.7", "-o", folder.File("blocks.onnx"));
+        Assert.Contains("70.0 %", blocks);
+        Run("--method", "random", "--seed", "3", "--sparsity", "0.5", "-o", folder.File("a.onnx"));
+        Run("--method", "random", "--seed", "3", "--sparsity", "0.5", "-o", folder.File("b.onnx"));
+        Run("--method", "random", "--seed", "4", "--sparsity", "0.5", "-o", folder.File("c.onnx"));
+        Assert.Equal(File.ReadAllBytes(folder.File("a.onnx")), File.ReadAllBytes(folder.File("b.onnx")));
+        Assert.NotEqual(File.ReadAllBytes(folder.File("a.onnx")), File.ReadAllBytes(folder.File("c.onnx")));
+        var global = Run("--method", "global-magnitude", "--sparsity", "0.5", "-o", folder.File("g.onnx"));
+        Assert.Contains("global", global);
+        var overridden = Run("--sparsity", "0.5", "--layer-sparsity", "927=0.25", "--include", "^92", "-o", folder.File("o.onnx"));
+        Assert.Matches(@"927 +MatMul +\[384x384\] +147,456 +25\.0 % +25\.0 %", overridden);
+        Assert.Matches(@"928 +MatMul +\[384x384\] +147,456 +50\.0 % +50\.0 %", overridden);
+        Assert.Contains("Pruned 2 weights", overridden);
     }
 
     [Fact]

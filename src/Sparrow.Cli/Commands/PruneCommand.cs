@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Sparrow.Cli.Execution;
+using Sparrow.Graph;
 using Sparrow.Graph.Onnx;
 using Sparrow.Pruning;
 using Spectre.Console;
@@ -8,8 +10,8 @@ using Spectre.Console;
 namespace Sparrow.Cli.Commands;
 
 /// <summary>
-/// <c>sparrow prune MODEL.onnx --method magnitude --sparsity 0.9 -o OUT.onnx</c>: sparsifies the model's
-/// weights and writes a new model (atomically; the input is never overwritten).
+/// <c>sparrow prune MODEL.onnx --method magnitude --pattern 2:4 -o OUT.onnx</c>: sparsifies the model's
+/// weights by a criterion and a pattern and writes a new model (atomically; the input is never overwritten).
 /// </summary>
 internal static class PruneCommand
 {
@@ -19,35 +21,160 @@ internal static class PruneCommand
     public static Command Create(CommandContext context)
     {
         var model = CommonOptions.ModelArgument("omitted, the embedded all-MiniLM-L6-v2");
-        var method = new Option<string>("--method") { Description = "Pruning method: magnitude (per layer).", DefaultValueFactory = _ => "magnitude" };
-        var sparsity = new Option<double>("--sparsity") { Description = "Fraction of each target weight set to zero, 0 to 1.", DefaultValueFactory = _ => 0.9 };
+        var method = new Option<string>("--method")
+        {
+            Description = "Criterion: magnitude (|w|, per layer), global-magnitude (|w|, one threshold across all targets), random (seeded baseline).",
+            DefaultValueFactory = _ => "magnitude",
+        };
+        var pattern = new Option<string>("--pattern")
+        {
+            Description = "Mask pattern along each weight's inputs: unstructured, N:M (e.g. 2:4, 4:8; implies the sparsity 1 - N/M) or blocks RxC (outputs x inputs, e.g. 1x4, 4x4).",
+            DefaultValueFactory = _ => "unstructured",
+        };
+        var sparsity = new Option<double?>("--sparsity") { Description = "Fraction of each target weight set to zero, at least 0 and below 1 (default 0.9; N:M patterns imply theirs)." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random method.", DefaultValueFactory = _ => 0 };
+        var include = new Option<string[]>("--include")
+        {
+            Description = "Prune only weights whose name matches this regular expression (repeat for several).",
+            DefaultValueFactory = _ => [],
+        };
+        var exclude = new Option<string[]>("--exclude")
+        {
+            Description = "Leave dense the weights whose name matches this regular expression (repeat for several).",
+            DefaultValueFactory = _ => [],
+        };
+        var opTypes = new Option<string[]>("--op-type")
+        {
+            Description = "Prune only weights of this operator type: MatMul, Gemm or Conv (repeat for several).",
+            DefaultValueFactory = _ => [],
+        };
+        var layerSparsity = new Option<string[]>("--layer-sparsity")
+        {
+            Description = "WEIGHT=SPARSITY: this weight's own sparsity instead of --sparsity (repeat for several).",
+            DefaultValueFactory = _ => [],
+        };
         var output = new Option<string>("--output", "-o") { Description = "Path of the pruned .onnx model to write.", Required = true };
         var command = new Command("prune", "Prunes a model's weights (every MatMul/Gemm/Conv weight but embeddings and the final classifier) and writes the pruned model.")
         {
-            model, method, sparsity, output,
+            model, method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, output,
         };
-        command.SetAction(parse => Run(context, parse.GetValue(model), parse.GetValue(method)!, parse.GetValue(sparsity), parse.GetValue(output)!));
+        command.SetAction(parse => Run(context, parse.GetValue(model), new Request(parse.GetValue(method)!, parse.GetValue(pattern)!, parse.GetValue(sparsity),
+            parse.GetValue(seed), parse.GetValue(include) ?? [], parse.GetValue(exclude) ?? [])
+        {
+            OpTypes = parse.GetValue(opTypes) ?? [],
+            LayerSparsity = parse.GetValue(layerSparsity) ?? [],
+        }, parse.GetValue(output)!));
         return command;
     }
 
-    internal static int Run(CommandContext context, string? modelPath, string method, double sparsity, string outputPath)
+    /// <summary>The pruning options as given on the command line.</summary>
+    internal sealed record Request(string Method, string Pattern, double? Sparsity, int Seed, string[] Include, string[] Exclude)
     {
-        if (method != "magnitude")
-            throw new UsageException($"--method '{method}' is not available; the methods are: magnitude.");
-        if (double.IsNaN(sparsity) || sparsity < 0 || sparsity > 1)
-            throw new UsageException($"--sparsity must be between 0 and 1, got {sparsity.ToString(CultureInfo.InvariantCulture)}.");
+        public string[] OpTypes { get; init; } = [];
+
+        /// <summary>WEIGHT=SPARSITY overrides.</summary>
+        public string[] LayerSparsity { get; init; } = [];
+    }
+
+    private static readonly string[] KnownOpTypes = ["MatMul", "Gemm", "Conv"];
+
+    private static readonly Dictionary<string, PruningMethod> Methods = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["magnitude"] = PruningMethod.Magnitude,
+        ["global-magnitude"] = PruningMethod.GlobalMagnitude,
+        ["random"] = PruningMethod.Random,
+    };
+
+    /// <summary>The settings the request asks for; anything the user got wrong is a UsageException naming the option.</summary>
+    internal static PruneSettings ToSettings(Request request)
+    {
+        if (!Methods.TryGetValue(request.Method.Trim(), out var method))
+            throw new UsageException($"--method '{request.Method}' is not available; the methods are: {string.Join(", ", Methods.Keys)}.");
+        PruningPattern pattern;
+        try
+        {
+            pattern = PruningPattern.Parse(request.Pattern);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException("--pattern: " + e.Message);
+        }
+        if (request.Sparsity is { } s && (double.IsNaN(s) || s < 0 || s >= 1))
+            throw new UsageException($"--sparsity must be between 0 and 1 (0 included, 1 not), got {s.ToString(CultureInfo.InvariantCulture)}.");
+        if (request.Sparsity is { } given && pattern.ImpliedSparsity is { } implied && Math.Abs(given - implied) > 1e-9)
+            throw new UsageException($"--sparsity {given.ToString(CultureInfo.InvariantCulture)} contradicts --pattern {pattern}, which prunes exactly {implied.ToString(CultureInfo.InvariantCulture)}; leave --sparsity out.");
+        if (method == PruningMethod.GlobalMagnitude && pattern.Kind == PatternKind.NM)
+            throw new UsageException($"--method global-magnitude cannot apply to --pattern {pattern}: every group of {pattern.M} keeps {pattern.N} in any case; use --method magnitude.");
+        foreach (var (option, patterns) in new[] { ("--include", request.Include), ("--exclude", request.Exclude) })
+            foreach (var p in patterns)
+            {
+                try
+                {
+                    _ = new Regex(p, RegexOptions.CultureInvariant);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new UsageException($"{option} '{p}' is not a valid regular expression: {e.Message}");
+                }
+            }
+        foreach (var op in request.OpTypes)
+            if (!KnownOpTypes.Contains(op, StringComparer.OrdinalIgnoreCase))
+                throw new UsageException($"--op-type '{op}' is not an operator Sparrow prunes; use one of: {string.Join(", ", KnownOpTypes)}.");
+        var overrides = new Dictionary<string, double>();
+        foreach (var spec in request.LayerSparsity)
+        {
+            var eq = spec.LastIndexOf('=');
+            if (eq <= 0 || !double.TryParse(spec[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                throw new UsageException($"--layer-sparsity '{spec}': expected WEIGHT=SPARSITY, e.g. 927=0.5.");
+            if (double.IsNaN(value) || value < 0 || value >= 1)
+                throw new UsageException($"--layer-sparsity '{spec}': the sparsity must be between 0 and 1 (0 included, 1 not).");
+            if (pattern.Kind == PatternKind.NM)
+                throw new UsageException($"--layer-sparsity '{spec}': --pattern {pattern} fixes every layer's sparsity at {pattern.ImpliedSparsity!.Value.ToString(CultureInfo.InvariantCulture)}.");
+            if (!overrides.TryAdd(spec[..eq], value))
+                throw new UsageException($"--layer-sparsity {spec[..eq]} is given twice.");
+        }
+        return new PruneSettings
+        {
+            Method = method,
+            Pattern = pattern,
+            Sparsity = request.Sparsity ?? pattern.ImpliedSparsity ?? 0.9,
+            Seed = request.Seed,
+            Targets = new TargetSelection { Include = request.Include, Exclude = request.Exclude, OpTypes = request.OpTypes },
+            LayerSparsity = overrides,
+        };
+    }
+
+    internal static int Run(CommandContext context, string? modelPath, Request request, string outputPath)
+    {
+        var settings = ToSettings(request);
         if (modelPath is not null && Path.GetFullPath(modelPath) == Path.GetFullPath(outputPath))
             throw new UsageException($"--output {outputPath} is the input model; Sparrow never overwrites its input. Choose another path.");
         var console = context.Console;
         var loaded = LoadedModel.Load(modelPath);
-        var (pruned, layers) = MagnitudePruner.Prune(loaded.Model, sparsity);
+        Model pruned;
+        IReadOnlyList<LayerSparsity> layers;
+        try
+        {
+            (pruned, layers) = Pruner.Prune(loaded.Model, settings);
+        }
+        catch (PruningRequestException e)
+        {
+            throw new UsageException($"{loaded.DisplayName}: {e.Message}");
+        }
         if (layers.Count == 0)
-            throw new UsageException($"{loaded.DisplayName} has no weights to prune (constant 2-D MatMul/Gemm weights or Conv weights, other than embeddings and the final classifier).");
+            throw new UsageException($"{loaded.DisplayName} has no weights to prune (constant 2-D MatMul/Gemm weights or Conv weights, other than embeddings and the final classifier"
+                + (request.Include.Length + request.Exclude.Length + request.OpTypes.Length > 0 ? ", that --include/--exclude/--op-type select" : "") + ").");
 
-        var table = new Table().Border(TableBorder.Simple).Title($"magnitude pruning to {sparsity:P0} per layer")
-            .AddColumn("weight").AddColumn("op").AddColumn("shape").AddColumn(new TableColumn("parameters").RightAligned()).AddColumn(new TableColumn("sparsity").RightAligned());
+        var methodName = Methods.First(kv => kv.Value == settings.Method).Key;
+        var title = settings.Method == PruningMethod.GlobalMagnitude
+            ? $"{methodName} pruning, {settings.Pattern}, to {settings.Sparsity:P1} of all targets together"
+            : $"{methodName} pruning, {settings.Pattern}, to {settings.Sparsity:P1} per layer";
+        var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape(title))
+            .AddColumn("weight").AddColumn("op").AddColumn("shape").AddColumn(new TableColumn("parameters").RightAligned())
+            .AddColumn(new TableColumn("target").RightAligned()).AddColumn(new TableColumn("achieved").RightAligned());
         foreach (var l in layers)
-            table.AddRow(Markup.Escape(l.WeightName), l.OpType, Markup.Escape("[" + string.Join("x", l.Shape) + "]"), CommonOptions.FormatCount(l.Parameters), l.Sparsity.ToString("P1", CultureInfo.InvariantCulture));
+            table.AddRow(Markup.Escape(l.WeightName), l.OpType, Markup.Escape("[" + string.Join("x", l.Shape) + "]"), CommonOptions.FormatCount(l.Parameters),
+                l.TargetSparsity is { } t ? t.ToString("P1", CultureInfo.InvariantCulture) : "global", l.Sparsity.ToString("P1", CultureInfo.InvariantCulture));
         console.Write(table);
 
         var weightBytes = pruned.Graph.Initializers.Values.Sum(t => (long)t.AsBytes().Length);
