@@ -24,6 +24,27 @@ public sealed class PruneTests
         Assert.True(verify.ExitCode == 0, verify.ToString());
     }
 
+    [Theory]
+    [InlineData("wanda")]
+    [InlineData("sparsegpt")]
+    public void Calibrated_methods_prune_with_the_given_sentences(string method)
+    {
+        using var folder = new TempDirectory();
+        var sentences = Path.Combine(folder.Path, "calibration.txt");
+        File.WriteAllLines(sentences, ["# a comment", "The train was late again this morning.", "", "Cats sleep for most of the day."]);
+        var output = Path.Combine(folder.Path, "pruned.onnx");
+        // One weight of each shape keeps the test short; the whole model is pruned the same way.
+        var result = CliRunner.Run("prune", "--method", method, "--sparsity", "0.5", "--calibration", sentences, "--include", "^(927|939)$", "-o", output);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Pruned 2 weights", result.Output);
+        var pruned = OnnxImporter.Load(output);
+        foreach (var name in new[] { "927", "939" })
+        {
+            var values = pruned.Graph.Initializers[name].As<float>().ToArray();
+            Assert.Equal(values.Length / 2, values.Count(v => v == 0));
+        }
+    }
+
     [Fact]
     public void Prune_never_overwrites_its_input()
     {
@@ -41,7 +62,9 @@ public sealed class PruneTests
     [InlineData("--sparsity must be between 0 and 1", "--sparsity", "1.5")]
     [InlineData("--sparsity must be between 0 and 1", "--sparsity", "1")]
     [InlineData("--sparsity must be between 0 and 1", "--sparsity", "-0.1")]
-    [InlineData("--method 'wanda' is not available", "--method", "wanda")]
+    [InlineData("--method 'obd' is not available", "--method", "obd")]
+    [InlineData("--calibration is read by wanda and sparsegpt only", "--calibration", "x.txt")]
+    [InlineData("--calibration no-such-file.txt: no such file", "--method", "wanda", "--calibration", "no-such-file.txt")]
     [InlineData("--pattern: Pattern 'dense' is not known; use unstructured, N:M", "--pattern", "dense")]
     [InlineData("--pattern: Pattern '4:2': N:M needs 1 <= N < M", "--pattern", "4:2")]
     [InlineData("--sparsity 0.7 contradicts --pattern 2:4, which prunes exactly 0.5", "--pattern", "2:4", "--sparsity", "0.7")]

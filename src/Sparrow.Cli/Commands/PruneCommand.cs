@@ -23,7 +23,8 @@ internal static class PruneCommand
         var model = CommonOptions.ModelArgument("omitted, the embedded all-MiniLM-L6-v2");
         var method = new Option<string>("--method")
         {
-            Description = "Criterion: magnitude (|w|, per layer), global-magnitude (|w|, one threshold across all targets), random (seeded baseline).",
+            Description = "Criterion: magnitude (|w|, per layer), global-magnitude (|w|, one threshold across all targets), random (seeded baseline), "
+                + "wanda (|w| times the input feature's norm on calibration data, per output), sparsegpt (inverse-Hessian masks and weight updates, layer after layer).",
             DefaultValueFactory = _ => "magnitude",
         };
         var pattern = new Option<string>("--pattern")
@@ -53,16 +54,21 @@ internal static class PruneCommand
             Description = "WEIGHT=SPARSITY: this weight's own sparsity instead of --sparsity (repeat for several).",
             DefaultValueFactory = _ => [],
         };
+        var calibration = new Option<string?>("--calibration")
+        {
+            Description = "wanda and sparsegpt: a text file of calibration sentences, one per line (default: Sparrow's built-in 64 sentences). Sentence-embedding models only.",
+        };
         var output = new Option<string>("--output", "-o") { Description = "Path of the pruned .onnx model to write.", Required = true };
         var command = new Command("prune", "Prunes a model's weights (every MatMul/Gemm/Conv weight but embeddings and the final classifier) and writes the pruned model.")
         {
-            model, method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, output,
+            model, method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration, output,
         };
         command.SetAction(parse => Run(context, parse.GetValue(model), new Request(parse.GetValue(method)!, parse.GetValue(pattern)!, parse.GetValue(sparsity),
             parse.GetValue(seed), parse.GetValue(include) ?? [], parse.GetValue(exclude) ?? [])
         {
             OpTypes = parse.GetValue(opTypes) ?? [],
             LayerSparsity = parse.GetValue(layerSparsity) ?? [],
+            Calibration = parse.GetValue(calibration),
         }, parse.GetValue(output)!));
         return command;
     }
@@ -74,7 +80,13 @@ internal static class PruneCommand
 
         /// <summary>WEIGHT=SPARSITY overrides.</summary>
         public string[] LayerSparsity { get; init; } = [];
+
+        /// <summary>Calibration sentences for wanda and sparsegpt (null: the built-in sample).</summary>
+        public string? Calibration { get; init; }
     }
+
+    /// <summary>The methods that read calibration data, run by <see cref="CalibratedPruner"/>.</summary>
+    private static readonly string[] CalibratedMethods = ["wanda", "sparsegpt"];
 
     private static readonly string[] KnownOpTypes = ["MatMul", "Gemm", "Conv"];
 
@@ -88,8 +100,11 @@ internal static class PruneCommand
     /// <summary>The settings the request asks for; anything the user got wrong is a UsageException naming the option.</summary>
     internal static PruneSettings ToSettings(Request request)
     {
-        if (!Methods.TryGetValue(request.Method.Trim(), out var method))
-            throw new UsageException($"--method '{request.Method}' is not available; the methods are: {string.Join(", ", Methods.Keys)}.");
+        var calibrated = CalibratedMethods.Contains(request.Method.Trim(), StringComparer.OrdinalIgnoreCase);
+        if (!Methods.TryGetValue(request.Method.Trim(), out var method) && !calibrated)
+            throw new UsageException($"--method '{request.Method}' is not available; the methods are: {string.Join(", ", Methods.Keys.Concat(CalibratedMethods))}.");
+        if (!calibrated && request.Calibration is not null)
+            throw new UsageException($"--calibration is read by wanda and sparsegpt only, not by --method {request.Method}.");
         PruningPattern pattern;
         try
         {
@@ -155,7 +170,13 @@ internal static class PruneCommand
         IReadOnlyList<LayerSparsity> layers;
         try
         {
-            (pruned, layers) = Pruner.Prune(loaded.Model, settings);
+            (pruned, layers) = request.Method.Trim().ToLowerInvariant() switch
+            {
+                "wanda" => CalibratedPruner.Wanda(loaded.Model, settings, CalibrationBatches(loaded, request)),
+                "sparsegpt" => CalibratedPruner.SparseGpt(loaded.Model, settings, () => CalibrationBatches(loaded, request),
+                    (done, total) => { if (done < total) console.MarkupLine($"sparsegpt: calibrating and pruning group {done + 1} of {total}"); }),
+                _ => Pruner.Prune(loaded.Model, settings),
+            };
         }
         catch (PruningRequestException e)
         {
@@ -165,8 +186,9 @@ internal static class PruneCommand
             throw new UsageException($"{loaded.DisplayName} has no weights to prune (constant 2-D MatMul/Gemm weights or Conv weights, other than embeddings and the final classifier"
                 + (request.Include.Length + request.Exclude.Length + request.OpTypes.Length > 0 ? ", that --include/--exclude/--op-type select" : "") + ").");
 
-        var methodName = Methods.First(kv => kv.Value == settings.Method).Key;
-        var title = settings.Method == PruningMethod.GlobalMagnitude
+        var methodName = CalibratedMethods.FirstOrDefault(m => string.Equals(m, request.Method.Trim(), StringComparison.OrdinalIgnoreCase))
+            ?? Methods.First(kv => kv.Value == settings.Method).Key;
+        var title = settings.Method == PruningMethod.GlobalMagnitude && methodName == "global-magnitude"
             ? $"{methodName} pruning, {settings.Pattern}, to {settings.Sparsity:P1} of all targets together"
             : $"{methodName} pruning, {settings.Pattern}, to {settings.Sparsity:P1} per layer";
         var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape(title))
@@ -188,5 +210,27 @@ internal static class PruneCommand
             $"({(double)zeros / total:P1} of them, {(double)zeros / all:P1} of all parameters).");
         console.MarkupLine($"Wrote [bold]{Markup.Escape(outputPath)}[/]" + (external is null ? "." : $" with weights in {Markup.Escape(external)}."));
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The calibration inputs of wanda and sparsegpt: sentences tokenized for a sentence-embedding model (one
+    /// that takes input_ids); other models would need their own data, which the command line does not take yet.
+    /// </summary>
+    private static IEnumerable<IReadOnlyDictionary<string, Sparrow.Tensors.Tensor>> CalibrationBatches(LoadedModel loaded, Request request)
+    {
+        var inputs = loaded.Model.Graph.Inputs.Select(i => i.Name).ToArray();
+        if (!inputs.Contains("input_ids"))
+            throw new UsageException($"--method {request.Method} needs calibration data; from the command line Sparrow calibrates sentence-embedding models " +
+                $"(an input named input_ids), and {loaded.DisplayName} takes {string.Join(", ", inputs)}.");
+        IReadOnlyList<string> sentences;
+        if (request.Calibration is { } path)
+        {
+            if (!File.Exists(path)) throw new UsageException($"--calibration {path}: no such file.");
+            sentences = Sparrow.Pruning.Calibration.CalibrationSentences.ReadFile(path);
+            if (sentences.Count == 0) throw new UsageException($"--calibration {path} holds no sentences (one per line; blank lines and lines starting with # are skipped).");
+        }
+        else
+            sentences = Sparrow.Pruning.Calibration.CalibrationSentences.Sample;
+        return Sparrow.Pruning.Calibration.CalibrationSentences.Batches(sentences, inputNames: inputs);
     }
 }
