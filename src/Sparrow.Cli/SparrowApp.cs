@@ -22,6 +22,7 @@ public static class SparrowApp
         root.Add(InspectCommand.Create(context));
         root.Add(PruneCommand.Create(context));
         root.Add(BenchCommand.Create(context));
+        root.Add(EvalCommand.Create(context));
         return root;
     }
 

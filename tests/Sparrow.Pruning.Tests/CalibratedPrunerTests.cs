@@ -1,5 +1,6 @@
 using Sparrow.Data.Models;
 using Sparrow.Data.Embeddings;
+using Sparrow.Data.Evaluation;
 using Sparrow.Graph;
 using Sparrow.Graph.Onnx;
 using Sparrow.Pruning.Calibration;
@@ -14,21 +15,7 @@ public class CalibratedPrunerTests(ITestOutputHelper output)
     private static readonly Lazy<Model> MiniLm = new(() => OnnxImporter.Load(DefaultModel.ReadOnnx()));
 
     /// <summary>Held out: none of these is in the calibration sample.</summary>
-    private static readonly string[] HeldOut =
-    [
-        "The ferry to the island leaves every hour in summer.",
-        "She replaced the broken chain on her bicycle before the race.",
-        "Interest rates rose for the third time this year.",
-        "The recipe calls for two cups of flour and a pinch of salt.",
-        "Our team fixed the memory leak in the image decoder.",
-        "A thunderstorm knocked out power across the valley last night.",
-        "He learned to play the cello when he was forty.",
-        "The museum opens a new exhibition of medieval maps on Friday.",
-        "Drink plenty of water when you hike in the desert.",
-        "The referee showed a red card in the final minute.",
-        "Please send the signed contract back by Monday.",
-        "Tomatoes grow best in a sunny spot with rich soil.",
-    ];
+    private static readonly IReadOnlyList<string> HeldOut = HeldOutSentences.Sample;
 
     private static readonly PruneSettings HalfSparse = new() { Sparsity = 0.5 };
 
