@@ -20,6 +20,13 @@ public class CalibratedPrunerTests(ITestOutputHelper output)
     private static readonly PruneSettings HalfSparse = new() { Sparsity = 0.5 };
 
     [Fact]
+    public void HeldOutSentences_AreNotInTheCalibrationSample()
+    {
+        Assert.Equal(64, HeldOut.Count);
+        Assert.Empty(HeldOut.Intersect(CalibrationSentences.Sample, StringComparer.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public void Wanda_KeepsTheSameCountInEveryOutputAndDiffersFromMagnitude()
     {
         var model = MiniLm.Value;
