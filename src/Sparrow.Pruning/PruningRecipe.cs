@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Sparrow.Pruning;
 
 /// <summary>
-/// A pruning plan read from a JSON file: the same choices as <c>sparrow prune</c>'s flags, kept as written (the
+/// A pruning plan read from a JSON (or YAML) file: the same choices as <c>sparrow prune</c>'s flags, kept as written (the
 /// method and pattern as text) so that one validation path turns both into <see cref="PruneSettings"/>. Reading
 /// checks the file's shape (known fields, value types); <see cref="LineOf"/> lets later value checks name the line.
 /// </summary>
@@ -68,8 +68,16 @@ public sealed record PruningRecipe
             throw new PruningRecipeException($"{path}: cannot read the recipe: {e.Message}", path, null, null);
         }
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        return Parse(bytes, path, folder);
+        return IsYaml(path) ? ParseYaml(Encoding.UTF8.GetString(bytes), path, folder) : Parse(bytes, path, folder);
     }
+
+    /// <summary>Whether <see cref="Load"/> reads the file as YAML (.yaml, .yml) rather than JSON.</summary>
+    public static bool IsYaml(string path) =>
+        Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml";
+
+    /// <summary>Parses a YAML recipe: the same fields and checks as JSON, with errors naming the YAML's lines.</summary>
+    public static PruningRecipe ParseYaml(string yaml, string? sourcePath = null, string? baseFolder = null) =>
+        Parse(YamlRecipeText.ToJson(yaml, sourcePath ?? "recipe"), sourcePath, baseFolder);
 
     /// <summary>Parses recipe text; <paramref name="baseFolder"/> anchors a relative calibration path (default: the current folder).</summary>
     public static PruningRecipe Parse(ReadOnlySpan<byte> utf8, string? sourcePath = null, string? baseFolder = null)
@@ -109,7 +117,7 @@ public sealed record PruningRecipe
         {
             Next();
             if (reader.TokenType != JsonTokenType.StartObject)
-                throw new PruningRecipeException($"{name}: line {Line}: a recipe is a JSON object {{ \"method\": ..., \"sparsity\": ... }}, not {Describe()}.", name, Line, null);
+                throw new PruningRecipeException($"{name}: line {Line}: a recipe is an object of fields (method, sparsity, ...), not {Describe()}.", name, Line, null);
             var recipe = new PruningRecipe { SourcePath = sourcePath, Lines = lines };
             var seen = new HashSet<string>();
             while (true)

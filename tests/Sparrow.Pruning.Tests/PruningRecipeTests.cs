@@ -88,13 +88,67 @@ public sealed class PruningRecipeTests
     [Theory]
     [InlineData("{\n  \"sparsity\": 0.5,\n  \"seed\": 1,,\n}", "line 3, column 13: not valid JSON")]
     [InlineData("{\n  \"sparsity\": 0.5", "line 2, column 18: not valid JSON")]
-    [InlineData("[1, 2]", "line 1: a recipe is a JSON object")]
+    [InlineData("[1, 2]", "line 1: a recipe is an object of fields")]
     [InlineData("{}\n{}", "line 2, column 1: not valid JSON")]
     [InlineData("", "line 1")]
     public void Bad_json_names_the_line(string json, string message)
     {
         var e = Assert.Throws<PruningRecipeException>(() => PruningRecipe.Parse(json, "plan.json"));
         Assert.Contains("plan.json: " + message, e.Message);
+        Assert.NotNull(e.Line);
+    }
+
+    [Fact]
+    public void Yaml_reads_the_same_recipe_as_json()
+    {
+        var yaml = PruningRecipe.ParseYaml("""
+            # a comment
+            method: wanda
+            pattern: "4x4"
+            sparsity: .6
+            seed: 7
+            targets:
+              opTypes: [MatMul]
+              include:
+                - ^9
+                - '^1'
+              exclude: ^999$
+            layerSparsity:
+              "927": 0.25
+              a=b: 0.5
+            calibration: data/sentences.txt
+            """, "plan.yaml", "/recipes");
+        var json = PruningRecipe.Parse("""
+            { "method": "wanda", "pattern": "4x4", "sparsity": 0.6, "seed": 7,
+              "targets": { "opTypes": ["MatMul"], "include": ["^9", "^1"], "exclude": "^999$" },
+              "layerSparsity": { "927": 0.25, "a=b": 0.5 }, "calibration": "data/sentences.txt" }
+            """, "plan.json", "/recipes");
+        Assert.Equal(json.Method, yaml.Method);
+        Assert.Equal(json.Pattern, yaml.Pattern);
+        Assert.Equal(json.Sparsity, yaml.Sparsity);
+        Assert.Equal(json.Seed, yaml.Seed);
+        Assert.Equal(json.OpTypes, yaml.OpTypes);
+        Assert.Equal(json.Include, yaml.Include);
+        Assert.Equal(json.Exclude, yaml.Exclude);
+        Assert.Equal(json.LayerSparsity, yaml.LayerSparsity);
+        Assert.Equal(json.Calibration, yaml.Calibration);
+        Assert.Equal(2, yaml.LineOf("method"));
+        Assert.Equal(9, yaml.LineOf("targets.include")); // the value: the list starts on the next line
+        Assert.Equal(13, yaml.LineOf("layerSparsity.927"));
+    }
+
+    [Theory]
+    [InlineData("method: wanda\nsparsty: 0.5\n", "line 2, field 'sparsty': unknown field")]
+    [InlineData("method: wanda\nsparsity: half\n", "line 2, field 'sparsity': expected a number, got the string \"half\"")]
+    [InlineData("sparsity: '0.5'\n", "line 1, field 'sparsity': expected a number, got the string \"0.5\"")]
+    [InlineData("seed: 1\ntargets:\n  include:\n    - a\n    - 3\n", "line 5, field 'targets.include[1]': expected a string, got the number 3")]
+    [InlineData("seed: 1\nseed: 2\n", "line 2, field 'seed': given twice")]
+    [InlineData("method: wanda\n  sparsity: [0.5\n", "line 2, column 11: not valid YAML")]
+    [InlineData("seed: 1\n---\nseed: 2\n", "line 2: a recipe is one YAML document")]
+    public void Bad_yaml_names_the_line(string yaml, string message)
+    {
+        var e = Assert.Throws<PruningRecipeException>(() => PruningRecipe.ParseYaml(yaml, "plan.yaml"));
+        Assert.Contains("plan.yaml: " + message, e.Message);
         Assert.NotNull(e.Line);
     }
 }
