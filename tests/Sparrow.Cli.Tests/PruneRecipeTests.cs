@@ -31,6 +31,30 @@ public sealed class PruneRecipeTests
     }
 
     [Fact]
+    public void A_yaml_recipe_writes_the_same_model_as_the_flags()
+    {
+        using var folder = new TempDirectory();
+        File.WriteAllText(folder.File("plan.yaml"), """
+            method: global-magnitude   # one threshold over both weights
+            sparsity: 0.7
+            targets:
+              include: ["^(927|939)$"]
+            layerSparsity:
+              "927": 0.4
+            """);
+        var fromRecipe = Prune("--recipe", folder.File("plan.yaml"), "-o", folder.File("recipe.onnx"));
+        Assert.True(fromRecipe.ExitCode == 0, fromRecipe.ToString());
+        var fromFlags = Prune("--method", "global-magnitude", "--sparsity", "0.7", "--include", "^(927|939)$", "--layer-sparsity", "927=0.4", "-o", folder.File("flags.onnx"));
+        Assert.True(fromFlags.ExitCode == 0, fromFlags.ToString());
+        Assert.Equal(File.ReadAllBytes(folder.File("flags.onnx")), File.ReadAllBytes(folder.File("recipe.onnx")));
+
+        File.WriteAllText(folder.File("bad.yml"), "method: magnitude\nsparsity: 0.5\nlayerSparsity:\n  \"939\": 1.5\n");
+        var bad = Prune("--recipe", folder.File("bad.yml"), "-o", folder.File("bad.onnx"));
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("bad.yml: line 4, field 'layerSparsity.939': --layer-sparsity '939=1.5': the sparsity must be between 0 and 1", bad.Error);
+    }
+
+    [Fact]
     public void The_random_method_takes_the_recipe_seed()
     {
         using var folder = new TempDirectory();

@@ -60,7 +60,7 @@ internal static class PruneCommand
         };
         var recipe = new Option<string?>("--recipe")
         {
-            Description = "A JSON file with the whole pruning plan (method, pattern, sparsity, seed, targets, layerSparsity, calibration; see README.md) instead of the flags above.",
+            Description = "A JSON (or .yaml/.yml) file with the whole pruning plan (method, pattern, sparsity, seed, targets, layerSparsity, calibration; see README.md) instead of the flags above.",
         };
         var output = new Option<string>("--output", "-o") { Description = "Path of the pruned .onnx model to write.", Required = true };
         var command = new Command("prune", "Prunes a model's weights (every MatMul/Gemm/Conv weight but embeddings and the final classifier) and writes the pruned model.")
