@@ -58,19 +58,83 @@ internal static class PruneCommand
         {
             Description = "wanda and sparsegpt: a text file of calibration sentences, one per line (default: Sparrow's built-in 64 sentences). Sentence-embedding models only.",
         };
+        var recipe = new Option<string?>("--recipe")
+        {
+            Description = "A JSON (or .yaml/.yml) file with the whole pruning plan (method, pattern, sparsity, seed, targets, layerSparsity, calibration; see README.md) instead of the flags above.",
+        };
         var output = new Option<string>("--output", "-o") { Description = "Path of the pruned .onnx model to write.", Required = true };
         var command = new Command("prune", "Prunes a model's weights (every MatMul/Gemm/Conv weight but embeddings and the final classifier) and writes the pruned model.")
         {
-            model, method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration, output,
+            model, method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration, recipe, output,
         };
-        command.SetAction(parse => Run(context, parse.GetValue(model), new Request(parse.GetValue(method)!, parse.GetValue(pattern)!, parse.GetValue(sparsity),
-            parse.GetValue(seed), parse.GetValue(include) ?? [], parse.GetValue(exclude) ?? [])
+        Option[] planOptions = [method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration];
+        command.SetAction(parse =>
         {
-            OpTypes = parse.GetValue(opTypes) ?? [],
-            LayerSparsity = parse.GetValue(layerSparsity) ?? [],
-            Calibration = parse.GetValue(calibration),
-        }, parse.GetValue(output)!));
+            if (parse.GetValue(recipe) is { } recipePath)
+            {
+                // One source for the plan: a flag next to a recipe would silently win or lose, so it is an error.
+                if (planOptions.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } extra)
+                    throw new UsageException($"{extra.Name} cannot be combined with --recipe; the recipe holds the whole plan (put the {extra.Name} choice in {recipePath}).");
+                return RunRecipe(context, parse.GetValue(model), recipePath, parse.GetValue(output)!);
+            }
+            return Run(context, parse.GetValue(model), new Request(parse.GetValue(method)!, parse.GetValue(pattern)!, parse.GetValue(sparsity),
+                parse.GetValue(seed), parse.GetValue(include) ?? [], parse.GetValue(exclude) ?? [])
+            {
+                OpTypes = parse.GetValue(opTypes) ?? [],
+                LayerSparsity = parse.GetValue(layerSparsity) ?? [],
+                Calibration = parse.GetValue(calibration),
+            }, parse.GetValue(output)!);
+        });
         return command;
+    }
+
+    /// <summary>The request a recipe stands for: exactly what the equivalent flags would give, so the same checks apply.</summary>
+    internal static Request FromRecipe(PruningRecipe recipe) =>
+        new(recipe.Method, recipe.Pattern, recipe.Sparsity, recipe.Seed, [.. recipe.Include], [.. recipe.Exclude])
+        {
+            OpTypes = [.. recipe.OpTypes],
+            LayerSparsity = [.. recipe.LayerSparsity.Select(o => o.Key + "=" + o.Value.ToString("R", CultureInfo.InvariantCulture))],
+            Calibration = recipe.Calibration,
+        };
+
+    /// <summary>The recipe field each flag stands for, to point an error about a flag at the recipe's line.</summary>
+    private static readonly (string Option, string Field)[] RecipeFields =
+    [
+        ("--method", "method"), ("--pattern", "pattern"), ("--sparsity", "sparsity"), ("--seed", "seed"),
+        ("--include", "targets.include"), ("--exclude", "targets.exclude"), ("--op-type", "targets.opTypes"),
+        ("--layer-sparsity", "layerSparsity"), ("--calibration", "calibration"),
+    ];
+
+    private static int RunRecipe(CommandContext context, string? modelPath, string recipePath, string outputPath)
+    {
+        if (!File.Exists(recipePath)) throw new UsageException($"--recipe {recipePath}: no such file.");
+        PruningRecipe recipe;
+        try
+        {
+            recipe = PruningRecipe.Load(recipePath);
+        }
+        catch (PruningRecipeException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        try
+        {
+            return Run(context, modelPath, FromRecipe(recipe), outputPath);
+        }
+        catch (UsageException e) when (RecipeFields.FirstOrDefault(f => e.Message.StartsWith(f.Option, StringComparison.Ordinal)) is { Option: not null } match)
+        {
+            // The value checks are the flags'; say where in the recipe the value came from.
+            var field = match.Field;
+            if (field == "layerSparsity" && e.Message.IndexOf('\'') is >= 0 and var open && e.Message.IndexOf('\'', open + 1) is > 0 and var close)
+            {
+                var spec = e.Message[(open + 1)..close];
+                var weight = spec.LastIndexOf('=') is > 0 and var eq ? spec[..eq] : spec;
+                if (recipe.LineOf("layerSparsity." + weight) is not null) field = "layerSparsity." + weight;
+            }
+            var line = recipe.LineOf(field);
+            var where = line is { } l ? $"line {l}, field '{field}'" : $"field '{field}' (default)";
+            throw new UsageException($"{recipePath}: {where}: {e.Message}");
+        }
     }
 
     /// <summary>The pruning options as given on the command line.</summary>
