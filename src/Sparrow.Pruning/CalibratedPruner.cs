@@ -46,9 +46,7 @@ public static class CalibratedPruner
         Func<IEnumerable<IReadOnlyDictionary<string, Tensor>>> batches, Action<int, int>? progress = null)
     {
         var pattern = settings.Pattern;
-        var sparsity = settings.Sparsity ?? pattern.ImpliedSparsity
-            ?? throw new PruningRequestException($"A sparsity is needed for the {pattern} pattern (only N:M patterns imply one).");
-        MaskSelector.CheckSparsity(sparsity, pattern);
+        var sparsity = settings.CheckedSparsity();
         var pruned = model.Clone();
         var graph = pruned.Graph;
         var targets = CheckTargets(pruned, settings, "sparsegpt");

@@ -91,5 +91,14 @@ public sealed record PruneSettings
 
     public BlockScoreReduction BlockScore { get; init; } = BlockScoreReduction.Sum;
 
+    /// <summary>The sparsity to prune each target to (given, or the N:M pattern's own), checked against the pattern.</summary>
+    internal double CheckedSparsity()
+    {
+        var sparsity = Sparsity ?? Pattern.ImpliedSparsity
+            ?? throw new PruningRequestException($"A sparsity is needed for the {Pattern} pattern (only N:M patterns imply one).");
+        MaskSelector.CheckSparsity(sparsity, Pattern);
+        return sparsity;
+    }
+
     internal ComparisonScope EffectiveScope => Scope ?? (Method == PruningMethod.GlobalMagnitude && Criterion is null ? ComparisonScope.Global : ComparisonScope.Layer);
 }

@@ -16,9 +16,7 @@ public static class Pruner
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
         var pattern = settings.Pattern;
-        var sparsity = settings.Sparsity ?? pattern.ImpliedSparsity
-            ?? throw new PruningRequestException($"A sparsity is needed for the {pattern} pattern (only N:M patterns imply one).");
-        MaskSelector.CheckSparsity(sparsity, pattern);
+        var sparsity = settings.CheckedSparsity();
 
         var pruned = model.Clone();
         var graph = pruned.Graph;
