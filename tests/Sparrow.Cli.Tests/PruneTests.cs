@@ -46,6 +46,22 @@ public sealed class PruneTests
     }
 
     [Fact]
+    public void Inspect_shows_each_pruned_weights_target_next_to_what_it_holds()
+    {
+        using var folder = new TempDirectory();
+        var output = Path.Combine(folder.Path, "pruned.onnx");
+        var prune = CliRunner.Run("prune", "--method", "random", "--sparsity", "0.3", "--layer-sparsity", "939=0.6", "--include", "^(927|939)$", "-o", output);
+        Assert.True(prune.ExitCode == 0, prune.ToString());
+        var inspect = CliRunner.Run("inspect", output, "--batch", "1", "--seq", "8");
+        Assert.True(inspect.ExitCode == 0, inspect.ToString());
+        Assert.Contains("pruning: random", inspect.Output);
+        Assert.Matches(@"927\s+30\.0 %\s+30\.0 %", inspect.Output);
+        Assert.Matches(@"939\s+60\.0 %\s+60\.0 %", inspect.Output);
+        // The embedded model was never pruned: no such table.
+        Assert.DoesNotContain("pruning:", CliRunner.Run("inspect", "--batch", "1", "--seq", "8").Output);
+    }
+
+    [Fact]
     public void Prune_never_overwrites_its_input()
     {
         using var folder = new TempDirectory();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Sparrow.Cli.Execution;
 using Sparrow.Graph;
+using Sparrow.Pruning;
 using Sparrow.Runtime;
 using Sparrow.Tensors;
 using Spectre.Console;
@@ -60,9 +61,26 @@ internal static class InspectCommand
         console.Write(layers);
         console.MarkupLine($"Total parameters: [bold]{CommonOptions.FormatCount(total)}[/] ({CommonOptions.FormatShort(total)}), {CommonOptions.FormatShort(total * 4)}B as float32.");
 
+        WritePruning(console, loaded);
         WriteFlops(console, loaded, batch, sequence, CommonOptions.ResolveThreads(threads));
         WriteKernels(console, loaded, kernel, CommonOptions.ResolveThreads(threads));
         return ExitCodes.Success;
+    }
+
+    /// <summary>For a model pruned by Sparrow: each pruned weight's target sparsity next to the zeros it holds now.</summary>
+    private static void WritePruning(IAnsiConsole console, LoadedModel loaded)
+    {
+        if (PruningRecord.ReadFrom(loaded.Model) is not { } record) return;
+        var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape($"pruning: {record.Method}, {record.Pattern}"))
+            .AddColumn("weight").AddColumn(new TableColumn("target").RightAligned()).AddColumn(new TableColumn("achieved").RightAligned());
+        foreach (var (name, target) in record.Targets)
+        {
+            var achieved = loaded.Model.Graph.Initializers.TryGetValue(name, out var tensor) && tensor is Tensor<float> values && values.Length > 0
+                ? (values.Span.Length - values.Span.Count(0f) is var kept ? 1 - (double)kept / values.Length : 0).ToString("P1", CultureInfo.InvariantCulture)
+                : "(weight missing)";
+            table.AddRow(Markup.Escape(name), target is { } t ? t.ToString("P1", CultureInfo.InvariantCulture) : "global", achieved);
+        }
+        console.Write(table);
     }
 
     private static void WriteKernels(IAnsiConsole console, LoadedModel loaded, string kernel, int threads)

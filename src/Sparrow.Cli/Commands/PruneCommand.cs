@@ -263,6 +263,7 @@ internal static class PruneCommand
                 l.TargetSparsity is { } t ? t.ToString("P1", CultureInfo.InvariantCulture) : "global", l.Sparsity.ToString("P1", CultureInfo.InvariantCulture));
         console.Write(table);
 
+        PruningRecord.Of(methodName, settings.Pattern.ToString(), layers).WriteTo(pruned);
         var weightBytes = pruned.Graph.Initializers.Values.Sum(t => (long)t.AsBytes().Length);
         var external = weightBytes > ExternalDataAboveBytes ? Path.GetFileName(outputPath) + ".data" : null;
         OnnxExporter.Save(pruned, outputPath, external);
