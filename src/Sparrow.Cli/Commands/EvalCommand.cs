@@ -6,6 +6,7 @@ using System.Text.Json;
 using Sparrow.Cli.Execution;
 using Sparrow.Data.Evaluation;
 using Sparrow.Data.Models;
+using Sparrow.Data.Text;
 using Sparrow.Runtime;
 using Spectre.Console;
 
@@ -60,9 +61,9 @@ internal static class EvalCommand
             .AddColumn("model").AddColumn(new TableColumn("mean cosine").RightAligned()).AddColumn(new TableColumn("lowest cosine").RightAligned());
         foreach (var r in results) table.AddRow(Markup.Escape(r.Model), Format(r.MeanCosine), Format(r.MinCosine));
         context.Console.Write(table);
-        if (settings.Markdown is { } md) AppendMarkdown(md, reference.DisplayName, texts.Count, results);
+        if (settings.Markdown is { } md) AppendMarkdown(md, context.CommandLine, reference.DisplayName, texts.Count, results);
         if (settings.Json is { } jsonPath)
-            Sparrow.Graph.AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(new { command = CommandLine(), reference = reference.DisplayName, results },
+            Sparrow.Graph.AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(new { command = context.CommandLine, reference = reference.DisplayName, results },
                 new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
         return ExitCodes.Success;
     }
@@ -71,7 +72,7 @@ internal static class EvalCommand
     {
         if (path is null) return HeldOutSentences.Sample;
         if (!File.Exists(path)) throw new UsageException($"--sentences {path}: no such file.");
-        var lines = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToArray();
+        var lines = SentenceLines.ReadFile(path);
         if (lines.Length == 0) throw new UsageException($"--sentences {path} holds no sentences (one per line; blank lines and lines starting with # are skipped).");
         return lines;
     }
@@ -82,17 +83,15 @@ internal static class EvalCommand
         using var session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads, SparseKernel = "dense", UseKernelCache = false });
         if (!session.InputMetadata.Any(i => i.Name == "input_ids"))
             throw new UsageException($"{model.DisplayName} is not a sentence encoder (no input named input_ids); eval judges sentence embeddings.");
-        return SentenceEncoders.Sparrow(session, Sparrow.Data.Text.SentenceTokenizer.Default, DefaultModel.MaxSequenceLength).Embed(texts);
+        return SentenceEncoders.Sparrow(session, SentenceTokenizer.Default, DefaultModel.MaxSequenceLength).Embed(texts);
     }
 
     private static string Format(double value) => value.ToString("0.0000", CultureInfo.InvariantCulture);
 
-    private static string CommandLine() => "sparrow " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
-
-    private static void AppendMarkdown(string path, string reference, int sentences, IReadOnlyList<Result> results)
+    private static void AppendMarkdown(string path, string commandLine, string reference, int sentences, IReadOnlyList<Result> results)
     {
         var md = new StringBuilder();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Embedding fidelity against {reference} on {sentences} held-out sentences, by `{CommandLine()}` ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC).");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Embedding fidelity against {reference} on {sentences} held-out sentences, by `{commandLine}` ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC).");
         md.AppendLine();
         md.AppendLine("| model | mean cosine | lowest cosine |");
         md.AppendLine("|---|---:|---:|");

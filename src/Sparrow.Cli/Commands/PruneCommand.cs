@@ -291,7 +291,7 @@ internal static class PruneCommand
         if (request.Calibration is { } path)
         {
             if (!File.Exists(path)) throw new UsageException($"--calibration {path}: no such file.");
-            sentences = Sparrow.Pruning.Calibration.CalibrationSentences.ReadFile(path);
+            sentences = Sparrow.Data.Text.SentenceLines.ReadFile(path);
             if (sentences.Count == 0) throw new UsageException($"--calibration {path} holds no sentences (one per line; blank lines and lines starting with # are skipped).");
         }
         else

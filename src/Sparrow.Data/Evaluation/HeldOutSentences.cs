@@ -1,3 +1,5 @@
+using Sparrow.Data.Text;
+
 namespace Sparrow.Data.Evaluation;
 
 /// <summary>
@@ -16,6 +18,6 @@ public static class HeldOutSentences
         using var stream = typeof(HeldOutSentences).Assembly.GetManifestResourceStream(Resource)
             ?? throw new InvalidOperationException($"The resource {Resource} is missing from Sparrow.Data.");
         using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToArray();
+        return SentenceLines.Parse(reader.ReadToEnd().Split('\n'));
     }
 }

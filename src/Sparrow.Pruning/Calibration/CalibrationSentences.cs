@@ -21,7 +21,7 @@ public static class CalibrationSentences
     /// <summary>Reads sentences from a text file: one per line, blank lines and lines starting with '#' skipped.</summary>
     public static IReadOnlyList<string> ReadFile(string path)
     {
-        var sentences = File.ReadLines(path).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToArray();
+        var sentences = SentenceLines.ReadFile(path);
         if (sentences.Length == 0) throw new InvalidDataException($"'{path}' holds no sentences (one per line).");
         return sentences;
     }
@@ -56,6 +56,6 @@ public static class CalibrationSentences
         using var stream = typeof(CalibrationSentences).Assembly.GetManifestResourceStream(SampleResource)
             ?? throw new InvalidOperationException($"The resource {SampleResource} is missing from Sparrow.Pruning.");
         using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+        return SentenceLines.Parse(reader.ReadToEnd().Split('\n'));
     }
 }
