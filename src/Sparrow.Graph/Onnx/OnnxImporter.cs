@@ -144,11 +144,11 @@ public static class OnnxImporter
             var values = ReadTensor(sparse.Values, where + " (values)");
             var type = values.ElementType;
             var denseBytes = count * DataTypes.SizeOf(type);
-            if (denseBytes > Array.MaxLength)
-                throw new ModelException($"{source}: {where} needs {denseBytes} bytes dense, more than one array holds.");
             _totalBytes += denseBytes;
             if (_totalBytes > options.MaxTotalWeightBytes)
                 throw new ModelException($"{source}: weights exceed the limit of {options.MaxTotalWeightBytes} bytes (at {where}).");
+            if (denseBytes > Array.MaxLength)
+                throw new ModelException($"{source}: {where} needs {denseBytes} bytes dense, more than one array holds.");
             if (values.Rank != 1)
                 throw new ModelException($"{source}: {where} has values of shape {TensorShape.Format(values.Shape)}; ONNX requires a 1-D [NNZ] tensor.");
             var indices = ReadTensor(sparse.Indices, where + " (indices)");
