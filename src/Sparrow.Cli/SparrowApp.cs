@@ -21,6 +21,7 @@ public static class SparrowApp
         root.Add(VerifyCommand.Create(context));
         root.Add(InspectCommand.Create(context));
         root.Add(PruneCommand.Create(context));
+        root.Add(CompactCommand.Create(context));
         root.Add(BenchCommand.Create(context));
         root.Add(EvalCommand.Create(context));
         return root;

@@ -86,6 +86,8 @@ public static class CalibratedPruner
 
     private static IReadOnlyList<PruningTarget> CheckTargets(Model model, PruneSettings settings, string method)
     {
+        if (settings.Targets.Embeddings)
+            throw new PruningRequestException($"{method} calibrates MatMul and Gemm weights, not embedding tables; prune embeddings with magnitude or random.");
         var targets = Pruner.SelectTargets(model.Graph, settings);
         if (targets.FirstOrDefault(t => !Calibrator.Supports(t)) is { } conv)
             throw new PruningRequestException(

@@ -27,6 +27,13 @@ public sealed record TargetSelection
     /// <summary>Op types to prune (of MatMul, Gemm, Conv); empty = all of them.</summary>
     public IReadOnlyList<string> OpTypes { get; init; } = [];
 
+    /// <summary>
+    /// Also prune the embedding tables (<see cref="PruningTargets.FindEmbeddings"/>, op type "Gather"), which are left
+    /// dense by default. Include/Exclude apply to them as to the other targets; OpTypes does not (this is their switch).
+    /// Magnitude and random criteria only: the calibrated ones read the inputs of matrix products.
+    /// </summary>
+    public bool Embeddings { get; init; }
+
     /// <summary>Weight-name regexes; when any is given, only weights matching one of them are pruned.</summary>
     public IReadOnlyList<string> Include { get; init; } = [];
 
@@ -38,7 +45,7 @@ public sealed record TargetSelection
         var include = Include.Select(p => Compile(p, "include")).ToArray();
         var exclude = Exclude.Select(p => Compile(p, "exclude")).ToArray();
         return candidates.Where(t =>
-                (OpTypes.Count == 0 || OpTypes.Contains(t.Node.OpType, StringComparer.OrdinalIgnoreCase))
+                (OpTypes.Count == 0 || t.Node.OpType == "Gather" || OpTypes.Contains(t.Node.OpType, StringComparer.OrdinalIgnoreCase))
                 && (include.Length == 0 || include.Any(r => r.IsMatch(t.WeightName)))
                 && !exclude.Any(r => r.IsMatch(t.WeightName)))
             .ToArray();

@@ -97,7 +97,8 @@ public static class Pruner
     public static IReadOnlyList<PruningTarget> SelectTargets(ModelGraph graph, PruneSettings settings)
     {
         var seen = new HashSet<string>();
-        var unique = PruningTargets.Find(graph).Where(t => seen.Add(t.WeightName)).ToArray();
+        var candidates = settings.Targets.Embeddings ? PruningTargets.Find(graph).Concat(PruningTargets.FindEmbeddings(graph)) : PruningTargets.Find(graph);
+        var unique = candidates.Where(t => seen.Add(t.WeightName)).ToArray();
         return settings.Targets.Apply(unique);
     }
 

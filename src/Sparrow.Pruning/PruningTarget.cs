@@ -37,4 +37,24 @@ public static class PruningTargets
         if (targets.Count > 1) targets.RemoveAt(targets.Count - 1);
         return targets;
     }
+
+    /// <summary>
+    /// The embedding tables: constant 2-D float tables that a Gather reads rows of (axis 0). Not targets by default
+    /// (<see cref="TargetSelection.Embeddings"/> adds them). Each row is one token's vector, so a table [V, D] is
+    /// pruned as [out = V, in = D]: N:M groups and blocks run along the embedding dimension.
+    /// </summary>
+    public static IReadOnlyList<PruningTarget> FindEmbeddings(ModelGraph graph)
+    {
+        var inputs = new HashSet<string>(graph.Inputs.Select(i => i.Name));
+        var targets = new List<PruningTarget>();
+        foreach (var node in graph.Nodes)
+        {
+            if (node.Domain.Length != 0 || node.OpType != "Gather" || node.Inputs.Count < 2 || node.GetInt("axis", 0) != 0) continue;
+            var table = node.Inputs[0];
+            if (inputs.Contains(table) || !graph.Initializers.TryGetValue(table, out var tensor)) continue;
+            if (tensor.ElementType != Tensors.DataType.Float32 || tensor.Rank != 2) continue;
+            targets.Add(new PruningTarget(table, node, tensor.CopyShape(), ReductionAxis: 1));
+        }
+        return targets;
+    }
 }

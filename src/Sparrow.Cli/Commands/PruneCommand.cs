@@ -62,10 +62,18 @@ internal static class PruneCommand
         {
             Description = "A JSON (or .yaml/.yml) file with the whole pruning plan (method, pattern, sparsity, seed, targets, layerSparsity, calibration; see README.md) instead of the flags above.",
         };
+        var embeddings = new Option<bool>("--embeddings")
+        {
+            Description = "Also prune the embedding tables (constant tables read by Gather), which stay dense by default; magnitude, global-magnitude and random only. --include/--exclude apply to them too.",
+        };
+        var compact = new Option<bool>("--compact")
+        {
+            Description = "Write the compact form: each weight that gets smaller that way as a standard ONNX sparse initializer (non-zeros and their indices), so the file shrinks with the sparsity (see README.md).",
+        };
         var output = new Option<string>("--output", "-o") { Description = "Path of the pruned .onnx model to write.", Required = true };
         var command = new Command("prune", "Prunes a model's weights (every MatMul/Gemm/Conv weight but embeddings and the final classifier) and writes the pruned model.")
         {
-            model, method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration, recipe, output,
+            model, method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration, recipe, output, embeddings, compact,
         };
         Option[] planOptions = [method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration];
         command.SetAction(parse =>
@@ -75,7 +83,9 @@ internal static class PruneCommand
                 // One source for the plan: a flag next to a recipe would silently win or lose, so it is an error.
                 if (planOptions.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } extra)
                     throw new UsageException($"{extra.Name} cannot be combined with --recipe; the recipe holds the whole plan (put the {extra.Name} choice in {recipePath}).");
-                return RunRecipe(context, parse.GetValue(model), recipePath, parse.GetValue(output)!);
+                if (parse.GetValue(embeddings))
+                    throw new UsageException("--embeddings cannot be combined with --recipe (recipes have no field for it yet); use the flags.");
+                return RunRecipe(context, parse.GetValue(model), recipePath, parse.GetValue(output)!, parse.GetValue(compact));
             }
             return Run(context, parse.GetValue(model), new Request(parse.GetValue(method)!, parse.GetValue(pattern)!, parse.GetValue(sparsity),
                 parse.GetValue(seed), parse.GetValue(include) ?? [], parse.GetValue(exclude) ?? [])
@@ -83,6 +93,8 @@ internal static class PruneCommand
                 OpTypes = parse.GetValue(opTypes) ?? [],
                 LayerSparsity = parse.GetValue(layerSparsity) ?? [],
                 Calibration = parse.GetValue(calibration),
+                Embeddings = parse.GetValue(embeddings),
+                Compact = parse.GetValue(compact),
             }, parse.GetValue(output)!);
         });
         return command;
@@ -105,7 +117,7 @@ internal static class PruneCommand
         ("--layer-sparsity", "layerSparsity"), ("--calibration", "calibration"),
     ];
 
-    private static int RunRecipe(CommandContext context, string? modelPath, string recipePath, string outputPath)
+    private static int RunRecipe(CommandContext context, string? modelPath, string recipePath, string outputPath, bool compact = false)
     {
         if (!File.Exists(recipePath)) throw new UsageException($"--recipe {recipePath}: no such file.");
         PruningRecipe recipe;
@@ -119,7 +131,7 @@ internal static class PruneCommand
         }
         try
         {
-            return Run(context, modelPath, FromRecipe(recipe), outputPath);
+            return Run(context, modelPath, FromRecipe(recipe) with { Compact = compact }, outputPath);
         }
         catch (UsageException e) when (RecipeFields.FirstOrDefault(f => e.Message.StartsWith(f.Option, StringComparison.Ordinal)) is { Option: not null } match)
         {
@@ -147,6 +159,12 @@ internal static class PruneCommand
 
         /// <summary>Calibration sentences for wanda and sparsegpt (null: the built-in sample).</summary>
         public string? Calibration { get; init; }
+
+        /// <summary>Also prune embedding tables (<see cref="TargetSelection.Embeddings"/>).</summary>
+        public bool Embeddings { get; init; }
+
+        /// <summary>Write the compact form (sparse initializers).</summary>
+        public bool Compact { get; init; }
     }
 
     /// <summary>The methods that read calibration data, run by <see cref="CalibratedPruner"/>.</summary>
@@ -218,7 +236,7 @@ internal static class PruneCommand
             Pattern = pattern,
             Sparsity = request.Sparsity ?? pattern.ImpliedSparsity ?? 0.9,
             Seed = request.Seed,
-            Targets = new TargetSelection { Include = request.Include, Exclude = request.Exclude, OpTypes = request.OpTypes },
+            Targets = new TargetSelection { Include = request.Include, Exclude = request.Exclude, OpTypes = request.OpTypes, Embeddings = request.Embeddings },
             LayerSparsity = overrides,
         };
     }
@@ -266,14 +284,15 @@ internal static class PruneCommand
         PruningRecord.Of(methodName, settings.Pattern.ToString(), layers).WriteTo(pruned);
         var weightBytes = pruned.Graph.Initializers.Values.Sum(t => (long)t.AsBytes().Length);
         var external = weightBytes > ExternalDataAboveBytes ? Path.GetFileName(outputPath) + ".data" : null;
-        OnnxExporter.Save(pruned, outputPath, external);
+        OnnxExporter.Save(pruned, outputPath, new OnnxSaveOptions { ExternalDataFile = external, Compact = request.Compact });
 
         var total = layers.Sum(l => l.Parameters);
         var zeros = layers.Sum(l => l.Zeros);
         var all = ParameterGroups.Total(pruned.Graph);
         console.MarkupLine($"Pruned {layers.Count} weights: {CommonOptions.FormatCount(zeros)} of {CommonOptions.FormatCount(total)} set to zero " +
             $"({(double)zeros / total:P1} of them, {(double)zeros / all:P1} of all parameters).");
-        console.MarkupLine($"Wrote [bold]{Markup.Escape(outputPath)}[/]" + (external is null ? "." : $" with weights in {Markup.Escape(external)}."));
+        console.MarkupLine($"Wrote [bold]{Markup.Escape(outputPath)}[/]" + (external is null ? "" : $" with weights in {Markup.Escape(external)}")
+            + (request.Compact ? $" in the compact form ({CompactCommand.DescribeSize(outputPath)})." : "."));
         return ExitCodes.Success;
     }
 

@@ -11,8 +11,14 @@ public static class OnnxExporter
     public const int ExternalDataThresholdBytes = 1024;
 
     /// <param name="externalDataFile">File name (next to <paramref name="path"/>) for large initializers; null keeps all inside.</param>
-    public static void Save(Model model, string path, string? externalDataFile = null)
+    public static void Save(Model model, string path, string? externalDataFile = null) =>
+        Save(model, path, new OnnxSaveOptions { ExternalDataFile = externalDataFile });
+
+    /// <summary>Writes <paramref name="model"/> as <paramref name="options"/> say (external data, compact form).</summary>
+    public static void Save(Model model, string path, OnnxSaveOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        var externalDataFile = options.ExternalDataFile;
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         FileStream? external = null;
@@ -24,7 +30,7 @@ public static class OnnxExporter
                 externalTemp = Path.Combine(directory, $".{externalDataFile}.{Environment.ProcessId}.tmp");
                 external = new FileStream(externalTemp, FileMode.Create, FileAccess.Write);
             }
-            var proto = ToProto(model, external is null ? null : (external, externalDataFile!));
+            var proto = ToProto(model, external is null ? null : (external, externalDataFile!), options);
             external?.Dispose();
             AtomicFile.Write(path, stream => proto.WriteTo(stream));
             if (externalTemp is not null) File.Move(externalTemp, Path.Combine(directory, externalDataFile!), overwrite: true);
@@ -36,10 +42,20 @@ public static class OnnxExporter
         }
     }
 
-    public static byte[] ToBytes(Model model) => ToProto(model, null).ToByteArray();
+    public static byte[] ToBytes(Model model) => ToProto(model, null, OnnxSaveOptions.Default).ToByteArray();
 
-    private static ModelProto ToProto(Model model, (FileStream Stream, string Name)? external)
+    /// <summary>The model's bytes as <paramref name="options"/> say (its external-data file is ignored: all stays inside).</summary>
+    public static byte[] ToBytes(Model model, OnnxSaveOptions options) => ToProto(model, null, options).ToByteArray();
+
+    /// <summary>ONNX IR version 6 introduced sparse initializers.</summary>
+    private const long SparseInitializerIrVersion = 6;
+
+    private static ModelProto ToProto(Model model, (FileStream Stream, string Name)? external, OnnxSaveOptions options)
     {
+        if (options.Masks is { } masks)
+            foreach (var name in masks.Keys)
+                if (!model.Graph.Initializers.ContainsKey(name))
+                    throw new ArgumentException($"A mask names '{name}', which is not an initializer of the model's graph.");
         var proto = new ModelProto
         {
             IrVersion = model.IrVersion,
@@ -48,8 +64,10 @@ public static class OnnxExporter
             Domain = model.Domain,
             ModelVersion = model.ModelVersion,
             DocString = model.DocString,
-            Graph = WriteGraph(model.Graph, external),
+            Graph = WriteGraph(model.Graph, external, options),
         };
+        if (proto.Graph.SparseInitializer.Count > 0 && proto.IrVersion < SparseInitializerIrVersion)
+            proto.IrVersion = SparseInitializerIrVersion;
         foreach (var (domain, version) in model.OpsetImports)
             proto.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = version });
         foreach (var kv in model.MetadataProps)
@@ -57,10 +75,20 @@ public static class OnnxExporter
         return proto;
     }
 
-    private static GraphProto WriteGraph(ModelGraph graph, (FileStream Stream, string Name)? external)
+    private static GraphProto WriteGraph(ModelGraph graph, (FileStream Stream, string Name)? external, OnnxSaveOptions? options = null)
     {
         var g = new GraphProto { Name = graph.Name, DocString = graph.DocString };
-        foreach (var (name, tensor) in graph.Initializers) g.Initializer.Add(WriteTensor(tensor, name, external));
+        foreach (var (name, tensor) in graph.Initializers)
+        {
+            // Compact form: sparse when that is smaller (or a mask asks for it); subgraphs (options null) stay dense.
+            var mask = options?.Masks?.GetValueOrDefault(name);
+            if (options is { Compact: true } && SparseInitializers.TryEncode(tensor, name, mask) is { } sparse)
+                g.SparseInitializer.Add(sparse);
+            else if (mask is not null)
+                throw new ArgumentException($"Initializer '{name}' has a mask, which only the compact form stores; set {nameof(OnnxSaveOptions.Compact)}.");
+            else
+                g.Initializer.Add(WriteTensor(tensor, name, external));
+        }
         foreach (var v in graph.Inputs) g.Input.Add(WriteValueInfo(v));
         foreach (var v in graph.Outputs) g.Output.Add(WriteValueInfo(v));
         foreach (var v in graph.ValueInfos) g.ValueInfo.Add(WriteValueInfo(v));

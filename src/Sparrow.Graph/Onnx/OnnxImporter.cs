@@ -33,6 +33,11 @@ public static class OnnxImporter
     public static Model Load(byte[] bytes, string? baseDirectory = null, string sourceName = "model", OnnxLoadOptions? options = null)
     {
         options ??= OnnxLoadOptions.Default;
+        return Load(bytes, sourceName, options, new Reader(baseDirectory, sourceName, options));
+    }
+
+    private static Model Load(byte[] bytes, string sourceName, OnnxLoadOptions options, Reader reader)
+    {
         ModelProto proto;
         try
         {
@@ -44,7 +49,6 @@ public static class OnnxImporter
         }
         if (proto.Graph is null)
             throw new ModelException($"{sourceName}: the file has no graph; is it an ONNX model?");
-        var reader = new Reader(baseDirectory, sourceName, options);
         var model = new Model(reader.ReadGraph(proto.Graph, depth: 0))
         {
             IrVersion = proto.IrVersion,
@@ -60,6 +64,32 @@ public static class OnnxImporter
         if (!model.OpsetImports.ContainsKey("")) model.OpsetImports[""] = proto.IrVersion <= 3 ? 1 : MinOpset;
         foreach (var m in proto.MetadataProps) model.MetadataProps.Add(new(m.Key, m.Value));
         return model;
+    }
+
+    /// <summary>
+    /// The masks a compact file carries: for each sparse initializer of the main graph, one flag per element, true
+    /// where the file stores a value (zeros included). Dense initializers are not listed (their mask is their non-zeros).
+    /// </summary>
+    public static IReadOnlyDictionary<string, bool[]> LoadStoredMasks(string path, OnnxLoadOptions? options = null)
+    {
+        if (!File.Exists(path)) throw new ModelException($"{path}: file not found.");
+        return LoadStoredMasks(File.ReadAllBytes(path), Path.GetDirectoryName(Path.GetFullPath(path)), path, options);
+    }
+
+    /// <inheritdoc cref="LoadStoredMasks(string, OnnxLoadOptions?)"/>
+    public static IReadOnlyDictionary<string, bool[]> LoadStoredMasks(byte[] bytes, string? baseDirectory = null, string sourceName = "model", OnnxLoadOptions? options = null)
+    {
+        options ??= OnnxLoadOptions.Default;
+        var reader = new Reader(baseDirectory, sourceName, options) { StoredMasks = [] };
+        var model = Load(bytes, sourceName, options, reader);
+        var masks = new Dictionary<string, bool[]>();
+        foreach (var (name, positions) in reader.StoredMasks)
+        {
+            var mask = new bool[model.Graph.Initializers[name].Length];
+            foreach (var p in positions) mask[p] = true;
+            masks[name] = mask;
+        }
+        return masks;
     }
 
     /// <summary>Parses with a bounded recursion depth so that deeply nested input cannot blow the stack.</summary>
@@ -89,6 +119,44 @@ public static class OnnxImporter
     {
         private long _totalBytes;
 
+        /// <summary>When set, collects the stored positions of each sparse initializer of the main graph.</summary>
+        public Dictionary<string, int[]>? StoredMasks { get; set; }
+
+        private (string Name, Tensor Dense, int[] Positions) ReadSparseTensor(SparseTensorProto sparse)
+        {
+            var name = sparse.Values?.Name ?? "";
+            var where = $"sparse initializer '{name}'";
+            if (sparse.Values is null || sparse.Indices is null)
+                throw new ModelException($"{source}: {where} lacks its {(sparse.Values is null ? "values" : "indices")}.");
+            if (name.Length == 0)
+                throw new ModelException($"{source}: a sparse initializer has no name (its values tensor names it).");
+            var shape = new int[sparse.Dims.Count];
+            long count = 1;
+            for (var i = 0; i < shape.Length; i++)
+            {
+                var d = sparse.Dims[i];
+                if (d < 0) throw new ModelException($"{source}: {where} has negative dimension {d}.");
+                count *= d;
+                if (d > int.MaxValue || count > options.MaxTensorElements)
+                    throw new ModelException($"{source}: {where} declares {string.Join("x", sparse.Dims)} elements, more than the limit of {options.MaxTensorElements}.");
+                shape[i] = (int)d;
+            }
+            var values = ReadTensor(sparse.Values, where + " (values)");
+            var type = values.ElementType;
+            var denseBytes = count * DataTypes.SizeOf(type);
+            _totalBytes += denseBytes;
+            if (_totalBytes > options.MaxTotalWeightBytes)
+                throw new ModelException($"{source}: weights exceed the limit of {options.MaxTotalWeightBytes} bytes (at {where}).");
+            if (denseBytes > Array.MaxLength)
+                throw new ModelException($"{source}: {where} needs {denseBytes} bytes dense, more than one array holds.");
+            if (values.Rank != 1)
+                throw new ModelException($"{source}: {where} has values of shape {TensorShape.Format(values.Shape)}; ONNX requires a 1-D [NNZ] tensor.");
+            var indices = ReadTensor(sparse.Indices, where + " (indices)");
+            var positions = SparseInitializers.LinearPositions(indices, shape, count, values.Length,
+                message => new ModelException($"{source}: {where}: {message}"));
+            return (name, SparseInitializers.Expand(values, shape, count, positions), positions);
+        }
+
         public ModelGraph ReadGraph(GraphProto g, int depth)
         {
             if (depth > options.MaxNestingDepth)
@@ -103,8 +171,15 @@ public static class OnnxImporter
                     throw new ModelException($"{source}: initializer '{name}' is declared twice.");
                 graph.Initializers[name] = ReadTensor(t, $"initializer '{name}'");
             }
-            if (g.SparseInitializer.Count > 0)
-                throw new ModelException($"{source}: sparse initializers (e.g. '{g.SparseInitializer[0].Values?.Name}') are not supported.");
+            foreach (var sparse in g.SparseInitializer)
+            {
+                // The compact form (SparseInitializers): restored as an ordinary dense initializer.
+                var (name, tensor, positions) = ReadSparseTensor(sparse);
+                if (graph.Initializers.ContainsKey(name))
+                    throw new ModelException($"{source}: initializer '{name}' is declared twice.");
+                graph.Initializers[name] = tensor;
+                if (depth == 0) StoredMasks?.Add(name, positions);
+            }
             foreach (var v in g.Input) graph.Inputs.Add(ReadValueInfo(v));
             foreach (var v in g.Output) graph.Outputs.Add(ReadValueInfo(v));
             foreach (var v in g.ValueInfo) graph.ValueInfos.Add(ReadValueInfo(v));
