@@ -131,6 +131,7 @@ internal static class PruneCommand
         {
             throw new UsageException(e.Message);
         }
+        if (recipe.Structured is not null) return StructuredPruneRun.RunRecipe(context, modelPath, recipe, recipePath, outputPath);
         try
         {
             return Run(context, modelPath, FromRecipe(recipe), outputPath);

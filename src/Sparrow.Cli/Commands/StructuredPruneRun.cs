@@ -87,6 +87,25 @@ internal static class StructuredPruneRun
         return ExitCodes.Success;
     }
 
+    /// <summary>A recipe with a <c>structured</c> part: seed and calibration apply, the unstructured fields may not be given.</summary>
+    internal static int RunRecipe(CommandContext context, string? modelPath, PruningRecipe recipe, string recipePath, string outputPath)
+    {
+        var structured = recipe.Structured!;
+        foreach (var field in new[] { "method", "pattern", "sparsity", "targets", "layerSparsity" })
+            if (recipe.LineOf(field) is { } line)
+                throw new UsageException($"{recipePath}: line {line}, field '{field}': cannot be combined with 'structured'; prune structurally first, then prune the result with a second recipe.");
+        try
+        {
+            return Run(context, modelPath, new Request(structured.Heads, structured.Neurons, structured.Layers, recipe.Seed, recipe.Calibration), outputPath);
+        }
+        catch (UsageException e) when (new[] { ("--remove-heads", "structured.heads"), ("--remove-neurons", "structured.neurons"), ("--remove-layers", "structured.layers") }
+            .FirstOrDefault(f => e.Message.StartsWith(f.Item1, StringComparison.Ordinal)) is { Item2: { } field })
+        {
+            var where = recipe.LineOf(field) is { } l ? $"line {l}, field '{field}'" : $"field '{field}'";
+            throw new UsageException($"{recipePath}: {where}: {e.Message}");
+        }
+    }
+
     private static long Flops(Model model)
     {
         var inputs = new InputGenerator(model, FlopBatch, FlopSequence).Generate(seed: 0);

@@ -178,6 +178,24 @@ public sealed class StructuredPrunerTests
     }
 
     [Fact]
+    public void Head_scores_from_the_layer_input_equal_those_of_whole_runs()
+    {
+        var batches = new[] { SentenceTokenizer.Default.EncodeBatch(Sentences, 12) };
+        try
+        {
+            var shortcut = StructuredImportance.Heads(MiniLm.Value, batches, 0, startAtLayer: true);
+            var whole = StructuredImportance.Heads(MiniLm.Value, batches, 0, startAtLayer: false);
+            for (var l = 0; l < 6; l++)
+                for (var h = 0; h < 12; h++) Assert.Equal(whole[l][h], shortcut[l][h], 1e-5f);
+            Assert.Contains(whole.SelectMany(s => s), s => s > 1e-4f);
+        }
+        finally
+        {
+            batches[0].Dispose();
+        }
+    }
+
+    [Fact]
     public void Random_criterion_depends_on_the_seed_only()
     {
         var settings = Fast(heads: 0.5) with { Criterion = StructuredCriterion.Random, Seed = 3 };
