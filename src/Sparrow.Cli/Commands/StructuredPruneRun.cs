@@ -55,7 +55,8 @@ internal static class StructuredPruneRun
         try
         {
             var count = (sentences ?? CalibrationSentences.Sample).Count;
-            console.MarkupLine($"Measuring importance on {count} calibration sentences (one run per attention head)...");
+            if (settings.HeadFraction > 0 || settings.NeuronFraction > 0 || settings.LayersToRemove > 0)
+                console.MarkupLine($"Measuring importance on {count} calibration sentences" + (settings.HeadFraction > 0 ? " (one run per attention head)..." : "..."));
             (pruned, report) = StructuredPruner.Prune(loaded.Model, settings);
         }
         catch (PruningRequestException e)
@@ -77,7 +78,7 @@ internal static class StructuredPruneRun
         var flopsBefore = Flops(loaded.Model);
         var flopsAfter = Flops(pruned);
         OnnxExporter.Save(pruned, outputPath);
-        console.MarkupLine($"Removed {report.HeadsRemoved} heads, {CommonOptions.FormatCount(report.NeuronsRemoved)} FFN neurons and {report.LayersRemoved} layers.");
+        console.MarkupLine($"Removed {report.LayersRemoved} layer(s), and from the other layers {report.HeadsRemoved} heads and {CommonOptions.FormatCount(report.NeuronsRemoved)} FFN neurons.");
         console.MarkupLine($"Parameters: {CommonOptions.FormatCount(report.ParametersBefore)} -> {CommonOptions.FormatCount(report.ParametersAfter)} " +
             $"({1 - (double)report.ParametersAfter / report.ParametersBefore:P1} fewer).");
         if (flopsBefore > 0 && flopsAfter > 0)

@@ -19,9 +19,11 @@ public sealed record StructuredPruneReport(StructuredPlan Plan, IReadOnlyList<St
 
     public double[]? LayerImportance { get; init; }
 
-    public int HeadsRemoved => Layers.Sum(l => l.HeadsBefore - l.HeadsAfter);
+    /// <summary>Heads removed from the layers that stay (a removed layer's go with it).</summary>
+    public int HeadsRemoved => Layers.Where(l => !l.Removed).Sum(l => l.HeadsBefore - l.HeadsAfter);
 
-    public int NeuronsRemoved => Layers.Sum(l => l.NeuronsBefore - l.NeuronsAfter);
+    /// <summary>Feed-forward neurons removed from the layers that stay.</summary>
+    public int NeuronsRemoved => Layers.Where(l => !l.Removed).Sum(l => l.NeuronsBefore - l.NeuronsAfter);
 
     public int LayersRemoved => Layers.Count(l => l.Removed);
 }

@@ -172,6 +172,7 @@ public sealed class StructuredPrunerTests
             Assert.All(heads, h => Assert.True(a.HeadImportance[layer][h] <= kept));
         }
         var removedLayer = Assert.Single(a.Plan.Layers);
+        Assert.Equal(5 * 3, a.HeadsRemoved); // the removed layer's heads go with it, not counted here
         Assert.Equal(a.LayerImportance!.Min(), a.LayerImportance![removedLayer]);
         Assert.Equal(5, EncoderStructure.Find(first.Graph).Layers.Count);
         Assert.All(Hidden(Run(first)), v => Assert.True(float.IsFinite(v)));
