@@ -19,7 +19,10 @@ namespace Sparrow.Pruning;
 public sealed record PruningRecipe
 {
     /// <summary>The top-level fields, in the order the documentation lists them.</summary>
-    public static readonly IReadOnlyList<string> Fields = ["method", "pattern", "sparsity", "seed", "targets", "layerSparsity", "calibration"];
+    public static readonly IReadOnlyList<string> Fields = ["method", "pattern", "sparsity", "seed", "targets", "layerSparsity", "calibration", "structured"];
+
+    /// <summary>The fields of <c>structured</c>.</summary>
+    public static readonly IReadOnlyList<string> StructuredFields = ["heads", "neurons", "layers"];
 
     /// <summary>The fields of <c>targets</c>.</summary>
     public static readonly IReadOnlyList<string> TargetFields = ["opTypes", "include", "exclude"];
@@ -45,6 +48,12 @@ public sealed record PruningRecipe
 
     /// <summary>The calibration sentences file, made absolute against the recipe's folder; null when not given.</summary>
     public string? Calibration { get; init; }
+
+    /// <summary>
+    /// Structured pruning (<c>"structured": { "heads": 0.25, "neurons": 0.25, "layers": 0 }</c>): fractions of each layer's
+    /// heads and feed-forward neurons and a number of layers to remove physically; null when not given.
+    /// </summary>
+    public StructuredRecipe? Structured { get; init; }
 
     /// <summary>The file it was read from (null when parsed from text without a path).</summary>
     public string? SourcePath { get; init; }
@@ -138,6 +147,7 @@ public sealed record PruningRecipe
                     "seed" => recipe with { Seed = Integer(field) },
                     "targets" => ReadTargets(recipe),
                     "layerSparsity" => recipe with { LayerSparsity = ReadOverrides() },
+                    "structured" => recipe with { Structured = ReadStructured() },
                     _ => recipe with { Calibration = Path.GetFullPath(Path.Combine(baseFolder, NonEmpty(field))) },
                 };
             }
@@ -166,6 +176,30 @@ public sealed record PruningRecipe
                     "targets.opTypes" => recipe with { OpTypes = list },
                     "targets.include" => recipe with { Include = list },
                     _ => recipe with { Exclude = list },
+                };
+            }
+        }
+
+        private StructuredRecipe ReadStructured()
+        {
+            Expect(JsonTokenType.StartObject, "structured", "an object { \"heads\": 0.25, \"neurons\": 0.25, \"layers\": 0 }");
+            var structured = new StructuredRecipe();
+            var seen = new HashSet<string>();
+            while (true)
+            {
+                Next();
+                if (reader.TokenType == JsonTokenType.EndObject) return structured;
+                var field = "structured." + reader.GetString();
+                if (!StructuredFields.Contains(field["structured.".Length..]))
+                    throw Error(field, $"unknown field; the fields of structured are: {string.Join(", ", StructuredFields)}.");
+                if (!seen.Add(field)) throw Error(field, "given twice.");
+                Next();
+                lines[field] = Line;
+                structured = field switch
+                {
+                    "structured.heads" => structured with { Heads = Number(field) },
+                    "structured.neurons" => structured with { Neurons = Number(field) },
+                    _ => structured with { Layers = Integer(field) },
                 };
             }
         }
@@ -248,6 +282,9 @@ public sealed record PruningRecipe
         }
     }
 }
+
+/// <summary>A recipe's structured part: fractions of each layer's heads and neurons, and a number of layers, to remove.</summary>
+public sealed record StructuredRecipe(double Heads = 0, double Neurons = 0, int Layers = 0);
 
 /// <summary>A recipe that cannot be read; <see cref="Line"/> and <see cref="Field"/> say where, when known.</summary>
 public sealed class PruningRecipeException(string message, string? path, int? line, string? field) : FormatException(message)

@@ -66,7 +66,7 @@ public sealed class PruningRecipeTests
     }
 
     [Theory]
-    [InlineData("{\n  \"method\": \"wanda\",\n  \"sparsty\": 0.5\n}", 3, "sparsty", "unknown field; the fields are: method, pattern, sparsity, seed, targets, layerSparsity, calibration.")]
+    [InlineData("{\n  \"method\": \"wanda\",\n  \"sparsty\": 0.5\n}", 3, "sparsty", "unknown field; the fields are: method, pattern, sparsity, seed, targets, layerSparsity, calibration, structured.")]
     [InlineData("{\n  \"targets\": {\n    \"ops\": [\"MatMul\"] }\n}", 3, "targets.ops", "unknown field; the fields of targets are: opTypes, include, exclude.")]
     [InlineData("{\n  \"sparsity\": \"half\"\n}", 2, "sparsity", "expected a number, got the string \"half\".")]
     [InlineData("{\n  \"method\": null\n}", 2, "method", "expected a string, got null.")]

@@ -71,13 +71,27 @@ internal static class PruneCommand
             Description = "Write the compact form: each weight that gets smaller that way as a standard ONNX sparse initializer (non-zeros and their indices), so the file shrinks with the sparsity (see README.md).",
         };
         var output = new Option<string>("--output", "-o") { Description = "Path of the pruned .onnx model to write.", Required = true };
+        var removeHeads = new Option<double?>("--remove-heads") { Description = "Structured: fraction of each layer's attention heads to remove physically (least important on calibration sentences), at least 0 and below 1." };
+        var removeNeurons = new Option<double?>("--remove-neurons") { Description = "Structured: fraction of each layer's feed-forward neurons to remove physically, at least 0 and below 1." };
+        var removeLayers = new Option<int?>("--remove-layers") { Description = "Structured: number of whole transformer layers to remove (those that change their input least)." };
         var command = new Command("prune", "Prunes a model's weights (every MatMul/Gemm/Conv weight but embeddings and the final classifier) and writes the pruned model.")
         {
             model, method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration, recipe, output, embeddings, compact,
+            removeHeads, removeNeurons, removeLayers,
         };
         Option[] planOptions = [method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration];
         command.SetAction(parse =>
         {
+            if (parse.GetValue(removeHeads) is not null || parse.GetValue(removeNeurons) is not null || parse.GetValue(removeLayers) is not null)
+            {
+                // Structured removal is its own plan for now; mixing it with masks would hide which did what.
+                Option[] unstructured = [method, pattern, sparsity, include, exclude, opTypes, layerSparsity, recipe, embeddings, compact];
+                if (unstructured.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } mixed)
+                    throw new UsageException($"{mixed.Name} cannot be combined with --remove-heads/--remove-neurons/--remove-layers; run structured pruning first, then prune its output.");
+                return StructuredPruneRun.Run(context, parse.GetValue(model), new StructuredPruneRun.Request(
+                    parse.GetValue(removeHeads) ?? 0, parse.GetValue(removeNeurons) ?? 0, parse.GetValue(removeLayers) ?? 0,
+                    parse.GetValue(seed), parse.GetValue(calibration)), parse.GetValue(output)!);
+            }
             if (parse.GetValue(recipe) is { } recipePath)
             {
                 // One source for the plan: a flag next to a recipe would silently win or lose, so it is an error.
@@ -129,6 +143,7 @@ internal static class PruneCommand
         {
             throw new UsageException(e.Message);
         }
+        if (recipe.Structured is not null) return StructuredPruneRun.RunRecipe(context, modelPath, recipe, recipePath, outputPath);
         try
         {
             return Run(context, modelPath, FromRecipe(recipe) with { Compact = compact }, outputPath);
