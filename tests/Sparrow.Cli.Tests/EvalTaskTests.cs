@@ -33,6 +33,10 @@ public sealed class EvalTaskTests
         Assert.All(results, r => Assert.All(Accuracies(r), a => Assert.InRange(a, 0.0, 1.0)));
         // The model file is the reference itself: the same embeddings, the same classifiers, the same accuracies.
         Assert.Equal(Accuracies(results[0]), Accuracies(results[1]));
+        var paired = results[1].GetProperty("versusReference").EnumerateArray().ToArray();
+        Assert.Equal(2, paired.Length);
+        Assert.All(paired, p => Assert.Equal(0.0, p.GetProperty("difference").GetDouble()));
+        Assert.Contains("(0.0 ± 0.0)", result.Output);
         var md = File.ReadAllText(markdown);
         Assert.Contains("| fortunes acc. % | spam acc. % |", md);
         Assert.Contains("Task spam: 2 classes, 13 training and 15 test items", md);

@@ -28,7 +28,13 @@ internal static class EvalCommand
         string? Task = null, string? Data = null, int Limit = TextClassificationTask.DefaultLimit);
 
     /// <summary>One model's scores; <see cref="Tasks"/> is empty without --task.</summary>
-    internal sealed record Result(string Model, double MeanCosine, double MinCosine, int Sentences, bool IsReference, IReadOnlyList<TaskResult> Tasks);
+    internal sealed record Result(string Model, double MeanCosine, double MinCosine, int Sentences, bool IsReference, IReadOnlyList<TaskResult> Tasks)
+    {
+        /// <summary>Per task, this model's accuracy minus the reference's on the same test items, with its paired standard error.</summary>
+        public IReadOnlyList<PairedDifference> VersusReference { get; init; } = [];
+    }
+
+    internal sealed record PairedDifference(string Task, double Difference, double StandardError);
 
     public static Command Create(CommandContext context)
     {
@@ -85,6 +91,19 @@ internal static class EvalCommand
             results.Add(new Result(model.DisplayName, cosines.Average(), cosines.Min(), texts.Count, false, ScoreTasks(session, tasks)));
         }
 
+        if (tasks.Count > 0)
+        {
+            var baseline = results[0];
+            for (var i = 1; i < results.Count; i++)
+                results[i] = results[i] with
+                {
+                    VersusReference = results[i].Tasks.Zip(baseline.Tasks, (task, reference) =>
+                    {
+                        var (difference, standardError) = task.Against(reference);
+                        return new PairedDifference(task.Task, difference, standardError);
+                    }).ToArray(),
+                };
+        }
         WriteTable(context.Console, reference.DisplayName, texts.Count, tasks, results);
         if (settings.Markdown is { } md) AppendMarkdown(md, context.CommandLine, reference.DisplayName, texts.Count, tasks, results);
         if (settings.Json is { } jsonPath)
@@ -165,13 +184,18 @@ internal static class EvalCommand
 
     private static string Percent(double value) => (100 * value).ToString("0.0", CultureInfo.InvariantCulture);
 
+    /// <summary>Each task's accuracy, and for models other than the reference its paired difference to the reference.</summary>
+    private static IEnumerable<string> TaskCells(Result r) => r.Tasks.Select((t, i) => i < r.VersusReference.Count
+        ? string.Create(CultureInfo.InvariantCulture, $"{Percent(t.Accuracy)} ({100 * r.VersusReference[i].Difference:+0.0;-0.0;0.0} ± {100 * r.VersusReference[i].StandardError:0.0})")
+        : Percent(t.Accuracy));
+
     private static string TaskCaption(TextClassificationTask task, IReadOnlyList<Result> results)
     {
         var seconds = results.Select(r => r.Tasks.First(t => t.Task == task.Name).Seconds).ToArray();
         var se = results.Select(r => r.Tasks.First(t => t.Task == task.Name).StandardError).Max();
         return string.Create(CultureInfo.InvariantCulture,
             $"{task.Name}: {task.Dataset.ClassNames.Count} classes, {task.Split.Train.Count} training and {task.Split.Test.Count} test items, at most {TaskMaxTokens} tokens; "
-            + $"accuracy in %, standard error up to {100 * se:0.0} points; {seconds.Average():0.0} s per model");
+            + $"accuracy in % (standard error up to {100 * se:0.0} points), in brackets the difference to the reference on the same items ± its paired standard error; {seconds.Average():0.0} s per model");
     }
 
     private static void WriteTable(IAnsiConsole console, string reference, int sentences, IReadOnlyList<TextClassificationTask> tasks, IReadOnlyList<Result> results)
@@ -180,7 +204,7 @@ internal static class EvalCommand
             .AddColumn("model").AddColumn(new TableColumn("mean cosine").RightAligned()).AddColumn(new TableColumn("lowest cosine").RightAligned());
         foreach (var task in tasks) table.AddColumn(new TableColumn(Markup.Escape($"{task.Name} acc. %")).RightAligned());
         foreach (var r in results)
-            table.AddRow([Markup.Escape(r.Model + (r.IsReference ? " (reference)" : "")), Format(r.MeanCosine), Format(r.MinCosine), .. r.Tasks.Select(t => Percent(t.Accuracy))]);
+            table.AddRow([Markup.Escape(r.Model + (r.IsReference ? " (reference)" : "")), Format(r.MeanCosine), Format(r.MinCosine), .. TaskCells(r)]);
         if (tasks.Count > 0) table.Caption(Markup.Escape(string.Join("\n", tasks.Select(t => TaskCaption(t, results)))));
         console.Write(table);
     }
@@ -194,7 +218,7 @@ internal static class EvalCommand
         md.AppendLine("| model | mean cosine | lowest cosine |" + string.Concat(tasks.Select(t => $" {t.Name} acc. % |")));
         md.AppendLine("|---|---:|---:|" + string.Concat(tasks.Select(_ => "---:|")));
         foreach (var r in results)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Model}{(r.IsReference ? " (reference)" : "")} | {Format(r.MeanCosine)} | {Format(r.MinCosine)} |{string.Concat(r.Tasks.Select(t => $" {Percent(t.Accuracy)} |"))}");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Model}{(r.IsReference ? " (reference)" : "")} | {Format(r.MeanCosine)} | {Format(r.MinCosine)} |{string.Concat(TaskCells(r).Select(c => $" {c} |"))}");
         md.AppendLine();
         File.AppendAllText(path, md.ToString());
     }

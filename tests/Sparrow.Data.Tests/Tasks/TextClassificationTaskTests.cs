@@ -59,6 +59,21 @@ public sealed class TextClassificationTaskTests
     }
 
     [Fact]
+    public void Paired_differences_count_the_items_only_one_result_got_right()
+    {
+        TaskResult Result(params bool[] correct) =>
+            new("t", 2, 10, correct.Length, correct.Count(c => c) / (double)correct.Length, 0, 0.01, 0, 0) { Correct = correct };
+        var baseline = Result(true, true, true, false, false, true, true, true);
+        var better = Result(true, true, true, true, true, false, true, true);
+        var (difference, standardError) = better.Against(baseline);
+        // 2 items only the new one got right, 1 only the baseline: +1/8, SE = √(3 − 1/8)/8.
+        Assert.Equal(1.0 / 8, difference, 12);
+        Assert.Equal(Math.Sqrt(3 - 1.0 / 8) / 8, standardError, 12);
+        Assert.Equal((0.0, 0.0), baseline.Against(baseline));
+        Assert.Throws<ArgumentException>(() => better.Against(Result(true, false)));
+    }
+
+    [Fact]
     public void The_sample_data_sets_load_by_name()
     {
         Assert.Equal(3, DownstreamTasks.Load("fortunes", TaskSample.Folder).ClassNames.Count);

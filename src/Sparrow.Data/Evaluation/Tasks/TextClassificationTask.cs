@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 
 namespace Sparrow.Data.Evaluation.Tasks;
 
@@ -10,7 +11,30 @@ public delegate float[][] TextEmbedder(IReadOnlyList<string> texts);
 /// the training split's embeddings. <see cref="StandardError"/> is the binomial standard error of that accuracy;
 /// two encoders scored on the same split differ by less noise than that, since they judge the same items.
 /// </summary>
-public sealed record TaskResult(string Task, int Classes, int TrainItems, int TestItems, double Accuracy, double StandardError, double L2, double Seconds, double EmbedSeconds);
+public sealed record TaskResult(string Task, int Classes, int TrainItems, int TestItems, double Accuracy, double StandardError, double L2, double Seconds, double EmbedSeconds)
+{
+    /// <summary>Whether each test item (in the split's order) was classified right: what paired comparisons need.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<bool> Correct { get; init; } = [];
+
+    /// <summary>
+    /// This result's accuracy minus <paramref name="baseline"/>'s on the same test items, and the standard error of that
+    /// paired difference (from the items that only one of the two got right), in accuracy units.
+    /// </summary>
+    public (double Difference, double StandardError) Against(TaskResult baseline)
+    {
+        if (Correct.Count != baseline.Correct.Count || Correct.Count == 0)
+            throw new ArgumentException($"Results of task '{Task}' on different test items cannot be paired.", nameof(baseline));
+        int onlyThis = 0, onlyBaseline = 0;
+        for (var i = 0; i < Correct.Count; i++)
+        {
+            if (Correct[i] && !baseline.Correct[i]) onlyThis++;
+            else if (!Correct[i] && baseline.Correct[i]) onlyBaseline++;
+        }
+        double n = Correct.Count, discordant = onlyThis + onlyBaseline, gap = onlyThis - onlyBaseline;
+        return (gap / n, Math.Sqrt(Math.Max(0, discordant - gap * gap / n)) / n);
+    }
+}
 
 /// <summary>
 /// A downstream classification task for sentence encoders: a (sampled) labelled data set and one fixed stratified
@@ -61,9 +85,10 @@ public sealed class TextClassificationTask
         var testY = Split.Test.Select(i => i.Label).ToArray();
         var l2 = ChooseL2(trainX, Split.Train, seed);
         var model = LogisticRegression.Fit(trainX, trainY, Dataset.ClassNames.Count, l2);
-        var accuracy = model.Accuracy(testX, testY);
+        var correct = testX.Select((x, i) => model.Predict(x) == testY[i]).ToArray();
+        var accuracy = (double)correct.Count(c => c) / correct.Length;
         var standardError = Math.Sqrt(accuracy * (1 - accuracy) / testY.Length);
-        return new TaskResult(Name, Dataset.ClassNames.Count, trainY.Length, testY.Length, accuracy, standardError, l2, clock.Elapsed.TotalSeconds, embedSeconds);
+        return new TaskResult(Name, Dataset.ClassNames.Count, trainY.Length, testY.Length, accuracy, standardError, l2, clock.Elapsed.TotalSeconds, embedSeconds) { Correct = correct };
     }
 
     private double ChooseL2(float[][] trainX, IReadOnlyList<LabelledText> train, int seed)
