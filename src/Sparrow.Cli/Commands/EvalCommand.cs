@@ -25,7 +25,7 @@ internal static class EvalCommand
     public const int TaskMaxTokens = 128;
 
     internal sealed record Settings(IReadOnlyList<string> Models, string? Reference, string? Sentences, int Threads, string? Markdown, string? Json,
-        string? Task = null, string? Data = null, int Limit = TextClassificationTask.DefaultLimit);
+        string? Task = null, string? Data = null, int? Limit = null);
 
     /// <summary>One model's scores; <see cref="Tasks"/> is empty without --task.</summary>
     internal sealed record Result(string Model, double MeanCosine, double MinCosine, int Sentences, bool IsReference, IReadOnlyList<TaskResult> Tasks)
@@ -47,10 +47,9 @@ internal static class EvalCommand
                 + "each model, the reference too, gets a logistic regression trained on its own embeddings and its accuracy on a held-out half.",
         };
         var data = new Option<string?>("--data") { Description = $"Folder of the task data sets (default: ${TaskData.EnvironmentVariable} or ~/.cache/sparrow/datasets; scripts/install-datasets.sh fills it)." };
-        var limit = new Option<int>("--limit")
+        var limit = new Option<int?>("--limit")
         {
-            Description = "Items per task, sampled with a seed and an equal cap per class; half of them are test items.",
-            DefaultValueFactory = _ => TextClassificationTask.DefaultLimit,
+            Description = "Items per task (default: fortunes 6000, spam 2400), sampled with a seed and an equal cap per class; half of them are test items.",
         };
         var threads = CommonOptions.Threads();
         var markdown = new Option<string?>("--markdown") { Description = "Append the results as a Markdown table to this file, with the command that made them." };
@@ -149,9 +148,10 @@ internal static class EvalCommand
             {
                 throw new UsageException(e.Message);
             }
-            if (settings.Limit < dataset.ClassNames.Count * 2)
-                throw new UsageException($"--limit {settings.Limit} is too small for task {name}: it has {dataset.ClassNames.Count} classes and needs at least 2 items of each.");
-            var task = TextClassificationTask.Prepare(dataset, settings.Limit);
+            var limit = settings.Limit ?? DownstreamTasks.DefaultLimit(name);
+            if (limit < dataset.ClassNames.Count * 2)
+                throw new UsageException($"--limit {limit} is too small for task {name}: it has {dataset.ClassNames.Count} classes and needs at least 2 items of each.");
+            var task = TextClassificationTask.Prepare(dataset, limit);
             if (task.Split.Train.Count < dataset.ClassNames.Count || task.Split.Test.Count == 0)
                 throw new UsageException($"task {name} in {folder} holds too few items ({task.Dataset.Items.Count}) to train and test a classifier.");
             tasks.Add(task);

@@ -42,10 +42,10 @@ public sealed record TaskResult(string Task, int Classes, int TrainItems, int Te
 /// </summary>
 public sealed class TextClassificationTask
 {
-    /// <summary>Items per task unless told otherwise: about 15-20 s of MiniLM embedding at 128 tokens on 2 cores.</summary>
+    /// <summary>Items per task unless told otherwise (see <see cref="DownstreamTasks.DefaultLimit"/> for the CLI's per task).</summary>
     public const int DefaultLimit = 2400;
 
-    /// <summary>Half the items are test items: 1,200 by default, so that accuracies are known to about ±1.4 points.</summary>
+    /// <summary>Half the items are test items: more test items give sharper accuracies, fewer training items a weaker classifier.</summary>
     public const double DefaultTestFraction = 0.5;
 
     /// <summary>The L2 strengths tried; the one with the best accuracy on a held-out quarter of the training split wins.</summary>
