@@ -4,7 +4,9 @@ using System.Numerics.Tensors;
 using System.Text;
 using System.Text.Json;
 using Sparrow.Cli.Execution;
+using Sparrow.Data.Embeddings;
 using Sparrow.Data.Evaluation;
+using Sparrow.Data.Evaluation.Tasks;
 using Sparrow.Data.Models;
 using Sparrow.Data.Text;
 using Sparrow.Runtime;
@@ -14,28 +16,50 @@ namespace Sparrow.Cli.Commands;
 
 /// <summary>
 /// <c>sparrow eval PRUNED.onnx [MORE.onnx ...]</c>: how close each (pruned) sentence encoder stays to a reference
-/// (the embedded dense MiniLM unless <c>--reference</c>): the cosine between their embeddings of held-out sentences.
+/// (the embedded dense MiniLM unless <c>--reference</c>): the cosine between their embeddings of held-out sentences;
+/// with <c>--task</c>, also the accuracy of a classifier trained on each model's own embeddings of a labelled task.
 /// </summary>
 internal static class EvalCommand
 {
-    internal sealed record Settings(IReadOnlyList<string> Models, string? Reference, string? Sentences, int Threads, string? Markdown, string? Json);
+    /// <summary>Task texts are embedded at this many tokens at most: enough for a subject and the start of a mail.</summary>
+    public const int TaskMaxTokens = 128;
 
-    internal sealed record Result(string Model, double MeanCosine, double MinCosine, int Sentences);
+    internal sealed record Settings(IReadOnlyList<string> Models, string? Reference, string? Sentences, int Threads, string? Markdown, string? Json,
+        string? Task = null, string? Data = null, int? Limit = null);
+
+    /// <summary>One model's scores; <see cref="Tasks"/> is empty without --task.</summary>
+    internal sealed record Result(string Model, double MeanCosine, double MinCosine, int Sentences, bool IsReference, IReadOnlyList<TaskResult> Tasks)
+    {
+        /// <summary>Per task, this model's accuracy minus the reference's on the same test items, with its paired standard error.</summary>
+        public IReadOnlyList<PairedDifference> VersusReference { get; init; } = [];
+    }
+
+    internal sealed record PairedDifference(string Task, double Difference, double StandardError);
 
     public static Command Create(CommandContext context)
     {
         var models = new Argument<string[]>("models") { Description = "Sentence encoders (.onnx) to judge, e.g. pruned copies of the reference.", Arity = ArgumentArity.OneOrMore };
         var reference = new Option<string?>("--reference") { Description = "The model to compare with (default: the embedded all-MiniLM-L6-v2)." };
         var sentences = new Option<string?>("--sentences") { Description = "Held-out sentences, one per line (default: Sparrow's 64, none of them in the calibration sample)." };
+        var task = new Option<string?>("--task")
+        {
+            Description = "Also score downstream classification tasks: fortunes (topic of a fortune, 12 categories), spam (SpamAssassin ham or spam) or all; "
+                + "each model, the reference too, gets a logistic regression trained on its own embeddings and its accuracy on a held-out half.",
+        };
+        var data = new Option<string?>("--data") { Description = $"Folder of the task data sets (default: ${TaskData.EnvironmentVariable} or ~/.cache/sparrow/datasets; scripts/install-datasets.sh fills it)." };
+        var limit = new Option<int?>("--limit")
+        {
+            Description = "Items per task (default: fortunes 6000, spam 2400), sampled with a seed and an equal cap per class; half of them are test items.",
+        };
         var threads = CommonOptions.Threads();
         var markdown = new Option<string?>("--markdown") { Description = "Append the results as a Markdown table to this file, with the command that made them." };
         var json = new Option<string?>("--json") { Description = "Write the results as JSON to this file." };
-        var command = new Command("eval", "Embedding fidelity: the mean and lowest cosine between each model's and the reference's embeddings of held-out sentences.")
+        var command = new Command("eval", "Embedding fidelity (the mean and lowest cosine between each model's and the reference's embeddings of held-out sentences) and, with --task, downstream task accuracy.")
         {
-            models, reference, sentences, threads, markdown, json,
+            models, reference, sentences, task, data, limit, threads, markdown, json,
         };
         command.SetAction(parse => Run(context, new Settings(parse.GetValue(models) ?? [], parse.GetValue(reference), parse.GetValue(sentences),
-            parse.GetValue(threads), parse.GetValue(markdown), parse.GetValue(json))));
+            parse.GetValue(threads), parse.GetValue(markdown), parse.GetValue(json), parse.GetValue(task), parse.GetValue(data), parse.GetValue(limit))));
         return command;
     }
 
@@ -44,27 +68,49 @@ internal static class EvalCommand
         if (settings.Models.Count == 0) throw new UsageException("give at least one model to evaluate.");
         var texts = ReadSentences(settings.Sentences);
         var threads = CommonOptions.ResolveThreads(settings.Threads);
+        // The data first: a missing data set should stop the run before any model is embedded.
+        var tasks = LoadTasks(settings);
         var reference = LoadedModel.Load(settings.Reference);
-        var expected = Embed(reference, texts, threads);
         var results = new List<Result>();
+        float[][] expected;
+        using (var session = OpenSession(reference, threads))
+        {
+            expected = Encoder(session, DefaultModel.MaxSequenceLength).Embed(texts);
+            // Without tasks the reference scores 1 against itself and needs no row; with them, its accuracy is the baseline.
+            if (tasks.Count > 0) results.Add(new Result(reference.DisplayName, 1.0, 1.0, texts.Count, true, ScoreTasks(session, tasks)));
+        }
         foreach (var path in settings.Models)
         {
             var model = LoadedModel.Load(path);
-            var actual = Embed(model, texts, threads);
+            using var session = OpenSession(model, threads);
+            var actual = Encoder(session, DefaultModel.MaxSequenceLength).Embed(texts);
             if (actual[0].Length != expected[0].Length)
                 throw new UsageException($"{model.DisplayName} embeds in {actual[0].Length} dimensions, the reference {reference.DisplayName} in {expected[0].Length}.");
             var cosines = expected.Zip(actual, (e, a) => (double)TensorPrimitives.CosineSimilarity(e, a)).ToArray();
-            results.Add(new Result(model.DisplayName, cosines.Average(), cosines.Min(), texts.Count));
+            results.Add(new Result(model.DisplayName, cosines.Average(), cosines.Min(), texts.Count, false, ScoreTasks(session, tasks)));
         }
 
-        var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape($"embedding fidelity against {reference.DisplayName} on {texts.Count} held-out sentences"))
-            .AddColumn("model").AddColumn(new TableColumn("mean cosine").RightAligned()).AddColumn(new TableColumn("lowest cosine").RightAligned());
-        foreach (var r in results) table.AddRow(Markup.Escape(r.Model), Format(r.MeanCosine), Format(r.MinCosine));
-        context.Console.Write(table);
-        if (settings.Markdown is { } md) AppendMarkdown(md, context.CommandLine, reference.DisplayName, texts.Count, results);
+        if (tasks.Count > 0)
+        {
+            var baseline = results[0];
+            for (var i = 1; i < results.Count; i++)
+                results[i] = results[i] with
+                {
+                    VersusReference = results[i].Tasks.Zip(baseline.Tasks, (task, reference) =>
+                    {
+                        var (difference, standardError) = task.Against(reference);
+                        return new PairedDifference(task.Task, difference, standardError);
+                    }).ToArray(),
+                };
+        }
+        WriteTable(context.Console, reference.DisplayName, texts.Count, tasks, results);
+        if (settings.Markdown is { } md) AppendMarkdown(md, context.CommandLine, reference.DisplayName, texts.Count, tasks, results);
         if (settings.Json is { } jsonPath)
-            Sparrow.Graph.AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(new { command = context.CommandLine, reference = reference.DisplayName, results },
+        {
+            var taskInfo = tasks.Select(t => new { name = t.Name, classes = t.Dataset.ClassNames, trainItems = t.Split.Train.Count, testItems = t.Split.Test.Count, maxTokens = TaskMaxTokens });
+            Sparrow.Graph.AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(new { command = context.CommandLine, reference = reference.DisplayName, tasks = taskInfo, results },
                 new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+        }
         return ExitCodes.Success;
     }
 
@@ -77,25 +123,102 @@ internal static class EvalCommand
         return lines;
     }
 
-    private static float[][] Embed(LoadedModel model, IReadOnlyList<string> texts, int threads)
+    /// <summary>The tasks --task names, each sampled and split once so that every model is judged on the same items.</summary>
+    private static IReadOnlyList<TextClassificationTask> LoadTasks(Settings settings)
+    {
+        if (settings.Task is null)
+        {
+            if (settings.Data is not null) throw new UsageException("--data is the folder of the --task data sets; give --task fortunes, spam or all.");
+            return [];
+        }
+        var requested = settings.Task.Trim().ToLowerInvariant();
+        var names = requested == "all" ? DownstreamTasks.Names
+            : DownstreamTasks.Names.Contains(requested) ? [requested]
+            : throw new UsageException($"--task '{settings.Task}' is not a task; use one of: {string.Join(", ", DownstreamTasks.Names)}, all.");
+        var folder = settings.Data ?? TaskData.DefaultDirectory;
+        var tasks = new List<TextClassificationTask>();
+        foreach (var name in names)
+        {
+            LabelledDataset dataset;
+            try
+            {
+                dataset = DownstreamTasks.Load(name, folder);
+            }
+            catch (DatasetNotFoundException e)
+            {
+                throw new UsageException(e.Message);
+            }
+            var limit = settings.Limit ?? DownstreamTasks.DefaultLimit(name);
+            if (limit < dataset.ClassNames.Count * 2)
+                throw new UsageException($"--limit {limit} is too small for task {name}: it has {dataset.ClassNames.Count} classes and needs at least 2 items of each.");
+            var task = TextClassificationTask.Prepare(dataset, limit);
+            if (task.Split.Train.Count < dataset.ClassNames.Count || task.Split.Test.Count == 0)
+                throw new UsageException($"task {name} in {folder} holds too few items ({task.Dataset.Items.Count}) to train and test a classifier.");
+            tasks.Add(task);
+        }
+        return tasks;
+    }
+
+    private static InferenceSession OpenSession(LoadedModel model, int threads)
     {
         // Dense kernels: fidelity is about the weights, and timing kernels would only slow the run.
-        using var session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads, SparseKernel = "dense", UseKernelCache = false });
+        var session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads, SparseKernel = "dense", UseKernelCache = false });
         if (!session.InputMetadata.Any(i => i.Name == "input_ids"))
+        {
+            session.Dispose();
             throw new UsageException($"{model.DisplayName} is not a sentence encoder (no input named input_ids); eval judges sentence embeddings.");
-        return SentenceEncoders.Sparrow(session, SentenceTokenizer.Default, DefaultModel.MaxSequenceLength).Embed(texts);
+        }
+        return session;
+    }
+
+    private static SentenceEmbedder Encoder(InferenceSession session, int maxTokens) => SentenceEncoders.Sparrow(session, SentenceTokenizer.Default, maxTokens);
+
+    private static IReadOnlyList<TaskResult> ScoreTasks(InferenceSession session, IReadOnlyList<TextClassificationTask> tasks)
+    {
+        if (tasks.Count == 0) return [];
+        var encoder = Encoder(session, TaskMaxTokens);
+        return tasks.Select(t => t.Evaluate(texts => SentenceEncoders.EmbedByLength(encoder, texts))).ToArray();
     }
 
     private static string Format(double value) => value.ToString("0.0000", CultureInfo.InvariantCulture);
 
-    private static void AppendMarkdown(string path, string commandLine, string reference, int sentences, IReadOnlyList<Result> results)
+    private static string Percent(double value) => (100 * value).ToString("0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>Each task's accuracy, and for models other than the reference its paired difference to the reference.</summary>
+    private static IEnumerable<string> TaskCells(Result r) => r.Tasks.Select((t, i) => i < r.VersusReference.Count
+        ? string.Create(CultureInfo.InvariantCulture, $"{Percent(t.Accuracy)} ({100 * r.VersusReference[i].Difference:+0.0;-0.0;0.0} ± {100 * r.VersusReference[i].StandardError:0.0})")
+        : Percent(t.Accuracy));
+
+    private static string TaskCaption(TextClassificationTask task, IReadOnlyList<Result> results)
+    {
+        var seconds = results.Select(r => r.Tasks.First(t => t.Task == task.Name).Seconds).ToArray();
+        var se = results.Select(r => r.Tasks.First(t => t.Task == task.Name).StandardError).Max();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{task.Name}: {task.Dataset.ClassNames.Count} classes, {task.Split.Train.Count} training and {task.Split.Test.Count} test items, at most {TaskMaxTokens} tokens; "
+            + $"accuracy in % (standard error up to {100 * se:0.0} points), in brackets the difference to the reference on the same items ± its paired standard error; {seconds.Average():0.0} s per model");
+    }
+
+    private static void WriteTable(IAnsiConsole console, string reference, int sentences, IReadOnlyList<TextClassificationTask> tasks, IReadOnlyList<Result> results)
+    {
+        var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape($"embedding fidelity against {reference} on {sentences} held-out sentences"))
+            .AddColumn("model").AddColumn(new TableColumn("mean cosine").RightAligned()).AddColumn(new TableColumn("lowest cosine").RightAligned());
+        foreach (var task in tasks) table.AddColumn(new TableColumn(Markup.Escape($"{task.Name} acc. %")).RightAligned());
+        foreach (var r in results)
+            table.AddRow([Markup.Escape(r.Model + (r.IsReference ? " (reference)" : "")), Format(r.MeanCosine), Format(r.MinCosine), .. TaskCells(r)]);
+        if (tasks.Count > 0) table.Caption(Markup.Escape(string.Join("\n", tasks.Select(t => TaskCaption(t, results)))));
+        console.Write(table);
+    }
+
+    private static void AppendMarkdown(string path, string commandLine, string reference, int sentences, IReadOnlyList<TextClassificationTask> tasks, IReadOnlyList<Result> results)
     {
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"Embedding fidelity against {reference} on {sentences} held-out sentences, by `{commandLine}` ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC).");
+        foreach (var task in tasks) md.AppendLine().AppendLine("Task " + TaskCaption(task, results) + ".");
         md.AppendLine();
-        md.AppendLine("| model | mean cosine | lowest cosine |");
-        md.AppendLine("|---|---:|---:|");
-        foreach (var r in results) md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Model} | {Format(r.MeanCosine)} | {Format(r.MinCosine)} |");
+        md.AppendLine("| model | mean cosine | lowest cosine |" + string.Concat(tasks.Select(t => $" {t.Name} acc. % |")));
+        md.AppendLine("|---|---:|---:|" + string.Concat(tasks.Select(_ => "---:|")));
+        foreach (var r in results)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Model}{(r.IsReference ? " (reference)" : "")} | {Format(r.MeanCosine)} | {Format(r.MinCosine)} |{string.Concat(TaskCells(r).Select(c => $" {c} |"))}");
         md.AppendLine();
         File.AppendAllText(path, md.ToString());
     }

@@ -16,6 +16,19 @@ internal static class SentenceEncoders
     public static SentenceEmbedder OnnxRuntime(OrtModelRunner runner, Model model, SentenceTokenizer tokenizer, int maxLength) =>
         new(inputs => runner.RunToTensors(inputs), tokenizer, InputNames(model.Graph.RequiredInputs.ToArray()), HiddenState(model.Graph.Outputs), maxLength);
 
+    /// <summary>
+    /// Embeds texts in order of length, so that each batch pads to similar lengths (short texts cost little), and
+    /// returns the embeddings in the texts' order. Padding is masked out, so the order changes no embedding.
+    /// </summary>
+    public static float[][] EmbedByLength(SentenceEmbedder embedder, IReadOnlyList<string> texts)
+    {
+        var order = Enumerable.Range(0, texts.Count).OrderBy(i => texts[i].Length).ThenBy(i => i).ToArray();
+        var embeddings = embedder.Embed(order.Select(i => texts[i]).ToArray());
+        var result = new float[texts.Count][];
+        for (var k = 0; k < order.Length; k++) result[order[k]] = embeddings[k];
+        return result;
+    }
+
     /// <summary>Checks that the model takes token ids, and returns the inputs to feed.</summary>
     private static IReadOnlyCollection<string> InputNames(IReadOnlyList<ValueInfo> inputs)
     {

@@ -1,0 +1,69 @@
+using System.Text.Json;
+
+namespace Sparrow.Cli.Tests;
+
+public sealed class EvalTaskTests
+{
+    private static string SampleData => Path.Combine(AppContext.BaseDirectory, "TestData", "datasets");
+
+    [Fact]
+    public void Eval_scores_each_model_and_the_reference_on_both_tasks()
+    {
+        using var folder = new TempDirectory();
+        var json = folder.File("eval.json");
+        var markdown = folder.File("eval.md");
+        var result = CliRunner.Run("eval", CliRunner.MiniLmPath, "--task", "all", "--data", SampleData, "--json", json, "--markdown", markdown);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("fortunes acc. %", result.Output);
+        Assert.Contains("(reference)", result.Output);
+
+        using var document = JsonDocument.Parse(File.ReadAllText(json));
+        var tasks = document.RootElement.GetProperty("tasks").EnumerateArray().ToArray();
+        Assert.Equal(["fortunes", "spam"], tasks.Select(t => t.GetProperty("name").GetString()));
+        // The committed sample: 14 + 10 + 12 fortunes and 15 ham + 13 spam mails, half of each class for testing.
+        Assert.Equal(18, tasks[0].GetProperty("testItems").GetInt32());
+        Assert.Equal(15, tasks[1].GetProperty("testItems").GetInt32());
+        Assert.Equal(13, tasks[1].GetProperty("trainItems").GetInt32());
+
+        var results = document.RootElement.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(2, results.Length);
+        Assert.True(results[0].GetProperty("isReference").GetBoolean());
+        Assert.False(results[1].GetProperty("isReference").GetBoolean());
+        double[] Accuracies(JsonElement r) => r.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("accuracy").GetDouble()).ToArray();
+        Assert.All(results, r => Assert.All(Accuracies(r), a => Assert.InRange(a, 0.0, 1.0)));
+        // The model file is the reference itself: the same embeddings, the same classifiers, the same accuracies.
+        Assert.Equal(Accuracies(results[0]), Accuracies(results[1]));
+        var paired = results[1].GetProperty("versusReference").EnumerateArray().ToArray();
+        Assert.Equal(2, paired.Length);
+        Assert.All(paired, p => Assert.Equal(0.0, p.GetProperty("difference").GetDouble()));
+        Assert.Contains("(0.0 ± 0.0)", result.Output);
+        var md = File.ReadAllText(markdown);
+        Assert.Contains("| fortunes acc. % | spam acc. % |", md);
+        Assert.Contains("Task spam: 2 classes, 13 training and 15 test items", md);
+    }
+
+    [Fact]
+    public void Eval_without_the_task_data_names_the_folder_and_the_install_script()
+    {
+        using var folder = new TempDirectory();
+        var missing = CliRunner.Run("eval", CliRunner.MiniLmPath, "--task", "spam", "--data", folder.Path);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains(Path.Combine(folder.Path, "spam-assassin"), missing.Error);
+        Assert.Contains("scripts/install-datasets.sh", missing.Error);
+        Assert.Single(missing.ErrorLines);
+    }
+
+    [Fact]
+    public void Eval_task_options_name_what_is_wrong()
+    {
+        var unknown = CliRunner.Run("eval", CliRunner.MiniLmPath, "--task", "poetry", "--data", SampleData);
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("is not a task", unknown.Error);
+        var dataAlone = CliRunner.Run("eval", CliRunner.MiniLmPath, "--data", SampleData);
+        Assert.Equal(2, dataAlone.ExitCode);
+        Assert.Contains("--task", dataAlone.Error);
+        var tooFew = CliRunner.Run("eval", CliRunner.MiniLmPath, "--task", "fortunes", "--data", SampleData, "--limit", "4");
+        Assert.Equal(2, tooFew.ExitCode);
+        Assert.Contains("--limit 4", tooFew.Error);
+    }
+}
