@@ -23,6 +23,7 @@ public static class SparrowApp
         root.Add(PruneCommand.Create(context));
         root.Add(BenchCommand.Create(context));
         root.Add(EvalCommand.Create(context));
+        root.Add(SensitivityCommand.Create(context));
         return root;
     }
 
