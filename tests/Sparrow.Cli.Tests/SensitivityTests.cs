@@ -21,7 +21,8 @@ public class SensitivityTests
         Assert.Contains("output loss", r.Output);
         Assert.Contains("50 %", r.Output);
         Assert.Contains("90 %", r.Output);
-        Assert.Matches(@"allocation: overall sparsity 0\.6000\d\d", r.Output);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(r.Output, @"allocation: overall sparsity 0\.(59|60)\d+ \(target 0\.6, "), r.ToString());
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(r.Output, @"heat map written to "), r.ToString());
 
         var bytes = File.ReadAllBytes(png);
         Assert.True(bytes.Length > 1000);
