@@ -92,7 +92,7 @@ internal static class SensitivityCommand
         if (settings.Heatmap is { } h && Path.GetExtension(h).ToLowerInvariant() is not (".png" or ".svg"))
             throw new UsageException($"--heatmap {h}: give a .png or .svg file name.");
         var threads = CommonOptions.ResolveThreads(settings.Threads);
-        var baseSettings = PruneCommand.ToSettings(new PruneCommand.Request(methodName == "wanda" ? "wanda" : methodName, "unstructured", 0.5, 0, settings.Include, settings.Exclude)
+        var baseSettings = PruneCommand.ToSettings(new PruneCommand.Request(methodName, "unstructured", 0.5, 0, settings.Include, settings.Exclude)
         {
             OpTypes = settings.OpTypes,
             Calibration = methodName == "wanda" ? settings.Calibration : null,
