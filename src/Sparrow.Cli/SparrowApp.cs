@@ -24,6 +24,7 @@ public static class SparrowApp
         root.Add(CompactCommand.Create(context));
         root.Add(BenchCommand.Create(context));
         root.Add(EvalCommand.Create(context));
+        root.Add(SensitivityCommand.Create(context));
         return root;
     }
 

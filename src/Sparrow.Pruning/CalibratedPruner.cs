@@ -20,21 +20,35 @@ public static class CalibratedPruner
     {
         var targets = CheckTargets(model, settings, "wanda");
         var statistics = Calibrator.Run(model, targets, batches);
+        return Pruner.Prune(model, WithWandaCriterion(settings, statistics));
+    }
+
+    /// <summary>
+    /// <paramref name="settings"/> scoring by Wanda with statistics already gathered (one calibration reused for
+    /// many prunings, e.g. by sensitivity analysis): |W| times each input feature's norm, compared per output.
+    /// </summary>
+    public static PruneSettings WithWandaCriterion(PruneSettings settings, IReadOnlyDictionary<string, LayerInputStatistics> statistics)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(statistics);
         var norms = statistics.ToDictionary(s => s.Key, s => s.Value.FeatureNorms());
-        var wanda = settings with
+        return settings with
         {
             // The weight arrives as [out, in]; input feature k is column k.
             Criterion = (target, weight) =>
             {
-                var featureNorms = norms[target.WeightName];
+                if (!norms.TryGetValue(target.WeightName, out var featureNorms))
+                    throw new InvalidOperationException($"Wanda: no calibration statistics for '{target.WeightName}'.");
                 var scores = new float[weight.Length];
                 for (var i = 0; i < weight.Length; i++) scores[i] = (float)(Math.Abs(weight[i]) * featureNorms[i % featureNorms.Length]);
                 return scores;
             },
             Scope = settings.Scope ?? ComparisonScope.OutputRow,
         };
-        return Pruner.Prune(model, wanda);
     }
+
+    /// <summary>The targets Wanda would prune under <paramref name="settings"/>, checked (MatMul and Gemm only, pattern fits).</summary>
+    public static IReadOnlyList<PruningTarget> WandaTargets(Model model, PruneSettings settings) => CheckTargets(model, settings, "wanda");
 
     /// <summary>
     /// SparseGPT, layer after layer as the paper does it: the targets that read the same input (Q, K and V) are

@@ -1,0 +1,85 @@
+using System.Text.RegularExpressions;
+using Sparrow.Graph;
+using Sparrow.Pruning.Calibration;
+using Sparrow.Tensors;
+
+namespace Sparrow.Pruning.Sensitivity;
+
+/// <summary>What to measure: the pruning (criterion, pattern, targets) and the sparsities to try on each target.</summary>
+public sealed record SensitivityOptions
+{
+    public static readonly IReadOnlyList<double> DefaultSparsities = [0.3, 0.5, 0.7, 0.8, 0.9];
+
+    /// <summary>Each target is pruned alone to each of these.</summary>
+    public IReadOnlyList<double> Sparsities { get; init; } = DefaultSparsities;
+
+    /// <summary>
+    /// How to prune (method or criterion, pattern, which targets); its <see cref="PruneSettings.Sparsity"/> and
+    /// <see cref="PruneSettings.LayerSparsity"/> are ignored: the analysis sets each target's own.
+    /// </summary>
+    public PruneSettings Settings { get; init; } = new();
+
+    /// <summary>Called before each measurement with (done, total).</summary>
+    public Action<int, int>? Progress { get; init; }
+}
+
+/// <summary>
+/// Per-layer sensitivity: each target weight pruned alone to each sparsity, the rest of the model dense, and the
+/// quality loss measured through the runtime. Each point copies only the graph (weights are shared) and replaces
+/// the one pruned initializer, so a point costs one pruning of one weight and one run of the quality loss.
+/// </summary>
+public static class SensitivityAnalyzer
+{
+    public static SensitivityResult Analyze(Model model, QualityLoss loss, SensitivityOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Sparsities.Count == 0) throw new PruningRequestException("Give at least one sparsity to measure.");
+        foreach (var s in options.Sparsities) MaskSelector.CheckSparsity(s, options.Settings.Pattern);
+        var baseSettings = options.Settings with { LayerSparsity = new Dictionary<string, double>() };
+        var targets = Pruner.SelectTargets(model.Graph, baseSettings);
+        if (targets.Count == 0) throw new PruningRequestException("No weight to analyse: the target selection matches none of the model's MatMul/Gemm/Conv weights.");
+
+        var curves = new List<SensitivityCurve>();
+        var total = targets.Count * options.Sparsities.Count;
+        var done = 0;
+        foreach (var target in targets)
+        {
+            var alone = baseSettings with { Targets = new TargetSelection { Include = ["^" + Regex.Escape(target.WeightName) + "$"] } };
+            var losses = new List<double>();
+            foreach (var sparsity in options.Sparsities)
+            {
+                options.Progress?.Invoke(done++, total);
+                var (pruned, _) = Pruner.Prune(model, alone with { Sparsity = sparsity });
+                losses.Add(loss(pruned));
+            }
+            curves.Add(new SensitivityCurve(target.WeightName, Label(target), target.Node.OpType, target.Shape, target.Shape.Aggregate(1L, (a, b) => a * b),
+                options.Sparsities.ToArray(), losses));
+        }
+        options.Progress?.Invoke(total, total);
+        return new SensitivityResult(options.Sparsities.ToArray(), curves);
+    }
+
+    /// <summary>
+    /// <paramref name="settings"/> with Wanda's criterion, calibrated once on the dense model over
+    /// <paramref name="batches"/>: every point of the analysis reuses these statistics.
+    /// </summary>
+    public static PruneSettings WithWanda(Model model, PruneSettings settings, IEnumerable<IReadOnlyDictionary<string, Tensor>> batches)
+    {
+        var targets = CalibratedPruner.WandaTargets(model, settings);
+        return CalibratedPruner.WithWandaCriterion(settings, Calibrator.Run(model, targets, batches));
+    }
+
+    /// <summary>The node's name without the exporter's boilerplate ("/encoder/layer.0/attention/self/query/MatMul" → "layer.0/attention/self/query").</summary>
+    internal static string Label(PruningTarget target)
+    {
+        var name = target.Node.Name;
+        if (string.IsNullOrEmpty(name)) return target.WeightName;
+        name = name.Trim('/');
+        var slash = name.LastIndexOf('/');
+        if (slash > 0 && name[(slash + 1)..].StartsWith(target.Node.OpType, StringComparison.Ordinal)) name = name[..slash];
+        if (name.StartsWith("encoder/", StringComparison.Ordinal)) name = name["encoder/".Length..];
+        return name.Length > 0 ? name : target.WeightName;
+    }
+}
