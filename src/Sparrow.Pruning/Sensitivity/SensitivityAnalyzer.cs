@@ -41,6 +41,8 @@ public static class SensitivityAnalyzer
         var targets = Pruner.SelectTargets(model.Graph, baseSettings);
         if (targets.Count == 0) throw new PruningRequestException("No weight to analyse: the target selection matches none of the model's MatMul/Gemm/Conv weights.");
 
+        // Encoder weights are labelled by layer and role where the structure is recognised; else by node name.
+        var roles = Structured.EncoderStructure.TryFind(model.Graph)?.WeightRoles() ?? new Dictionary<string, string>();
         var curves = new List<SensitivityCurve>();
         var total = targets.Count * options.Sparsities.Count;
         var done = 0;
@@ -54,7 +56,7 @@ public static class SensitivityAnalyzer
                 var (pruned, _) = Pruner.Prune(model, alone with { Sparsity = sparsity });
                 losses.Add(loss(pruned));
             }
-            curves.Add(new SensitivityCurve(target.WeightName, Label(target), target.Node.OpType, target.Shape, target.Shape.Aggregate(1L, (a, b) => a * b),
+            curves.Add(new SensitivityCurve(target.WeightName, roles.GetValueOrDefault(target.WeightName) ?? Label(target), target.Node.OpType, target.Shape, target.Shape.Aggregate(1L, (a, b) => a * b),
                 options.Sparsities.ToArray(), losses));
         }
         options.Progress?.Invoke(total, total);

@@ -44,6 +44,39 @@ public sealed class EncoderStructure
 
     public int HiddenSize { get; }
 
+    /// <summary>
+    /// Each layer's projection weights by name, with a readable role such as "layer 0 query" or "layer 5 ffn down":
+    /// ONNX exports often name weights by number only.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> WeightRoles()
+    {
+        var roles = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var layer in Layers)
+        {
+            var prefix = $"layer {layer.Index} ";
+            roles.TryAdd(layer.Attention.Query.WeightName, prefix + "query");
+            roles.TryAdd(layer.Attention.Key.WeightName, prefix + "key");
+            roles.TryAdd(layer.Attention.Value.WeightName, prefix + "value");
+            roles.TryAdd(layer.Attention.Output.WeightName, prefix + "attention out");
+            roles.TryAdd(layer.FeedForward.Up.WeightName, prefix + "ffn up");
+            roles.TryAdd(layer.FeedForward.Down.WeightName, prefix + "ffn down");
+        }
+        return roles;
+    }
+
+    /// <summary>The layers, or null when the graph is not a BERT-style encoder this class recognises.</summary>
+    public static EncoderStructure? TryFind(ModelGraph graph)
+    {
+        try
+        {
+            return Find(graph);
+        }
+        catch (PruningRequestException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Finds the layers; throws <see cref="PruningRequestException"/> naming what is missing when the graph does not have this shape.</summary>
     public static EncoderStructure Find(ModelGraph graph)
     {

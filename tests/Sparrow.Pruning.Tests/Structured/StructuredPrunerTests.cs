@@ -43,6 +43,25 @@ public sealed class StructuredPrunerTests
     }
 
     [Fact]
+    public void Weight_roles_name_each_pruning_target_of_minilm_by_layer_and_role()
+    {
+        var roles = EncoderStructure.Find(MiniLm.Value.Graph).WeightRoles();
+        var targets = Pruner.SelectTargets(MiniLm.Value.Graph, new PruneSettings()).Select(t => t.WeightName).ToHashSet();
+        Assert.Equal(36, roles.Count);
+        Assert.Subset(targets, roles.Keys.ToHashSet());
+        Assert.Equal(36, roles.Values.Distinct().Count());
+        Assert.Contains("layer 0 query", roles.Values);
+        Assert.Contains("layer 5 ffn down", roles.Values);
+    }
+
+    [Fact]
+    public void TryFind_returns_null_for_a_model_without_attention()
+    {
+        var graph = new ModelGraph();
+        Assert.Null(EncoderStructure.TryFind(graph));
+    }
+
+    [Fact]
     public void Finds_minilm_layers_heads_and_feed_forward()
     {
         var structure = EncoderStructure.Find(MiniLm.Value.Graph);
