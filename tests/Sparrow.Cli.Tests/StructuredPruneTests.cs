@@ -20,7 +20,10 @@ public sealed class StructuredPruneTests
         var result = CliRunner.Run("prune", "--remove-heads", "0.25", "--remove-neurons", "0.25", "--calibration", Calibration(folder), "-o", output);
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("Removed 0 layer(s), and from the other layers 18 heads and 2,304 FFN neurons", result.Output);
-        Assert.Contains("Parameters: 22,713,772 -> 20,055,532", result.Output);
+        // Per layer: 3 of 12 heads (96 of 384 columns of Q, K, V and their biases, 96 rows of the output
+        // projection) and 384 of 1536 FFN neurons (columns and bias of the up matrix, rows of the down matrix).
+        const long dense = 22_713_772, removedPerLayer = 3 * (384 * 96 + 96) + 96 * 384 + (384 * 384 + 384) + 384 * 384;
+        Assert.Contains($"Parameters: {dense:N0} -> {dense - 6 * removedPerLayer:N0}", result.Output);
         Assert.Matches(@"FLOPs at batch 1, sequence 128: [\d.]+ GFLOPs -> [\d.]+ GFLOPs", result.Output);
 
         var pruned = OnnxImporter.Load(output);
@@ -108,6 +111,19 @@ public sealed class StructuredRecipeCliTests
         var r = CliRunner.Run("prune", "--recipe", recipe, "-o", Path.Combine(folder.Path, "out.onnx"));
         Assert.True(r.ExitCode == ExitCodes.BadInput, r.ToString());
         Assert.Contains("line 1, field 'sparsity': cannot be combined with 'structured'", r.Error);
+    }
+
+    [Fact]
+    public void Compact_is_refused_for_a_structured_recipe()
+    {
+        using var folder = new TempDirectory();
+        var recipe = Path.Combine(folder.Path, "plan.yaml");
+        File.WriteAllText(recipe, "structured:\n  heads: 0.25\n");
+        var output = Path.Combine(folder.Path, "out.onnx");
+        var r = CliRunner.Run("prune", "--recipe", recipe, "--compact", "-o", output);
+        Assert.True(r.ExitCode == ExitCodes.BadInput, r.ToString());
+        Assert.Contains("--compact does not apply to the structured plan", r.Error);
+        Assert.False(File.Exists(output));
     }
 
     [Fact]

@@ -404,9 +404,24 @@ public sealed class CompactFormTests
     {
         // A few bytes on disk that would expand to 4 GB: refused before anything is allocated.
         var e = LoadFails(g => g.SparseInitializer.Add(Sparse("bomb", [1L << 20, 1L << 10], [1], DataType.Int32, [0])),
-            new OnnxLoadOptions { MaxTotalWeightBytes = 1L << 30 });
+            new OnnxLoadOptions { MaxTotalWeightBytes = 1L << 30, MaxSparseExpansion = 1L << 40 });
         Assert.Contains("'bomb'", e.Message);
         Assert.Contains("limit", e.Message);
+    }
+
+    [Fact]
+    public void Sparse_initializers_may_not_expand_far_beyond_the_file_size()
+    {
+        // 1 GiB of zeros from a few hundred bytes is within every other limit, but not a real pruned model.
+        var e = LoadFails(g => g.SparseInitializer.Add(Sparse("zeros", [1L << 14, 1L << 14], [1], DataType.Int32, [0])));
+        Assert.Contains("'zeros'", e.Message);
+        Assert.Contains("times the file's", e.Message);
+        // The same file loads when the caller allows the expansion.
+        var proto = ModelProto.Parser.ParseFrom(OnnxExporter.ToBytes(TestModels.Linear()));
+        proto.Graph.SparseInitializer.Add(Sparse("zeros", [1L << 10, 1L << 10], [1], DataType.Int32, [0]));
+        var model = OnnxImporter.Load(proto.ToByteArray(), options: new OnnxLoadOptions { MinSparseExpansionBytes = 0, MaxSparseExpansion = 1L << 20 });
+        Assert.Equal(1L << 20, model.Graph.Initializers["zeros"].Length);
+        Assert.Throws<ModelException>(() => OnnxImporter.Load(proto.ToByteArray(), options: new OnnxLoadOptions { MinSparseExpansionBytes = 0 }));
     }
 
     [Fact]

@@ -143,7 +143,12 @@ internal static class PruneCommand
         {
             throw new UsageException(e.Message);
         }
-        if (recipe.Structured is not null) return StructuredPruneRun.RunRecipe(context, modelPath, recipe, recipePath, outputPath);
+        if (recipe.Structured is not null)
+        {
+            // Structured removal leaves dense matrices: the compact form would not shrink them, so say so instead of ignoring it.
+            if (compact) throw new UsageException($"--compact does not apply to the structured plan in {recipePath}: its output keeps no zeros to drop. Prune its output with --compact instead.");
+            return StructuredPruneRun.RunRecipe(context, modelPath, recipe, recipePath, outputPath);
+        }
         try
         {
             return Run(context, modelPath, FromRecipe(recipe) with { Compact = compact }, outputPath);

@@ -38,6 +38,7 @@ public static class OnnxImporter
 
     private static Model Load(byte[] bytes, string sourceName, OnnxLoadOptions options, Reader reader)
     {
+        reader.SourceBytes = bytes.Length;
         ModelProto proto;
         try
         {
@@ -118,6 +119,10 @@ public static class OnnxImporter
     private sealed class Reader(string? baseDirectory, string source, OnnxLoadOptions options)
     {
         private long _totalBytes;
+        private long _sparseDenseBytes;
+
+        /// <summary>Length of the model file, which bounds how far sparse initializers may expand.</summary>
+        public long SourceBytes { get; set; }
 
         /// <summary>When set, collects the stored positions of each sparse initializer of the main graph.</summary>
         public Dictionary<string, int[]>? StoredMasks { get; set; }
@@ -144,7 +149,12 @@ public static class OnnxImporter
             var values = ReadTensor(sparse.Values, where + " (values)");
             var type = values.ElementType;
             var denseBytes = count * DataTypes.SizeOf(type);
-            _totalBytes += denseBytes;
+            // The values were counted when read; what the dense form adds is the rest.
+            _totalBytes += Math.Max(0, denseBytes - values.Length * (long)DataTypes.SizeOf(type));
+            _sparseDenseBytes += denseBytes;
+            var allowance = Math.Max(options.MinSparseExpansionBytes, options.MaxSparseExpansion * SourceBytes);
+            if (_sparseDenseBytes > allowance)
+                throw new ModelException($"{source}: sparse initializers expand to {_sparseDenseBytes} bytes when dense (at {where}), more than {options.MaxSparseExpansion} times the file's {SourceBytes} bytes; raise OnnxLoadOptions.MaxSparseExpansion if the model is genuine.");
             if (_totalBytes > options.MaxTotalWeightBytes)
                 throw new ModelException($"{source}: weights exceed the limit of {options.MaxTotalWeightBytes} bytes (at {where}).");
             if (denseBytes > Array.MaxLength)

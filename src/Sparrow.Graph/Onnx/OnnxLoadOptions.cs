@@ -15,5 +15,15 @@ public sealed record OnnxLoadOptions
     /// <summary>Most nodes in one graph.</summary>
     public int MaxNodes { get; init; } = 1_000_000;
 
+    /// <summary>
+    /// Sparse initializers may expand to at most this many times the model file's bytes when made dense (or
+    /// <see cref="MinSparseExpansionBytes"/>, whichever is larger): a few bytes of file must not force gigabytes
+    /// of zeros. Pruned real models expand by about 1 / density, far below this.
+    /// </summary>
+    public long MaxSparseExpansion { get; init; } = 64;
+
+    /// <summary>Dense bytes that sparse initializers may always expand to, however small the file.</summary>
+    public long MinSparseExpansionBytes { get; init; } = 256L << 20;
+
     public static OnnxLoadOptions Default { get; } = new();
 }

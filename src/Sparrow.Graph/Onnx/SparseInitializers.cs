@@ -10,8 +10,9 @@ namespace Sparrow.Graph.Onnx;
 /// The compact form of a pruned model: standard ONNX sparse initializers (<c>GraphProto.sparse_initializer</c>).
 /// Each holds <c>values</c> (1-D, [NNZ], the stored elements in ascending position order), <c>indices</c> (1-D,
 /// [NNZ], each stored element's linear row-major position) and <c>dims</c> (the dense shape). Sparrow writes the
-/// indices in the narrowest signed integer type that holds the largest position (int8, int16, int32, else int64),
-/// so a float32 weight costs 8 bytes per non-zero instead of 4 bytes per element: smaller below 50% density.
+/// indices in the narrowest signed integer type that holds the largest position (int8, int16 or int32; int64 only
+/// past 2^31 elements), so a float32 weight costs 5, 6 or 8 bytes per non-zero instead of 4 bytes per element:
+/// smaller below 80%, 67% or 50% density.
 /// <para>
 /// The "mask" of a sparse initializer is the set of positions it stores. Without an explicit mask the exporter
 /// stores every element whose bit pattern is not all zeros (so -0.0 is kept, and the values come back bit for

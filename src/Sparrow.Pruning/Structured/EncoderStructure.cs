@@ -82,9 +82,10 @@ public sealed class EncoderStructure
     {
         ArgumentNullException.ThrowIfNull(graph);
         var finder = new Finder(graph);
-        var softmaxes = graph.Nodes.Where(n => n.OpType == "Softmax" && n.Domain.Length == 0).ToArray();
+        // Only Softmaxes between a Q·Kᵀ and a probabilities × V MatMul are attention; a classifier's output Softmax is not.
+        var softmaxes = graph.Nodes.Where(n => n.OpType == "Softmax" && n.Domain.Length == 0 && finder.IsAttention(n)).ToArray();
         if (softmaxes.Length == 0)
-            throw StructureError.Of("no attention found: the graph has no Softmax node; structured pruning needs a BERT-style transformer encoder.");
+            throw StructureError.Of("no attention found: the graph has no Softmax between a Q·Kᵀ MatMul and a MatMul with V; structured pruning needs a BERT-style transformer encoder.");
         var layers = new List<EncoderLayer>();
         var hidden = -1;
         foreach (var softmax in softmaxes)
@@ -106,6 +107,12 @@ public sealed class EncoderStructure
 
         public int[] Shape(string initializer) => graph.Initializers[initializer].CopyShape();
 
+        public bool IsAttention(Node softmax) =>
+            Consumers(softmax.Outputs[0]).Any(n => n.OpType == "MatMul" && n.Inputs[0] == softmax.Outputs[0])
+            && FindBackward(softmax.Inputs[0], IsScoresMatMul, 6) is not null;
+
+        private bool IsScoresMatMul(Node n) => n.OpType == "MatMul" && !IsConstant(n.Inputs[0]) && !IsConstant(n.Inputs[1]);
+
         public EncoderLayer Layer(Node softmax, int index)
         {
             var where = $"layer {index} (attention {softmax.DisplayName})";
@@ -113,7 +120,7 @@ public sealed class EncoderStructure
                 $"{where}: no MatMul of the attention probabilities with V after the Softmax");
 
             // Scores = Q·Kᵀ: the nearest MatMul of two computed values behind the Softmax (scale and mask in between).
-            var scores = FindBackward(softmax.Inputs[0], n => n.OpType == "MatMul" && !IsConstant(n.Inputs[0]) && !IsConstant(n.Inputs[1]), 6)
+            var scores = FindBackward(softmax.Inputs[0], IsScoresMatMul, 6)
                 ?? throw StructureError.Of($"{where}: no Q·Kᵀ MatMul before the Softmax.");
             var slots = new List<ShapeSlot>();
             var (query, qHeads, qSize) = HeadProjection(scores.Inputs[0], $"{where}, query", slots);
@@ -132,7 +139,7 @@ public sealed class EncoderStructure
             // Context [b, h, s, d] → Transpose → Reshape [b, s, h·d] → output projection → residual → LayerNorm.
             var merged = SkipForward(context.Outputs[0], "Transpose", $"{where}: the attention context");
             var mergeReshape = Single(Consumers(merged).Where(n => n.OpType == "Reshape"), $"{where}: no Reshape merging the heads after the context MatMul");
-            slots.Add(MergeSlot(mergeReshape, qHeads, qSize, where));
+            if (MergeSlot(mergeReshape, qHeads, qSize, where) is { } mergeSlot) slots.Add(mergeSlot);
             var outputMatMul = Single(Consumers(mergeReshape.Outputs[0]).Where(n => n.OpType == "MatMul"), $"{where}: no output projection MatMul after the merged heads");
             var output = ForwardProjection(outputMatMul, $"{where}, attention output");
             if (Shape(output.WeightName)[0] != qHeads * qSize)
@@ -164,12 +171,17 @@ public sealed class EncoderStructure
         private (Projection Projection, int Heads, int HeadSize) HeadProjection(string value, string where, List<ShapeSlot> slots)
         {
             var node = Producer(value, where);
-            while (node.OpType == "Transpose") node = Producer(node.Inputs[0], where);
+            // Some exports scale Q and K separately (by √scale) between the head split and Q·Kᵀ.
+            while (node.OpType == "Transpose" || node.OpType is "Mul" or "Div" && IsConstant(node.Inputs[1]))
+                node = Producer(node.Inputs[0], where);
             if (node.OpType != "Reshape")
                 throw StructureError.Of($"{where}: expected a Reshape into heads, found {node.DisplayName}.");
             var (heads, size, slot) = SplitShape(node, where);
             if (slot is not null) slots.Add(slot);
-            return (BackwardProjection(node.Inputs[0], where), heads, size);
+            var projection = BackwardProjection(node.Inputs[0], where);
+            // A head count of -1 is inferred by the Reshape: it is the projection's width over the head size.
+            if (heads <= 0 && size > 0) heads = Shape(projection.WeightName)[1] / size;
+            return (projection, heads, size);
         }
 
         /// <summary>The heads and head size of a split Reshape, and where the head count is written (null: it is -1, inferred).</summary>
@@ -191,17 +203,22 @@ public sealed class EncoderStructure
             return ((int)headsPart[0], (int)sizePart[0], headsPart[0] > 0 ? new ShapeSlot(concat, 2, 0, false) : null);
         }
 
-        private ShapeSlot MergeSlot(Node reshape, int heads, int size, string where)
+        /// <summary>Where the merge Reshape writes heads × size; null when it writes -1 (inferred, nothing to fix).</summary>
+        private ShapeSlot? MergeSlot(Node reshape, int heads, int size, string where)
         {
             var shape = reshape.Inputs[1];
             if (ConstantInts(shape) is { } constant)
             {
+                if (constant.Length == 3 && constant[2] == -1) return null;
                 if (constant.Length == 3 && constant[2] == heads * size) return new ShapeSlot(reshape, 1, 2, true);
                 throw StructureError.Of($"{where}: the head-merging Reshape {reshape.DisplayName} has shape [{string.Join(", ", constant)}], not [batch, seq, {heads * size}].");
             }
             var concat = Producer(shape, where);
-            if (concat.OpType == "Concat" && concat.Inputs.Count == 3 && ConstantInts(concat.Inputs[2]) is [var all] && all == heads * size)
-                return new ShapeSlot(concat, 2, 0, true);
+            if (concat.OpType == "Concat" && concat.Inputs.Count == 3 && ConstantInts(concat.Inputs[2]) is [var all])
+            {
+                if (all == -1) return null;
+                if (all == heads * size) return new ShapeSlot(concat, 2, 0, true);
+            }
             throw StructureError.Of($"{where}: the shape of the head-merging Reshape {reshape.DisplayName} is not [batch, seq, {heads * size}] from a constant or a Concat.");
         }
 

@@ -14,6 +14,13 @@ public sealed class SpamAssassinTests
     }
 
     [Fact]
+    public void A_folded_line_of_a_repeated_header_is_not_read_as_a_header()
+    {
+        var mail = "Received: from a\nReceived: from b\n\tSubject: fake\nSubject: Real subject\nTo: x@example.org\n\nBody text.\n";
+        Assert.Equal("Real subject. Body text.", SpamAssassin.MailText(mail));
+    }
+
+    [Fact]
     public void Quoted_printable_html_is_decoded_and_reduced_to_its_text()
     {
         var mail = "Subject: Save 70%\nContent-Type: text/html; charset=\"iso-8859-1\"\nContent-Transfer-Encoding: quoted-printable\n\n"

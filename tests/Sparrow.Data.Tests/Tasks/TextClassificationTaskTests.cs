@@ -34,6 +34,17 @@ public sealed class TextClassificationTaskTests
     }
 
     [Fact]
+    public void One_training_item_per_class_uses_the_fallback_strength()
+    {
+        // Two items per class: one to train on, one to test; nothing is left to choose the strength on.
+        var task = TextClassificationTask.Prepare(Keywords(2, seed: 9), limit: 6, testFraction: 0.5, seed: 10);
+        var result = task.Evaluate(KeywordEmbedder);
+        Assert.Equal(3, result.TrainItems);
+        Assert.Equal(TextClassificationTask.FallbackL2, result.L2);
+        Assert.Equal(1.0, result.Accuracy);
+    }
+
+    [Fact]
     public void Embeddings_that_carry_nothing_score_near_chance()
     {
         var task = TextClassificationTask.Prepare(Keywords(200, seed: 3), limit: 600, testFraction: 0.5, seed: 4);

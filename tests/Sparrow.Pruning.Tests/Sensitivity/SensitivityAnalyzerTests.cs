@@ -92,7 +92,8 @@ public sealed class SensitivityAnalyzerTests
         QualityLoss none = _ => 0;
         Assert.Contains("No weight", Assert.Throws<PruningRequestException>(() =>
             SensitivityAnalyzer.Analyze(model, none, new SensitivityOptions { Settings = new PruneSettings { Targets = new TargetSelection { Include = ["nothing"] } } })).Message);
-        Assert.ThrowsAny<Exception>(() => SensitivityAnalyzer.Analyze(model, none, new SensitivityOptions { Sparsities = [1.0] }));
+        var outOfRange = Assert.Throws<ArgumentOutOfRangeException>(() => SensitivityAnalyzer.Analyze(model, none, new SensitivityOptions { Sparsities = [1.0] }));
+        Assert.Contains("below 1, got 1", outOfRange.Message);
     }
 
     [Fact]

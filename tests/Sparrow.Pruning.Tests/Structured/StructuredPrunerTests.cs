@@ -80,6 +80,29 @@ public sealed class StructuredPrunerTests
     }
 
     [Fact]
+    public void A_classifier_softmax_is_not_taken_for_attention()
+    {
+        var model = MiniLm.Value.Clone();
+        model.Graph.Nodes.Add(new Node("Softmax", ["924"], ["probabilities"], "classifier_softmax"));
+        model.Graph.Outputs.Add(new ValueInfo("probabilities", DataType.Float32, null));
+        Assert.Equal(6, EncoderStructure.Find(model.Graph).Layers.Count);
+    }
+
+    [Fact]
+    public void Head_counts_written_as_minus_one_are_inferred_and_removal_still_works()
+    {
+        var model = MiniLm.Value.Clone();
+        var layer0 = EncoderStructure.Find(model.Graph).Layers[0];
+        model.Graph.Initializers["inferred_heads"] = Tensor<long>.FromArray([-1L], 1);
+        foreach (var slot in layer0.Attention.ShapeSlots) slot.Node.Inputs[slot.InputIndex] = "inferred_heads";
+        var found = EncoderStructure.Find(model.Graph).Layers[0].Attention;
+        Assert.Equal(12, found.Heads);
+        Assert.Empty(found.ShapeSlots);
+        var plan = new StructuredPlan { Heads = new Dictionary<int, IReadOnlyList<int>> { [0] = [1, 7] } };
+        AssertClose(Hidden(Run(StructuredRemoval.Apply(MiniLm.Value, plan))), Hidden(Run(StructuredRemoval.Apply(model, plan))), 1e-5f);
+    }
+
+    [Fact]
     public void Removing_a_head_equals_masking_its_context()
     {
         const int layer = 2, head = 5;

@@ -81,9 +81,10 @@ public static partial class SpamAssassin
         {
             var line = lines[index];
             if (line.Length == 0) break;
-            if ((line[0] == ' ' || line[0] == '\t') && name is not null)
+            if (line[0] == ' ' || line[0] == '\t')
             {
-                headers[name] += " " + line.Trim();
+                // A folded continuation: it belongs to the header before it, even one that was skipped.
+                if (name is not null) headers[name] += " " + line.Trim();
                 continue;
             }
             var colon = line.IndexOf(':');

@@ -91,6 +91,9 @@ public sealed class TextClassificationTask
         return new TaskResult(Name, Dataset.ClassNames.Count, trainY.Length, testY.Length, accuracy, standardError, l2, clock.Elapsed.TotalSeconds, embedSeconds) { Correct = correct };
     }
 
+    /// <summary>The regularisation used when the training half is too small to hold out a validation part.</summary>
+    public const double FallbackL2 = 1e-2;
+
     private double ChooseL2(float[][] trainX, IReadOnlyList<LabelledText> train, int seed)
     {
         // Split the training items (by index, through their texts) into fitting and validation parts.
@@ -99,6 +102,8 @@ public sealed class TextClassificationTask
         var inner = StratifiedSplit.Split(new LabelledDataset(Name, Dataset.ClassNames, train), 0.25, seed + 1);
         var fitRows = inner.Train.Select(i => index[i]).ToArray();
         var validationRows = inner.Test.Select(i => index[i]).ToArray();
+        // With one training item per class nothing is left to validate on: keep a moderate, fixed strength.
+        if (validationRows.Length == 0 || fitRows.Length == 0) return FallbackL2;
         var best = L2Grid[^1];
         var bestAccuracy = -1.0;
         // From the strongest regularisation down: a weaker one must do strictly better to win.
