@@ -89,6 +89,23 @@ public sealed class StructuredPrunerTests
     }
 
     [Fact]
+    public void A_query_scaled_between_the_head_split_and_the_scores_is_recognised()
+    {
+        var model = MiniLm.Value.Clone();
+        var graph = model.Graph;
+        var query = EncoderStructure.Find(graph).Layers[0].Attention.Query.Output;
+        Node ConsumerOf(string value, string opType) => graph.Nodes.Single(n => n.OpType == opType && n.Inputs.Contains(value));
+        var split = ConsumerOf(ConsumerOf(query, "Reshape").Outputs[0], "Transpose");
+        var scores = ConsumerOf(split.Outputs[0], "MatMul");
+        graph.Initializers["query_scale"] = Tensor<float>.FromArray([1f], 1);
+        graph.Nodes.Insert(graph.Nodes.IndexOf(scores), new Node("Mul", [split.Outputs[0], "query_scale"], ["query_scaled"], "query_scale_mul"));
+        scores.Inputs[scores.Inputs.IndexOf(split.Outputs[0])] = "query_scaled";
+        var layers = EncoderStructure.Find(graph).Layers;
+        Assert.Equal(6, layers.Count);
+        Assert.Equal(12, layers[0].Attention.Heads);
+    }
+
+    [Fact]
     public void Head_counts_written_as_minus_one_are_inferred_and_removal_still_works()
     {
         var model = MiniLm.Value.Clone();
