@@ -38,6 +38,23 @@ public sealed class LogisticRegressionTests
     }
 
     [Fact]
+    public void Log_loss_is_the_mean_negative_log_probability_of_the_labels()
+    {
+        var (x, y) = Blobs(classes: 3, perClass: 50, dim: 4, separation: 2, seed: 11);
+        var model = LogisticRegression.Fit(x, y, 3, l2: 1e-2);
+        var expected = 0.0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            var scores = model.Scores(x[i]);
+            expected -= Math.Log(Math.Exp(scores[y[i]]) / scores.Sum(Math.Exp));
+        }
+        Assert.Equal(expected / x.Length, model.LogLoss(x, y), 1e-9);
+        // Wrong labels cost more than the right ones, and no items is an error.
+        Assert.True(model.LogLoss(x, y.Select(c => (c + 1) % 3).ToArray()) > model.LogLoss(x, y) + 1);
+        Assert.Throws<ArgumentException>(() => model.LogLoss([], []));
+    }
+
+    [Fact]
     public void Overlapping_classes_score_between_chance_and_perfect()
     {
         var (trainX, trainY) = Blobs(classes: 3, perClass: 200, dim: 8, separation: 1.5, seed: 3);

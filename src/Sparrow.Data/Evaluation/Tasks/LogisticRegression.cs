@@ -91,6 +91,26 @@ public sealed class LogisticRegression
         return (double)correct / features.Count;
     }
 
+    /// <summary>
+    /// Mean cross-entropy (negative log-likelihood of the labels, natural log): a smooth score of the predicted
+    /// probabilities, where accuracy moves in steps of one item.
+    /// </summary>
+    public double LogLoss(IReadOnlyList<float[]> features, IReadOnlyList<int> labels)
+    {
+        if (features.Count != labels.Count) throw new ArgumentException($"{features.Count} feature rows but {labels.Count} labels.", nameof(labels));
+        if (features.Count == 0) throw new ArgumentException("No items to score.", nameof(features));
+        var total = 0.0;
+        for (var i = 0; i < features.Count; i++)
+        {
+            var scores = Scores(features[i]);
+            var max = scores.Max();
+            var sum = 0.0;
+            foreach (var s in scores) sum += Math.Exp(s - max);
+            total += max + Math.Log(sum) - scores[labels[i]];
+        }
+        return total / features.Count;
+    }
+
     private static (double[] Mean, double[] Scale) Standardisation(IReadOnlyList<float[]> features, int dim)
     {
         var mean = new double[dim];
