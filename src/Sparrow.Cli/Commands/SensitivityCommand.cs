@@ -29,6 +29,7 @@ internal static class SensitivityCommand
         public string? Quality { get; init; }
         public double? Allocate { get; init; }
         public double MaxSparsity { get; init; } = SparsityAllocator.DefaultMaxSparsity;
+        public double? Around { get; init; }
         public string? RecipeOut { get; init; }
         public string? Markdown { get; init; }
         public string? Json { get; init; }
@@ -49,6 +50,7 @@ internal static class SensitivityCommand
         var calibration = new Option<string?>("--calibration") { Description = "Sentences (one per line) for wanda's statistics and the embedding loss (default: Sparrow's 64 calibration sentences, not the held-out ones)." };
         var quality = new Option<string?>("--quality") { Description = "embedding: 1 − mean cosine of sentence embeddings vs the dense model (default for sentence encoders); output: 1 − mean cosine of the outputs on generated inputs (default otherwise)." };
         var allocate = new Option<double?>("--allocate") { Description = "Propose per-layer sparsities with this parameter-weighted overall sparsity and the least predicted loss, e.g. 0.7." };
+        var around = new Option<double?>("--around") { Description = "Measure each weight with every other weight pruned to this sparsity (the operating point, e.g. the --allocate target) instead of dense." };
         var maxSparsity = new Option<double>("--max-sparsity") { Description = "Highest sparsity the allocation gives a layer.", DefaultValueFactory = _ => SparsityAllocator.DefaultMaxSparsity };
         var recipeOut = new Option<string?>("--recipe-out") { Description = "Write the allocation as a recipe (.yaml/.yml or .json) for 'sparrow prune --recipe'." };
         var markdown = new Option<string?>("--markdown") { Description = "Append the table (and allocation) as Markdown to this file, with the command that made it." };
@@ -57,7 +59,7 @@ internal static class SensitivityCommand
         var threads = CommonOptions.Threads();
         var command = new Command("sensitivity", "Per-layer sensitivity: each weight pruned alone at several sparsities, the quality drop of each, and a non-uniform allocation.")
         {
-            model, method, sparsities, include, exclude, opTypes, calibration, quality, allocate, maxSparsity, recipeOut, markdown, json, heatmap, threads,
+            model, method, sparsities, include, exclude, opTypes, calibration, quality, allocate, maxSparsity, around, recipeOut, markdown, json, heatmap, threads,
         };
         command.SetAction(parse => Run(context, new Settings(parse.GetValue(model), parse.GetValue(method)!, parse.GetValue(sparsities)!)
         {
@@ -68,6 +70,7 @@ internal static class SensitivityCommand
             Quality = parse.GetValue(quality),
             Allocate = parse.GetValue(allocate),
             MaxSparsity = parse.GetValue(maxSparsity),
+            Around = parse.GetValue(around),
             RecipeOut = parse.GetValue(recipeOut),
             Markdown = parse.GetValue(markdown),
             Json = parse.GetValue(json),
@@ -122,7 +125,7 @@ internal static class SensitivityCommand
             }
             var setup = clock.Elapsed.TotalSeconds;
             var progress = new ProgressLine(console, levels.Length, setup);
-            result = SensitivityAnalyzer.Analyze(loaded.Model, loss, new SensitivityOptions { Sparsities = levels, Settings = baseSettings, Progress = progress.Report });
+            result = SensitivityAnalyzer.Analyze(loaded.Model, loss, new SensitivityOptions { Sparsities = levels, Settings = baseSettings, Around = settings.Around, Progress = progress.Report });
         }
         catch (PruningRequestException e)
         {

@@ -19,6 +19,13 @@ public sealed record SensitivityOptions
     /// </summary>
     public PruneSettings Settings { get; init; } = new();
 
+    /// <summary>
+    /// When set, every other target is pruned to this sparsity while one target varies, instead of staying dense:
+    /// the curves then describe each weight at the operating point, where weights pruned together interact.
+    /// Losses are reported relative to the lowest loss of each curve, so they start at 0 like the alone curves.
+    /// </summary>
+    public double? Around { get; init; }
+
     /// <summary>Called before each measurement with (done, total).</summary>
     public Action<int, int>? Progress { get; init; }
 }
@@ -43,6 +50,13 @@ public static class SensitivityAnalyzer
 
         // Encoder weights are labelled by layer and role where the structure is recognised; else by node name.
         var roles = Structured.EncoderStructure.TryFind(model.Graph)?.WeightRoles() ?? new Dictionary<string, string>();
+        // Around an operating point: the rest of the model pruned uniformly, each target swapped in at each level.
+        Model? operatingPoint = null;
+        if (options.Around is { } around)
+        {
+            MaskSelector.CheckSparsity(around, options.Settings.Pattern);
+            operatingPoint = Pruner.Prune(model, baseSettings with { Sparsity = around }).Pruned;
+        }
         var curves = new List<SensitivityCurve>();
         var total = targets.Count * options.Sparsities.Count;
         var done = 0;
@@ -54,7 +68,18 @@ public static class SensitivityAnalyzer
             {
                 options.Progress?.Invoke(done++, total);
                 var (pruned, _) = Pruner.Prune(model, alone with { Sparsity = sparsity });
+                if (operatingPoint is not null)
+                {
+                    var point = operatingPoint.Clone(); // structural copy; the tensors are shared
+                    point.Graph.Initializers[target.WeightName] = pruned.Graph.Initializers[target.WeightName];
+                    pruned = point;
+                }
                 losses.Add(loss(pruned));
+            }
+            if (operatingPoint is not null)
+            {
+                var lowest = losses.Min();
+                for (var k = 0; k < losses.Count; k++) losses[k] -= lowest;
             }
             curves.Add(new SensitivityCurve(target.WeightName, roles.GetValueOrDefault(target.WeightName) ?? Label(target), target.Node.OpType, target.Shape, target.Shape.Aggregate(1L, (a, b) => a * b),
                 options.Sparsities.ToArray(), losses));

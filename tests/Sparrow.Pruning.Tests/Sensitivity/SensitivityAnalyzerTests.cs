@@ -56,6 +56,29 @@ public sealed class SensitivityAnalyzerTests
     }
 
     [Fact]
+    public void Around_an_operating_point_the_other_weights_are_pruned_and_losses_start_at_zero()
+    {
+        var model = Mlp();
+        var seen = new List<(float W1Zeros, float W2Zeros)>();
+        double Zeros(Model m, string w) => m.Graph.Initializers[w].As<float>().ToArray().Count(v => v == 0) / (double)m.Graph.Initializers[w].Length;
+        var outputDrop = QualityLosses.OutputDrop(model, Inputs(), threads: 1);
+        QualityLoss recording = m =>
+        {
+            // Exact counts per output row round the fractions slightly: compare at one decimal.
+            seen.Add(((float)Math.Round(Zeros(m, "W1"), 1), (float)Math.Round(Zeros(m, "W2"), 1)));
+            return outputDrop(m);
+        };
+        var result = SensitivityAnalyzer.Analyze(model, recording, new SensitivityOptions { Sparsities = [0.2, 0.8], Around = 0.5 });
+        // W1's points hold W2 at 0.5, and W2's points hold W1 at 0.5.
+        Assert.Equal([(0.2f, 0.5f), (0.8f, 0.5f), (0.5f, 0.2f), (0.5f, 0.8f)], seen);
+        foreach (var curve in result.Curves)
+        {
+            Assert.Equal(0, curve.Losses.Min(), 12);
+            Assert.True(curve.Losses[1] > curve.Losses[0], string.Join(", ", curve.Losses));
+        }
+    }
+
+    [Fact]
     public void Each_point_prunes_only_its_own_weight()
     {
         var model = Mlp();
