@@ -16,7 +16,6 @@ namespace Sparrow.Cli.Commands;
 internal static class PruneCommand
 {
     /// <summary>Above this many weight bytes, weights go to an external-data file (protobuf files stop at 2 GB).</summary>
-    private const long ExternalDataAboveBytes = 1L << 30;
 
     public static Command Create(CommandContext context)
     {
@@ -264,8 +263,7 @@ internal static class PruneCommand
     internal static int Run(CommandContext context, string? modelPath, Request request, string outputPath)
     {
         var settings = ToSettings(request);
-        if (modelPath is not null && Path.GetFullPath(modelPath) == Path.GetFullPath(outputPath))
-            throw new UsageException($"--output {outputPath} is the input model; Sparrow never overwrites its input. Choose another path.");
+        PruneFiles.RefuseInputAsOutput(modelPath, outputPath);
         var console = context.Console;
         var loaded = LoadedModel.Load(modelPath);
         Model pruned;
@@ -302,9 +300,7 @@ internal static class PruneCommand
         console.Write(table);
 
         PruningRecord.Of(methodName, settings.Pattern.ToString(), layers).WriteTo(pruned);
-        var weightBytes = pruned.Graph.Initializers.Values.Sum(t => (long)t.AsBytes().Length);
-        var external = weightBytes > ExternalDataAboveBytes ? Path.GetFileName(outputPath) + ".data" : null;
-        OnnxExporter.Save(pruned, outputPath, new OnnxSaveOptions { ExternalDataFile = external, Compact = request.Compact });
+        var external = PruneFiles.Save(pruned, outputPath, request.Compact);
 
         var total = layers.Sum(l => l.Parameters);
         var zeros = layers.Sum(l => l.Zeros);
@@ -326,15 +322,7 @@ internal static class PruneCommand
         if (!inputs.Contains("input_ids"))
             throw new UsageException($"--method {request.Method} needs calibration data; from the command line Sparrow calibrates sentence-embedding models " +
                 $"(an input named input_ids), and {loaded.DisplayName} takes {string.Join(", ", inputs)}.");
-        IReadOnlyList<string> sentences;
-        if (request.Calibration is { } path)
-        {
-            if (!File.Exists(path)) throw new UsageException($"--calibration {path}: no such file.");
-            sentences = Sparrow.Data.Text.SentenceLines.ReadFile(path);
-            if (sentences.Count == 0) throw new UsageException($"--calibration {path} holds no sentences (one per line; blank lines and lines starting with # are skipped).");
-        }
-        else
-            sentences = Sparrow.Pruning.Calibration.CalibrationSentences.Sample;
+        var sentences = PruneFiles.CalibrationSentences(request.Calibration);
         return Sparrow.Pruning.Calibration.CalibrationSentences.Batches(sentences, inputNames: inputs);
     }
 }

@@ -104,7 +104,7 @@ internal static class SensitivityCommand
         var loaded = LoadedModel.Load(settings.Model);
         var isEncoder = loaded.Model.Graph.RequiredInputs.Any(i => i.Name == TokenBatch.InputIdsName);
         var qualityName = (settings.Quality ?? (isEncoder ? "embedding" : "output")).Trim().ToLowerInvariant();
-        var sentences = ReadSentences(settings.Calibration);
+        var sentences = PruneFiles.CalibrationSentences(settings.Calibration);
         var console = context.Console;
         var clock = Stopwatch.StartNew();
         SensitivityResult result;
@@ -228,15 +228,6 @@ internal static class SensitivityCommand
                 throw new UsageException($"--sparsities: '{parts[i]}' is not a sparsity between 0 and 1 (0 included, 1 not).");
         if (values.Distinct().Count() != values.Length) throw new UsageException("--sparsities lists a value twice.");
         return values.Order().ToArray();
-    }
-
-    private static IReadOnlyList<string> ReadSentences(string? path)
-    {
-        if (path is null) return CalibrationSentences.Sample;
-        if (!File.Exists(path)) throw new UsageException($"--calibration {path}: no such file.");
-        var lines = SentenceLines.ReadFile(path);
-        if (lines.Length == 0) throw new UsageException($"--calibration {path} holds no sentences (one per line; blank lines and lines starting with # are skipped).");
-        return lines;
     }
 
     private static IReadOnlyList<IReadOnlyDictionary<string, Tensor>> GeneratedInputs(LoadedModel loaded)

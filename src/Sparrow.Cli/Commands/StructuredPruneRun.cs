@@ -38,16 +38,9 @@ internal static class StructuredPruneRun
 
     internal static int Run(CommandContext context, string? modelPath, Request request, string outputPath)
     {
-        IReadOnlyList<string>? sentences = null;
-        if (request.Calibration is { } path)
-        {
-            if (!File.Exists(path)) throw new UsageException($"--calibration {path}: no such file.");
-            sentences = Sparrow.Data.Text.SentenceLines.ReadFile(path);
-            if (sentences.Count == 0) throw new UsageException($"--calibration {path} holds no sentences (one per line; blank lines and lines starting with # are skipped).");
-        }
+        var sentences = request.Calibration is null ? null : PruneFiles.CalibrationSentences(request.Calibration);
         var settings = ToSettings(request, sentences);
-        if (modelPath is not null && Path.GetFullPath(modelPath) == Path.GetFullPath(outputPath))
-            throw new UsageException($"--output {outputPath} is the input model; Sparrow never overwrites its input. Choose another path.");
+        PruneFiles.RefuseInputAsOutput(modelPath, outputPath);
         var console = context.Console;
         var loaded = LoadedModel.Load(modelPath);
         Model pruned;
@@ -77,7 +70,7 @@ internal static class StructuredPruneRun
 
         var flopsBefore = Flops(loaded.Model);
         var flopsAfter = Flops(pruned);
-        OnnxExporter.Save(pruned, outputPath);
+        PruneFiles.Save(pruned, outputPath);
         console.MarkupLine($"Removed {report.LayersRemoved} layer(s), and from the other layers {report.HeadsRemoved} heads and {CommonOptions.FormatCount(report.NeuronsRemoved)} FFN neurons.");
         console.MarkupLine($"Parameters: {CommonOptions.FormatCount(report.ParametersBefore)} -> {CommonOptions.FormatCount(report.ParametersAfter)} " +
             $"({1 - (double)report.ParametersAfter / report.ParametersBefore:P1} fewer).");
