@@ -13,9 +13,14 @@ namespace Sparrow.Cli;
 /// </summary>
 public static class SparrowApp
 {
-    public static RootCommand CreateRootCommand(CommandContext context)
+    public static RootCommand CreateRootCommand(CommandContext context) => CreateRootCommand(context, new GlobalOptions());
+
+    private static RootCommand CreateRootCommand(CommandContext context, GlobalOptions options)
     {
-        var root = new RootCommand("Sparrow: sparse neural networks in .NET. Runs ONNX models, checks them against ONNX Runtime, measures them.");
+        var root = new RootCommand("Sparrow: sparse neural networks in .NET. Runs ONNX models, checks them against ONNX Runtime, measures them.")
+        {
+            options.Quiet, options.Verbose,
+        };
         root.Add(EmbedCommand.Create(context));
         root.Add(DemoCommand.Create(context));
         root.Add(VerifyCommand.Create(context));
@@ -32,8 +37,9 @@ public static class SparrowApp
     public static int Run(string[] args, IAnsiConsole console, IAnsiConsole? error = null)
     {
         error ??= console;
-        var context = new CommandContext(console, args);
-        var root = CreateRootCommand(context);
+        var context = new CommandContext(console, args, error);
+        var options = new GlobalOptions();
+        var root = CreateRootCommand(context, options);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -50,6 +56,7 @@ public static class SparrowApp
         };
         try
         {
+            context.Configure(parse);
             return parse.Invoke(configuration);
         }
         catch (Exception e) when (IsUserError(e))
@@ -59,7 +66,8 @@ public static class SparrowApp
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            WriteError(error, $"internal error ({e.GetType().Name}): {e.Message}");
+            WriteError(error, $"internal error ({e.GetType().Name}): {e.Message}" + (context.Verbosity == Verbosity.Verbose ? "" : " Run again with --verbose for the stack trace."));
+            if (context.Verbosity == Verbosity.Verbose) error.Profile.Out.Writer.WriteLine(e.ToString());
             return ExitCodes.Failure;
         }
     }
@@ -77,20 +85,6 @@ public static class SparrowApp
         // read the error expect one line.
         error.Profile.Out.Writer.WriteLine("error: " + line);
     }
-}
-
-/// <summary>What every command gets: the console to write to and the command line it was started with.</summary>
-public sealed class CommandContext(IAnsiConsole console, IReadOnlyList<string> args)
-{
-    public IAnsiConsole Console { get; } = console;
-
-    public IReadOnlyList<string> Args { get; } = args;
-
-    /// <summary>The command line as a user would type it again (quoted where needed).</summary>
-    public string CommandLine => "sparrow " + string.Join(' ', Args.Select(Quote));
-
-    private static string Quote(string a) =>
-        a.Length > 0 && a.All(c => char.IsLetterOrDigit(c) || "-_./=,:+@".Contains(c)) ? a : "'" + a.Replace("'", "'\\''") + "'";
 }
 
 /// <summary>Lets System.CommandLine's help and messages go through the Spectre console.</summary>

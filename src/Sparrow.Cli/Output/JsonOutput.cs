@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Sparrow.Graph;
+
+namespace Sparrow.Cli;
+
+/// <summary>
+/// The <c>--json [FILE]</c> option every command that prints results takes: given a file, the JSON goes there
+/// (written atomically) and the tables are printed as usual; given alone, the JSON goes to standard output
+/// instead of the tables, and remarks go to standard error, so that <c>sparrow ... --json | jq</c> works.
+/// </summary>
+public static class JsonOutput
+{
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        // Commands and model paths stay readable ('...' rather than \u0027...\u0027); the output is data, never HTML.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>The option, with its value optional.</summary>
+    public static Option<string?> Option(string what = "the results") => new("--json")
+    {
+        Description = $"Print {what} as JSON instead of tables; with a file name, write the JSON there and print the tables too.",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    /// <summary>Where the JSON goes for this command line: null (nowhere), "" (standard output) or a file path.</summary>
+    public static string? Target(ParseResult parse, Option<string?> option)
+    {
+        var result = parse.GetResult(option);
+        if (result is null) return null;
+        var value = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (value.Length > 0 && Directory.Exists(value)) throw new UsageException($"--json {value} is a folder; give a file name, or no value for standard output.");
+        return value;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="results"/> where <paramref name="target"/> says and, unless the JSON replaces them,
+    /// prints the tables with <paramref name="printTables"/>.
+    /// </summary>
+    public static void Write(CommandContext context, string? target, object results, Action printTables)
+    {
+        if (target == "")
+        {
+            context.Console.Profile.Out.Writer.WriteLine(Serialize(results));
+            context.Console.Profile.Out.Writer.Flush();
+            return;
+        }
+        printTables();
+        if (target is not null) AtomicFile.WriteAllText(target, Serialize(results) + "\n");
+    }
+
+    /// <summary>The JSON text of <paramref name="results"/>, as every command writes it.</summary>
+    public static string Serialize(object results) => JsonSerializer.Serialize(results, results.GetType(), Options);
+}
