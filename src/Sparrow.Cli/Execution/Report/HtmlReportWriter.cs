@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 
 namespace Sparrow.Cli.Execution.Report;
@@ -112,5 +111,8 @@ internal static class HtmlReportWriter
         return result.ToString();
     }
 
-    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+    /// <summary>Only what HTML needs escaped: the page is UTF-8, so ±, − and names stay readable in the source.</summary>
+    private static string Encode(string text) =>
+        text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
+            .Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&quot;", StringComparison.Ordinal);
 }
