@@ -234,13 +234,18 @@ public class ReportTests
 
         var html = folder.File("report.html");
         var markdown = folder.File("report.md");
-        r = CliRunner.Run("report", bench, eval, pruned, "-o", html, "--markdown", markdown);
+        r = CliRunner.Run("report", bench, eval, pruned, dense, "-o", html, "--markdown", markdown);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.DoesNotContain("note", r.Output); // the reference is the bench baseline by path, no guess needed
 
         var page = File.ReadAllText(html);
         var baselineName = Path.GetFileName(dense);
-        Assert.Contains($"<td>{baselineName} (baseline)</td>", page);
+        // The dense model has no pruning record: its prunable weights are found as a pruner would, and hold no zeros.
+        var denseRow = Regex.Match(page, $"<tr><td>{Regex.Escape(baselineName)} \\(baseline\\)</td>.*?</tr>").Value;
+        Assert.Contains("<td>dense</td>", denseRow);
+        Assert.Contains(">0.0 %</td>", denseRow);
+        Assert.Contains(">1.0000</td>", denseRow);
+        Assert.Contains(">1.00x</td>", denseRow);
         // The pruned model: its record, its sparsity, its fidelity and its speed-up, all in one row.
         var row = Regex.Match(page, "<tr><td>wanda50.onnx</td>.*?</tr>").Value;
         Assert.Contains("<td>magnitude, unstructured</td>", row);

@@ -23,7 +23,7 @@ internal static class ReportPlots
             .ToArray();
         if (points.Length == 0) return null;
         var label = sequence is { } s ? $"batch {batch}, sequence {s}" : $"batch {batch}";
-        var plot = NewPlot($"Quality against latency ({label})", "latency per run, ms (median; lower is better)", "mean cosine to the reference (higher is better)");
+        var plot = NewPlot($"Quality against latency ({label})", "latency per run, ms (median; lower is better)", "mean cosine to the reference");
         var ort = points.Where(p => p.Ort is not null).ToArray();
         if (ort.Length > 0) AddMarkers(plot, ort.Select(p => p.Ort!.Value).ToArray(), ort.Select(p => p.Quality).ToArray(), OrtColor, "ONNX Runtime (same model)", ScottPlot.MarkerShape.OpenCircle);
         AddFront(plot, ParetoFront(points.Select(p => (p.Sparrow, p.Quality)).ToArray(), lowerXBetter: true));
@@ -42,7 +42,7 @@ internal static class ReportPlots
             .Select(v => (v.Name, Quality: v.MeanCosine!.Value, Sparsity: 100 * v.Sparsity!.Sparsity))
             .ToArray();
         if (points.Length == 0) return null;
-        var plot = NewPlot("Quality against sparsity", "sparsity of the prunable weights, % (higher is smaller)", "mean cosine to the reference (higher is better)");
+        var plot = NewPlot("Quality against sparsity", "sparsity of the prunable weights, % (higher is smaller)", "mean cosine to the reference");
         AddFront(plot, ParetoFront(points.Select(p => (p.Sparsity, p.Quality)).ToArray(), lowerXBetter: false));
         AddMarkers(plot, points.Select(p => p.Sparsity).ToArray(), points.Select(p => p.Quality).ToArray(), SparrowColor, "model", ScottPlot.MarkerShape.FilledCircle);
         foreach (var p in points) AddLabel(plot, p.Name, p.Sparsity, p.Quality);
