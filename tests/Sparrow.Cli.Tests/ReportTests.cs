@@ -178,6 +178,12 @@ public class ReportTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(text, r.Error);
 
+        var model = folder.File("corrupt.onnx");
+        File.WriteAllText(model, "not a model");
+        r = CliRunner.Run("report", model, "-o", folder.File("r.html"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(model, r.Error);
+
         r = CliRunner.Run("report", folder.File("missing.json"));
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("missing.json", r.Error);
