@@ -30,6 +30,7 @@ public static class SparrowApp
         root.Add(BenchCommand.Create(context));
         root.Add(EvalCommand.Create(context));
         root.Add(SensitivityCommand.Create(context));
+        root.Add(ReportCommand.Create(context));
         return root;
     }
 
