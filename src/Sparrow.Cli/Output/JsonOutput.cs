@@ -18,7 +18,12 @@ public static class JsonOutput
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         // Commands and model paths stay readable ('...' rather than \u0027...\u0027); the output is data, never HTML.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        // A measurement that came out NaN or infinite must not crash the output; it is written as the string "NaN".
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
+
+    /// <summary>A finite number as itself, NaN and infinities as null: what JSON readers expect of a missing value.</summary>
+    public static double? Number(double value) => double.IsFinite(value) ? value : null;
 
     /// <summary>The option, with its value optional.</summary>
     public static Option<string?> Option(string what = "the results") => new("--json")
