@@ -55,7 +55,9 @@ public static class JsonOutput
             return;
         }
         printTables();
-        if (target is not null) AtomicFile.WriteAllText(target, Serialize(results) + "\n");
+        if (target is null) return;
+        AtomicFile.WriteAllText(target, Serialize(results) + "\n");
+        context.Info($"Wrote the JSON to [bold]{Spectre.Console.Markup.Escape(target)}[/].");
     }
 
     /// <summary>The JSON text of <paramref name="results"/>, as every command writes it.</summary>

@@ -37,8 +37,14 @@ public sealed class ProgressStep
             Total = total;
             onTotal?.Invoke(total);
         }
-        while (Done < done) Advance();
+        AdvanceTo(done);
     };
+
+    /// <summary>Advances until <paramref name="done"/> steps are done (for counts that jump, e.g. texts embedded per batch).</summary>
+    public void AdvanceTo(int done)
+    {
+        while (Done < done) Advance();
+    }
 }
 
 /// <summary>Draws progress: a live bar with the time remaining on a terminal, plain lines elsewhere.</summary>
