@@ -13,7 +13,7 @@ internal static class EmbedCommand
     public static Command Create(CommandContext context)
     {
         var texts = new Argument<string[]>("texts") { Description = "The texts to embed.", Arity = ArgumentArity.OneOrMore };
-        var model = new Option<string?>("--model") { Description = "An ONNX sentence encoder (BERT-style inputs) to use instead of the embedded all-MiniLM-L6-v2." };
+        var model = new Option<string?>("--model") { Description = "An ONNX sentence encoder with BERT-style inputs (default: the embedded all-MiniLM-L6-v2)." };
         var vocab = new Option<string?>("--vocab") { Description = "WordPiece vocab for --model (default: the embedded model's, uncased)." };
         var maxLength = new Option<int>("--max-length") { Description = "Tokens per text at most, [CLS] and [SEP] included; longer texts are cut.", DefaultValueFactory = _ => DefaultModel.MaxSequenceLength };
         var threads = CommonOptions.Threads();

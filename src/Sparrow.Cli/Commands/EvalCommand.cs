@@ -42,7 +42,7 @@ internal static class EvalCommand
         var sentences = new Option<string?>("--sentences") { Description = "Held-out sentences, one per line (default: Sparrow's 64, none of them in the calibration sample)." };
         var task = new Option<string?>("--task")
         {
-            Description = "Also score downstream classification tasks: fortunes (topic of a fortune, 12 categories), spam (SpamAssassin ham or spam) or all; "
+            Description = "Also score downstream classification tasks (default: none, embedding fidelity only): fortunes (topic of a fortune, 12 categories), spam (SpamAssassin ham or spam) or all; "
                 + "each model, the reference too, gets a logistic regression trained on its own embeddings and its accuracy on a held-out half.",
         };
         var data = new Option<string?>("--data") { Description = $"Folder of the task data sets (default: ${TaskData.EnvironmentVariable} or ~/.cache/sparrow/datasets; scripts/install-datasets.sh fills it)." };

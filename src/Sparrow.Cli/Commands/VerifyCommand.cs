@@ -26,7 +26,7 @@ internal static class VerifyCommand
         var seed = CommonOptions.Seed();
         var inputs = new Option<string[]>("--input")
         {
-            Description = "NAME=FILE.npy: feed this input from a NumPy file instead of generating it (repeat for several).",
+            Description = "NAME=FILE.npy: feed this input from a NumPy file instead of generating it (repeat for several; default: every input generated with --seed).",
             DefaultValueFactory = _ => [],
         };
         var threads = CommonOptions.Threads();
