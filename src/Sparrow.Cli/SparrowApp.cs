@@ -31,6 +31,7 @@ public static class SparrowApp
         root.Add(EvalCommand.Create(context));
         root.Add(SensitivityCommand.Create(context));
         root.Add(ReportCommand.Create(context));
+        HelpDefaults.Apply(root);
         return root;
     }
 
@@ -42,6 +43,11 @@ public static class SparrowApp
         var options = new GlobalOptions();
         var root = CreateRootCommand(context, options);
         var parse = root.Parse(args);
+        if (UnknownOption(parse, args) is { } unknown)
+        {
+            WriteError(error, $"Unrecognized option '{unknown}'. Run 'sparrow {string.Join(' ', CommandPath(parse.CommandResult))} --help' to see its options; put '--' before a value that starts with '-'.");
+            return ExitCodes.BadInput;
+        }
         if (parse.Errors.Count > 0)
         {
             WriteError(error, string.Join(" ", parse.Errors.Select(e => e.Message)) + " Run 'sparrow --help' to see the commands and their options.");
@@ -71,6 +77,25 @@ public static class SparrowApp
             if (context.Verbosity == Verbosity.Verbose) error.Profile.Out.Writer.WriteLine(e.ToString());
             return ExitCodes.Failure;
         }
+    }
+
+    /// <summary>
+    /// A word like an option that System.CommandLine took as a command argument (a text to embed, a model path)
+    /// because no option has that name: a typo, not a value. After '--' every word is a value.
+    /// </summary>
+    private static string? UnknownOption(ParseResult parse, string[] args)
+    {
+        if (args.Contains("--")) return null;
+        return parse.CommandResult.Children.OfType<System.CommandLine.Parsing.ArgumentResult>()
+            .SelectMany(a => a.Tokens).Select(t => t.Value)
+            .FirstOrDefault(v => v.Length > 1 && v[0] == '-' && !double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _));
+    }
+
+    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult? result)
+    {
+        var names = new List<string>();
+        for (var r = result; r?.Parent is System.CommandLine.Parsing.CommandResult parent; r = parent) names.Insert(0, r.Command.Name);
+        return names;
     }
 
     /// <summary>Errors caused by what the user gave: a file, a model, an option value.</summary>

@@ -11,7 +11,8 @@ namespace Sparrow.Pruning;
 /// </summary>
 public static class Pruner
 {
-    public static (Model Pruned, IReadOnlyList<LayerSparsity> Layers) Prune(Model model, PruneSettings settings)
+    /// <param name="progress">Told (targets masked, targets) as the masks are chosen, for a progress bar.</param>
+    public static (Model Pruned, IReadOnlyList<LayerSparsity> Layers) Prune(Model model, PruneSettings settings, Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
@@ -46,6 +47,7 @@ public static class Pruner
 
         var masks = new bool[targets.Count][];
         var global = new List<int>();
+        var masked = 0;
         for (var i = 0; i < targets.Count; i++)
         {
             var overridden = settings.LayerSparsity.TryGetValue(targets[i].WeightName, out var own);
@@ -57,6 +59,7 @@ public static class Pruner
             var (rows, columns) = WeightLayout.OutByInShape(targets[i]);
             masks[i] = MaskSelector.Select(scores[i], rows, columns, pattern, overridden ? own : sparsity,
                 scope == ComparisonScope.Global ? ComparisonScope.Layer : scope, settings.BlockScore, targets[i].WeightName);
+            progress?.Invoke(++masked, targets.Count);
         }
         if (global.Count > 0)
         {
@@ -67,6 +70,7 @@ public static class Pruner
             }).ToArray();
             var globalMasks = MaskSelector.SelectGlobal(layers, pattern, sparsity, settings.BlockScore);
             for (var j = 0; j < global.Count; j++) masks[global[j]] = globalMasks[j];
+            progress?.Invoke(targets.Count, targets.Count);
         }
 
         var results = new List<LayerSparsity>();

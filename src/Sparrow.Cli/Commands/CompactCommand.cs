@@ -18,15 +18,16 @@ internal static class CompactCommand
         var model = new Argument<string>("model") { Description = "The .onnx model to convert (standard or compact)." };
         var dense = new Option<bool>("--dense") { Description = "Write the standard dense form instead (every weight a plain initializer, zeros stored)." };
         var output = new Option<string>("--output", "-o") { Description = "Path of the .onnx model to write.", Required = true };
+        var json = JsonOutput.Option("the sizes");
         var command = new Command("compact", "Rewrites a pruned model in the compact form (only non-zeros stored, as standard ONNX sparse initializers), or back to the dense form with --dense.")
         {
-            model, output, dense,
+            model, output, dense, json,
         };
-        command.SetAction(parse => Run(context, parse.GetValue(model)!, parse.GetValue(output)!, parse.GetValue(dense)));
+        command.SetAction(parse => Run(context, parse.GetValue(model)!, parse.GetValue(output)!, parse.GetValue(dense), JsonOutput.Target(parse, json)));
         return command;
     }
 
-    internal static int Run(CommandContext context, string modelPath, string outputPath, bool dense)
+    internal static int Run(CommandContext context, string modelPath, string outputPath, bool dense, string? json = null)
     {
         if (Path.GetFullPath(modelPath) == Path.GetFullPath(outputPath))
             throw new UsageException($"--output {outputPath} is the input model; Sparrow never overwrites its input. Choose another path.");
@@ -38,9 +39,22 @@ internal static class CompactCommand
         OnnxExporter.Save(loaded.Model, outputPath, new OnnxSaveOptions { Compact = !dense, ExternalDataFile = external });
         var before = new FileInfo(modelPath).Length;
         var after = new FileInfo(outputPath).Length;
-        context.Console.MarkupLine($"Wrote [bold]{Markup.Escape(outputPath)}[/] in the {(dense ? "dense" : "compact")} form: " +
-            $"{DescribeSize(outputPath)}, {(double)after / before:P1} of {Markup.Escape(modelPath)} ({FormatBytes(before)})"
-            + (external is null ? "." : $", weights in {Markup.Escape(external)}."));
+        var results = new
+        {
+            command = context.CommandLine,
+            model = modelPath,
+            output = outputPath,
+            form = dense ? "dense" : "compact",
+            inputBytes = before,
+            outputBytes = after,
+            ratio = (double)after / before,
+            sparseWeights = CountSparseInitializers(outputPath),
+            externalData = external,
+        };
+        JsonOutput.Write(context, json, results, () =>
+            context.Console.MarkupLine($"Wrote [bold]{Markup.Escape(outputPath)}[/] in the {(dense ? "dense" : "compact")} form: " +
+                $"{DescribeSize(outputPath)}, {(double)after / before:P1} of {Markup.Escape(modelPath)} ({FormatBytes(before)})"
+                + (external is null ? "." : $", weights in {Markup.Escape(external)}.")));
         return ExitCodes.Success;
     }
 

@@ -13,19 +13,21 @@ internal static class EmbedCommand
     public static Command Create(CommandContext context)
     {
         var texts = new Argument<string[]>("texts") { Description = "The texts to embed.", Arity = ArgumentArity.OneOrMore };
-        var model = new Option<string?>("--model") { Description = "An ONNX sentence encoder (BERT-style inputs) to use instead of the embedded all-MiniLM-L6-v2." };
+        var model = new Option<string?>("--model") { Description = "An ONNX sentence encoder with BERT-style inputs (default: the embedded all-MiniLM-L6-v2)." };
         var vocab = new Option<string?>("--vocab") { Description = "WordPiece vocab for --model (default: the embedded model's, uncased)." };
         var maxLength = new Option<int>("--max-length") { Description = "Tokens per text at most, [CLS] and [SEP] included; longer texts are cut.", DefaultValueFactory = _ => DefaultModel.MaxSequenceLength };
         var threads = CommonOptions.Threads();
+        var json = JsonOutput.Option("the embeddings and similarities");
         var command = new Command("embed", "Embeds texts with a sentence encoder (the embedded all-MiniLM-L6-v2 unless --model is given) and prints the cosine similarity of every pair.")
         {
-            texts, model, vocab, maxLength, threads,
+            texts, model, vocab, maxLength, threads, json,
         };
-        command.SetAction(parse => Run(context, parse.GetValue(texts) ?? [], parse.GetValue(model), parse.GetValue(vocab), parse.GetValue(maxLength), parse.GetValue(threads)));
+        command.SetAction(parse => Run(context, parse.GetValue(texts) ?? [], parse.GetValue(model), parse.GetValue(vocab), parse.GetValue(maxLength), parse.GetValue(threads),
+            JsonOutput.Target(parse, json)));
         return command;
     }
 
-    internal static int Run(CommandContext context, string[] texts, string? modelPath, string? vocabPath, int maxLength, int threads)
+    internal static int Run(CommandContext context, string[] texts, string? modelPath, string? vocabPath, int maxLength, int threads, string? json = null)
     {
         if (texts.Length == 0) throw new UsageException("give at least one text to embed.");
         if (maxLength < 2) throw new UsageException($"--max-length must be at least 2, got {maxLength}.");
@@ -35,9 +37,14 @@ internal static class EmbedCommand
         var model = LoadedModel.Load(modelPath);
         using var session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = CommonOptions.ResolveThreads(threads) });
         var embedder = SentenceEncoders.Sparrow(session, tokenizer, maxLength);
-        var embeddings = embedder.Embed(texts);
-        context.Console.MarkupLine($"Embedded {texts.Length} text(s) with [bold]{Markup.Escape(model.DisplayName)}[/] ({embeddings[0].Length} dimensions).");
-        SimilarityReport.Write(context.Console, texts, embeddings);
+        var embeddings = context.Progress("Embedding", texts.Length, step => SentenceEncoders.EmbedInChunks(embedder, texts, step.AsCallback()));
+        var (similarity, mostSimilar) = SimilarityReport.Json(texts, embeddings);
+        var results = new { command = context.CommandLine, model = model.DisplayName, dimensions = embeddings[0].Length, maxLength, texts, embeddings, similarity, mostSimilar };
+        JsonOutput.Write(context, json, results, () =>
+        {
+            context.Console.MarkupLine($"Embedded {texts.Length} text(s) with [bold]{Markup.Escape(model.DisplayName)}[/] ({embeddings[0].Length} dimensions).");
+            SimilarityReport.Write(context.Console, texts, embeddings);
+        });
         return ExitCodes.Success;
     }
 

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Text;
-using System.Text.Json;
 using Sparrow.Cli.Execution;
 using Sparrow.Data.Embeddings;
 using Sparrow.Data.Evaluation;
@@ -43,7 +42,7 @@ internal static class EvalCommand
         var sentences = new Option<string?>("--sentences") { Description = "Held-out sentences, one per line (default: Sparrow's 64, none of them in the calibration sample)." };
         var task = new Option<string?>("--task")
         {
-            Description = "Also score downstream classification tasks: fortunes (topic of a fortune, 12 categories), spam (SpamAssassin ham or spam) or all; "
+            Description = "Also score downstream classification tasks (default: none, embedding fidelity only): fortunes (topic of a fortune, 12 categories), spam (SpamAssassin ham or spam) or all; "
                 + "each model, the reference too, gets a logistic regression trained on its own embeddings and its accuracy on a held-out half.",
         };
         var data = new Option<string?>("--data") { Description = $"Folder of the task data sets (default: ${TaskData.EnvironmentVariable} or ~/.cache/sparrow/datasets; scripts/install-datasets.sh fills it)." };
@@ -53,13 +52,13 @@ internal static class EvalCommand
         };
         var threads = CommonOptions.Threads();
         var markdown = new Option<string?>("--markdown") { Description = "Append the results as a Markdown table to this file, with the command that made them." };
-        var json = new Option<string?>("--json") { Description = "Write the results as JSON to this file." };
+        var json = JsonOutput.Option("the scores");
         var command = new Command("eval", "Embedding fidelity (the mean and lowest cosine between each model's and the reference's embeddings of held-out sentences) and, with --task, downstream task accuracy.")
         {
             models, reference, sentences, task, data, limit, threads, markdown, json,
         };
         command.SetAction(parse => Run(context, new Settings(parse.GetValue(models) ?? [], parse.GetValue(reference), parse.GetValue(sentences),
-            parse.GetValue(threads), parse.GetValue(markdown), parse.GetValue(json), parse.GetValue(task), parse.GetValue(data), parse.GetValue(limit))));
+            parse.GetValue(threads), parse.GetValue(markdown), JsonOutput.Target(parse, json), parse.GetValue(task), parse.GetValue(data), parse.GetValue(limit))));
         return command;
     }
 
@@ -72,22 +71,30 @@ internal static class EvalCommand
         var tasks = LoadTasks(settings);
         var reference = LoadedModel.Load(settings.Reference);
         var results = new List<Result>();
-        float[][] expected;
+        // One bar per model: its held-out sentences, then every task's texts.
+        var textsPerModel = texts.Count + tasks.Sum(t => t.Split.Train.Count + t.Split.Test.Count);
+        float[][] expected = [];
         using (var session = OpenSession(reference, threads))
         {
-            expected = Encoder(session, DefaultModel.MaxSequenceLength).Embed(texts);
-            // Without tasks the reference scores 1 against itself and needs no row; with them, its accuracy is the baseline.
-            if (tasks.Count > 0) results.Add(new Result(reference.DisplayName, 1.0, 1.0, texts.Count, true, ScoreTasks(session, tasks)));
+            context.Progress($"Embedding with {reference.DisplayName} (reference)", tasks.Count > 0 ? textsPerModel : texts.Count, step =>
+            {
+                expected = SentenceEncoders.EmbedInChunks(Encoder(session, DefaultModel.MaxSequenceLength), texts, (done, _) => step.AdvanceTo(done));
+                // Without tasks the reference scores 1 against itself and needs no row; with them, its accuracy is the baseline.
+                if (tasks.Count > 0) results.Add(new Result(reference.DisplayName, 1.0, 1.0, texts.Count, true, ScoreTasks(session, tasks, step, texts.Count)));
+            });
         }
         foreach (var path in settings.Models)
         {
             var model = LoadedModel.Load(path);
             using var session = OpenSession(model, threads);
-            var actual = Encoder(session, DefaultModel.MaxSequenceLength).Embed(texts);
-            if (actual[0].Length != expected[0].Length)
-                throw new UsageException($"{model.DisplayName} embeds in {actual[0].Length} dimensions, the reference {reference.DisplayName} in {expected[0].Length}.");
-            var cosines = expected.Zip(actual, (e, a) => (double)TensorPrimitives.CosineSimilarity(e, a)).ToArray();
-            results.Add(new Result(model.DisplayName, cosines.Average(), cosines.Min(), texts.Count, false, ScoreTasks(session, tasks)));
+            context.Progress($"Embedding with {model.DisplayName}", textsPerModel, step =>
+            {
+                var actual = SentenceEncoders.EmbedInChunks(Encoder(session, DefaultModel.MaxSequenceLength), texts, (done, _) => step.AdvanceTo(done));
+                if (actual[0].Length != expected[0].Length)
+                    throw new UsageException($"{model.DisplayName} embeds in {actual[0].Length} dimensions, the reference {reference.DisplayName} in {expected[0].Length}.");
+                var cosines = expected.Zip(actual, (e, a) => (double)TensorPrimitives.CosineSimilarity(e, a)).ToArray();
+                results.Add(new Result(model.DisplayName, cosines.Average(), cosines.Min(), texts.Count, false, ScoreTasks(session, tasks, step, texts.Count)));
+            });
         }
 
         if (tasks.Count > 0)
@@ -103,14 +110,11 @@ internal static class EvalCommand
                     }).ToArray(),
                 };
         }
-        WriteTable(context.Console, reference.DisplayName, texts.Count, tasks, results);
         if (settings.Markdown is { } md) AppendMarkdown(md, context.CommandLine, reference.DisplayName, texts.Count, tasks, results);
-        if (settings.Json is { } jsonPath)
-        {
-            var taskInfo = tasks.Select(t => new { name = t.Name, classes = t.Dataset.ClassNames, trainItems = t.Split.Train.Count, testItems = t.Split.Test.Count, maxTokens = TaskMaxTokens });
-            Sparrow.Graph.AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(new { command = context.CommandLine, reference = reference.DisplayName, tasks = taskInfo, results },
-                new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
-        }
+        // The shape 'sparrow report' reads: keep these names.
+        var taskInfo = tasks.Select(t => new { name = t.Name, classes = t.Dataset.ClassNames, trainItems = t.Split.Train.Count, testItems = t.Split.Test.Count, maxTokens = TaskMaxTokens });
+        JsonOutput.Write(context, settings.Json, new { command = context.CommandLine, reference = reference.DisplayName, tasks = taskInfo, results },
+            () => WriteTable(context.Console, reference.DisplayName, texts.Count, tasks, results));
         return ExitCodes.Success;
     }
 
@@ -173,11 +177,19 @@ internal static class EvalCommand
 
     private static SentenceEmbedder Encoder(InferenceSession session, int maxTokens) => SentenceEncoders.Sparrow(session, SentenceTokenizer.Default, maxTokens);
 
-    private static IReadOnlyList<TaskResult> ScoreTasks(InferenceSession session, IReadOnlyList<TextClassificationTask> tasks)
+    /// <param name="offset">Texts this model embedded before the tasks', for the progress bar.</param>
+    private static IReadOnlyList<TaskResult> ScoreTasks(InferenceSession session, IReadOnlyList<TextClassificationTask> tasks, ProgressStep step, int offset)
     {
         if (tasks.Count == 0) return [];
         var encoder = Encoder(session, TaskMaxTokens);
-        return tasks.Select(t => t.Evaluate(texts => SentenceEncoders.EmbedByLength(encoder, texts))).ToArray();
+        var results = new List<TaskResult>();
+        foreach (var t in tasks)
+        {
+            var before = offset;
+            results.Add(t.Evaluate(texts => SentenceEncoders.EmbedByLength(encoder, texts, (done, _) => step.AdvanceTo(before + done))));
+            offset += t.Split.Train.Count + t.Split.Test.Count;
+        }
+        return results;
     }
 
     private static string Format(double value) => value.ToString("0.0000", CultureInfo.InvariantCulture);

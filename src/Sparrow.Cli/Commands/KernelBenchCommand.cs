@@ -41,14 +41,14 @@ internal static class KernelBenchCommand
         var noOrt = new Option<bool>("--no-ort") { Description = "Skip ONNX Runtime's MatMul." };
         var seed = new Option<int>("--seed") { Description = "Seed for the weights, masks and inputs.", DefaultValueFactory = _ => 0 };
         var markdown = new Option<string?>("--markdown") { Description = "Append the tables to this Markdown file (e.g. BENCHMARKS.md), with the command that made them." };
-        var json = new Option<string?>("--json") { Description = "Write the results as JSON to this file." };
+        var json = JsonOutput.Option();
         var command = new Command("kernels", "Measures the sparse kernels against dense GEMM and ONNX Runtime's MatMul per weight shape, row count and sparsity.")
         {
             kernels, shapes, rows, sparsity, threads, runs, time, warmup, bandwidthBuffer, noOrt, seed, markdown, json,
         };
         command.SetAction(parse => Run(context, parse.GetValue(kernels)!, parse.GetValue(shapes)!, parse.GetValue(rows)!, parse.GetValue(sparsity)!,
             parse.GetValue(threads), parse.GetValue(runs), parse.GetValue(time), parse.GetValue(warmup), parse.GetValue(bandwidthBuffer),
-            !parse.GetValue(noOrt), parse.GetValue(seed), parse.GetValue(markdown), parse.GetValue(json)));
+            !parse.GetValue(noOrt), parse.GetValue(seed), parse.GetValue(markdown), JsonOutput.Target(parse, json)));
         return command;
     }
 
@@ -77,33 +77,31 @@ internal static class KernelBenchCommand
         if (!double.IsFinite(warmup) || warmup < 0) throw new UsageException($"--warmup must be 0 or more seconds, got {warmup}.");
         if (bandwidthMb < 1) throw new UsageException($"--bandwidth-mb must be at least 1, got {bandwidthMb}.");
         BenchOutput.CheckFileOption(markdown, "--markdown");
-        BenchOutput.CheckFileOption(json, "--json");
         var settings = new KernelBenchSettings(
             KernelShape.Parse(shapes), CommonOptions.ParseSizes(rows, "--rows"), SparsityLevel.Parse(sparsity), ParseKernels(kernels),
             CommonOptions.ResolveThreads(threads), runs, TimeSpan.FromSeconds(warmup), TimeSpan.FromSeconds(time), (long)bandwidthMb << 20, seed, withOrt);
 
-        console.MarkupLine($"CPU {Markup.Escape(MachineInfo.CpuModel)}, {MachineInfo.LogicalCores} logical cores, {Markup.Escape(MachineInfo.VectorIsa)}; {settings.Threads} thread(s)");
-        console.MarkupLine($"Kernels: {Markup.Escape(string.Join(", ", settings.Kernels.Select(k => k.Name)))}; against dense GEMM{(withOrt ? $" and ONNX Runtime {OrtModelRunner.Version} MatMul" : "")}");
-        var results = KernelBench.Run(settings, line => console.MarkupLine("  " + Markup.Escape(line)));
+        context.Info($"CPU {Markup.Escape(MachineInfo.CpuModel)}, {MachineInfo.LogicalCores} logical cores, {Markup.Escape(MachineInfo.VectorIsa)}; {settings.Threads} thread(s)");
+        context.Info($"Kernels: {Markup.Escape(string.Join(", ", settings.Kernels.Select(k => k.Name)))}; against dense GEMM{(withOrt ? $" and ONNX Runtime {OrtModelRunner.Version} MatMul" : "")}");
+        var results = context.Progress("Measuring kernels", KernelBench.Groups(settings), step =>
+            KernelBench.Run(settings, line => step.Advance(line), line => context.Info("  " + Markup.Escape(line))));
 
-        foreach (var line in KernelBenchReport.Preamble(results)) console.MarkupLine(Markup.Escape(line));
-        foreach (var t in KernelBenchReport.Tables(results))
+        JsonOutput.Write(context, json, KernelBenchReport.Json(results, context.CommandLine), () =>
         {
-            var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape(t.Title));
-            for (var i = 0; i < t.Headers.Length; i++)
-                table.AddColumn(i < t.TextColumns ? new TableColumn(Markup.Escape(t.Headers[i])) : new TableColumn(Markup.Escape(t.Headers[i])).RightAligned());
-            foreach (var row in t.Rows) table.AddRow(row.Select(Markup.Escape).ToArray());
-            console.Write(table);
-        }
+            foreach (var line in KernelBenchReport.Preamble(results)) console.MarkupLine(Markup.Escape(line));
+            foreach (var t in KernelBenchReport.Tables(results))
+            {
+                var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape(t.Title));
+                for (var i = 0; i < t.Headers.Length; i++)
+                    table.AddColumn(i < t.TextColumns ? new TableColumn(Markup.Escape(t.Headers[i])) : new TableColumn(Markup.Escape(t.Headers[i])).RightAligned());
+                foreach (var row in t.Rows) table.AddRow(row.Select(Markup.Escape).ToArray());
+                console.Write(table);
+            }
+        });
         if (markdown is not null)
         {
             BenchOutput.AppendMarkdown(markdown, KernelBenchReport.Markdown(results, context.CommandLine));
-            console.MarkupLine($"Appended the results to [bold]{Markup.Escape(markdown)}[/].");
-        }
-        if (json is not null)
-        {
-            BenchOutput.WriteJson(json, KernelBenchReport.Json(results, context.CommandLine));
-            console.MarkupLine($"Wrote the results to [bold]{Markup.Escape(json)}[/].");
+            context.Info($"Appended the results to [bold]{Markup.Escape(markdown)}[/].");
         }
         return ExitCodes.Success;
     }

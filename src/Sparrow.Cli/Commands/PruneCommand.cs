@@ -70,17 +70,19 @@ internal static class PruneCommand
             Description = "Write the compact form: each weight that gets smaller that way as a standard ONNX sparse initializer (non-zeros and their indices), so the file shrinks with the sparsity (see README.md).",
         };
         var output = new Option<string>("--output", "-o") { Description = "Path of the pruned .onnx model to write.", Required = true };
+        var json = JsonOutput.Option("what was pruned (per weight, totals, output path)");
         var removeHeads = new Option<double?>("--remove-heads") { Description = "Structured: fraction of each layer's attention heads to remove physically (least important on calibration sentences), at least 0 and below 1." };
         var removeNeurons = new Option<double?>("--remove-neurons") { Description = "Structured: fraction of each layer's feed-forward neurons to remove physically, at least 0 and below 1." };
         var removeLayers = new Option<int?>("--remove-layers") { Description = "Structured: number of whole transformer layers to remove (those that change their input least)." };
         var command = new Command("prune", "Prunes a model's weights (every MatMul/Gemm/Conv weight but embeddings and the final classifier) and writes the pruned model.")
         {
             model, method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration, recipe, output, embeddings, compact,
-            removeHeads, removeNeurons, removeLayers,
+            removeHeads, removeNeurons, removeLayers, json,
         };
         Option[] planOptions = [method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration];
         command.SetAction(parse =>
         {
+            var jsonTarget = JsonOutput.Target(parse, json);
             if (parse.GetValue(removeHeads) is not null || parse.GetValue(removeNeurons) is not null || parse.GetValue(removeLayers) is not null)
             {
                 // Structured removal is its own plan for now; mixing it with masks would hide which did what.
@@ -89,7 +91,7 @@ internal static class PruneCommand
                     throw new UsageException($"{mixed.Name} cannot be combined with --remove-heads/--remove-neurons/--remove-layers; run structured pruning first, then prune its output.");
                 return StructuredPruneRun.Run(context, parse.GetValue(model), new StructuredPruneRun.Request(
                     parse.GetValue(removeHeads) ?? 0, parse.GetValue(removeNeurons) ?? 0, parse.GetValue(removeLayers) ?? 0,
-                    parse.GetValue(seed), parse.GetValue(calibration)), parse.GetValue(output)!);
+                    parse.GetValue(seed), parse.GetValue(calibration)), parse.GetValue(output)!, jsonTarget);
             }
             if (parse.GetValue(recipe) is { } recipePath)
             {
@@ -98,7 +100,7 @@ internal static class PruneCommand
                     throw new UsageException($"{extra.Name} cannot be combined with --recipe; the recipe holds the whole plan (put the {extra.Name} choice in {recipePath}).");
                 if (parse.GetValue(embeddings))
                     throw new UsageException("--embeddings cannot be combined with --recipe (recipes have no field for it yet); use the flags.");
-                return RunRecipe(context, parse.GetValue(model), recipePath, parse.GetValue(output)!, parse.GetValue(compact));
+                return RunRecipe(context, parse.GetValue(model), recipePath, parse.GetValue(output)!, parse.GetValue(compact), jsonTarget);
             }
             return Run(context, parse.GetValue(model), new Request(parse.GetValue(method)!, parse.GetValue(pattern)!, parse.GetValue(sparsity),
                 parse.GetValue(seed), parse.GetValue(include) ?? [], parse.GetValue(exclude) ?? [])
@@ -108,7 +110,7 @@ internal static class PruneCommand
                 Calibration = parse.GetValue(calibration),
                 Embeddings = parse.GetValue(embeddings),
                 Compact = parse.GetValue(compact),
-            }, parse.GetValue(output)!);
+            }, parse.GetValue(output)!, jsonTarget);
         });
         return command;
     }
@@ -130,7 +132,7 @@ internal static class PruneCommand
         ("--layer-sparsity", "layerSparsity"), ("--calibration", "calibration"),
     ];
 
-    private static int RunRecipe(CommandContext context, string? modelPath, string recipePath, string outputPath, bool compact = false)
+    private static int RunRecipe(CommandContext context, string? modelPath, string recipePath, string outputPath, bool compact = false, string? json = null)
     {
         if (!File.Exists(recipePath)) throw new UsageException($"--recipe {recipePath}: no such file.");
         PruningRecipe recipe;
@@ -146,11 +148,11 @@ internal static class PruneCommand
         {
             // Structured removal leaves dense matrices: the compact form would not shrink them, so say so instead of ignoring it.
             if (compact) throw new UsageException($"--compact does not apply to the structured plan in {recipePath}: its output keeps no zeros to drop. Prune its output with --compact instead.");
-            return StructuredPruneRun.RunRecipe(context, modelPath, recipe, recipePath, outputPath);
+            return StructuredPruneRun.RunRecipe(context, modelPath, recipe, recipePath, outputPath, json);
         }
         try
         {
-            return Run(context, modelPath, FromRecipe(recipe) with { Compact = compact }, outputPath);
+            return Run(context, modelPath, FromRecipe(recipe) with { Compact = compact }, outputPath, json, recipePath);
         }
         catch (UsageException e) when (RecipeFields.FirstOrDefault(f => e.Message.StartsWith(f.Option, StringComparison.Ordinal)) is { Option: not null } match)
         {
@@ -260,7 +262,7 @@ internal static class PruneCommand
         };
     }
 
-    internal static int Run(CommandContext context, string? modelPath, Request request, string outputPath)
+    internal static int Run(CommandContext context, string? modelPath, Request request, string outputPath, string? json = null, string? recipePath = null)
     {
         var settings = ToSettings(request);
         PruneFiles.RefuseInputAsOutput(modelPath, outputPath);
@@ -272,10 +274,11 @@ internal static class PruneCommand
         {
             (pruned, layers) = request.Method.Trim().ToLowerInvariant() switch
             {
-                "wanda" => CalibratedPruner.Wanda(loaded.Model, settings, CalibrationBatches(loaded, request)),
-                "sparsegpt" => CalibratedPruner.SparseGpt(loaded.Model, settings, () => CalibrationBatches(loaded, request),
-                    (done, total) => { if (done < total) console.MarkupLine($"sparsegpt: calibrating and pruning group {done + 1} of {total}"); }),
-                _ => Pruner.Prune(loaded.Model, settings),
+                "wanda" => PruneWanda(context, loaded, settings, request),
+                "sparsegpt" => context.Progress("sparsegpt: calibrating and pruning, group by group", SparseGptGroups(loaded, settings),
+                    step => CalibratedPruner.SparseGpt(loaded.Model, settings, () => CalibrationBatches(loaded, request), step.AsCallback())),
+                _ => context.Progress("Pruning", Pruner.SelectTargets(loaded.Model.Graph, settings).Count,
+                    step => Pruner.Prune(loaded.Model, settings, step.AsCallback())),
             };
         }
         catch (PruningRequestException e)
@@ -288,28 +291,108 @@ internal static class PruneCommand
 
         var methodName = CalibratedMethods.FirstOrDefault(m => string.Equals(m, request.Method.Trim(), StringComparison.OrdinalIgnoreCase))
             ?? Methods.First(kv => kv.Value == settings.Method).Key;
-        var title = settings.Method == PruningMethod.GlobalMagnitude && methodName == "global-magnitude"
+        var global = settings.Method == PruningMethod.GlobalMagnitude && methodName == "global-magnitude";
+        var title = global
             ? $"{methodName} pruning, {settings.Pattern}, to {settings.Sparsity:P1} of all targets together"
             : $"{methodName} pruning, {settings.Pattern}, to {settings.Sparsity:P1} per layer";
-        var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape(title))
-            .AddColumn("weight").AddColumn("op").AddColumn("shape").AddColumn(new TableColumn("parameters").RightAligned())
-            .AddColumn(new TableColumn("target").RightAligned()).AddColumn(new TableColumn("achieved").RightAligned());
-        foreach (var l in layers)
-            table.AddRow(Markup.Escape(l.WeightName), l.OpType, Markup.Escape("[" + string.Join("x", l.Shape) + "]"), CommonOptions.FormatCount(l.Parameters),
-                l.TargetSparsity is { } t ? t.ToString("P1", CultureInfo.InvariantCulture) : "global", l.Sparsity.ToString("P1", CultureInfo.InvariantCulture));
-        console.Write(table);
 
         PruningRecord.Of(methodName, settings.Pattern.ToString(), layers).WriteTo(pruned);
-        var external = PruneFiles.Save(pruned, outputPath, request.Compact);
+        var external = context.Progress("Writing the model", 1, step =>
+        {
+            var e = PruneFiles.Save(pruned, outputPath, request.Compact);
+            step.Advance();
+            return e;
+        });
 
         var total = layers.Sum(l => l.Parameters);
         var zeros = layers.Sum(l => l.Zeros);
         var all = ParameterGroups.Total(pruned.Graph);
-        console.MarkupLine($"Pruned {layers.Count} weights: {CommonOptions.FormatCount(zeros)} of {CommonOptions.FormatCount(total)} set to zero " +
-            $"({(double)zeros / total:P1} of them, {(double)zeros / all:P1} of all parameters).");
-        console.MarkupLine($"Wrote [bold]{Markup.Escape(outputPath)}[/]" + (external is null ? "" : $" with weights in {Markup.Escape(external)}")
-            + (request.Compact ? $" in the compact form ({CompactCommand.DescribeSize(outputPath)})." : "."));
+        var results = new
+        {
+            command = context.CommandLine,
+            model = loaded.DisplayName,
+            output = outputPath,
+            externalData = external,
+            compact = request.Compact,
+            outputBytes = new FileInfo(outputPath).Length,
+            recipe = recipePath,
+            method = methodName,
+            pattern = settings.Pattern.ToString(),
+            sparsity = settings.Sparsity,
+            scope = global ? "global" : "layer",
+            seed = settings.Seed,
+            layers = layers.Select(l => new
+            {
+                weight = l.WeightName,
+                opType = l.OpType,
+                shape = l.Shape,
+                parameters = l.Parameters,
+                zeros = l.Zeros,
+                targetSparsity = l.TargetSparsity,
+                achievedSparsity = l.Sparsity,
+            }),
+            totals = new
+            {
+                weights = layers.Count,
+                parameters = total,
+                zeros,
+                sparsity = (double)zeros / total,
+                modelParameters = all,
+                modelSparsity = all == 0 ? 0 : (double)zeros / all,
+            },
+        };
+        JsonOutput.Write(context, json, results, () =>
+        {
+            var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape(title))
+                .AddColumn("weight").AddColumn("op").AddColumn("shape").AddColumn(new TableColumn("parameters").RightAligned())
+                .AddColumn(new TableColumn("target").RightAligned()).AddColumn(new TableColumn("achieved").RightAligned());
+            foreach (var l in layers)
+                table.AddRow(Markup.Escape(l.WeightName), l.OpType, Markup.Escape("[" + string.Join("x", l.Shape) + "]"), CommonOptions.FormatCount(l.Parameters),
+                    l.TargetSparsity is { } t ? t.ToString("P1", CultureInfo.InvariantCulture) : "global", l.Sparsity.ToString("P1", CultureInfo.InvariantCulture));
+            console.Write(table);
+            console.MarkupLine($"Pruned {layers.Count} weights: {CommonOptions.FormatCount(zeros)} of {CommonOptions.FormatCount(total)} set to zero " +
+                $"({(double)zeros / total:P1} of them, {(double)zeros / all:P1} of all parameters).");
+            console.MarkupLine($"Wrote [bold]{Markup.Escape(outputPath)}[/]" + (external is null ? "" : $" with weights in {Markup.Escape(external)}")
+                + (request.Compact ? $" in the compact form ({CompactCommand.DescribeSize(outputPath)})." : "."));
+        });
         return ExitCodes.Success;
+    }
+
+    /// <summary>Wanda: a bar for the calibration run (one step per batch of sentences), then one for the masks.</summary>
+    private static (Model, IReadOnlyList<LayerSparsity>) PruneWanda(CommandContext context, LoadedModel loaded, PruneSettings settings, Request request)
+    {
+        var batches = CalibrationBatches(loaded, request);
+        var count = (PruneFiles.CalibrationSentences(request.Calibration).Count + CalibrationBatchSize - 1) / CalibrationBatchSize;
+        return context.Progress("wanda: calibrating", count, step => CalibratedPruner.Wanda(loaded.Model, settings, Counted(batches, step)));
+    }
+
+    /// <summary>The sentences per calibration batch (CalibrationSentences.Batches' default).</summary>
+    private const int CalibrationBatchSize = 16;
+
+    /// <summary>The same batches, advancing <paramref name="step"/> as the consumer asks for the next one.</summary>
+    private static IEnumerable<T> Counted<T>(IEnumerable<T> items, ProgressStep step)
+    {
+        var first = true;
+        foreach (var item in items)
+        {
+            if (!first) step.Advance();
+            first = false;
+            yield return item;
+        }
+        if (!first) step.Advance();
+    }
+
+    /// <summary>SparseGPT prunes the targets that read the same input together: that many steps.</summary>
+    private static int SparseGptGroups(LoadedModel loaded, PruneSettings settings)
+    {
+        try
+        {
+            return CalibratedPruner.WandaTargets(loaded.Model, settings).Select(t => t.Node.Inputs[0]).Distinct().Count();
+        }
+        catch (PruningRequestException)
+        {
+            return 0; // SparseGpt itself reports the problem
+        }
     }
 
     /// <summary>
@@ -323,6 +406,6 @@ internal static class PruneCommand
             throw new UsageException($"--method {request.Method} needs calibration data; from the command line Sparrow calibrates sentence-embedding models " +
                 $"(an input named input_ids), and {loaded.DisplayName} takes {string.Join(", ", inputs)}.");
         var sentences = PruneFiles.CalibrationSentences(request.Calibration);
-        return Sparrow.Pruning.Calibration.CalibrationSentences.Batches(sentences, inputNames: inputs);
+        return Sparrow.Pruning.Calibration.CalibrationSentences.Batches(sentences, CalibrationBatchSize, inputNames: inputs);
     }
 }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Sparrow.Cli.Execution;
 using Sparrow.Data.Text;
 using Sparrow.Pruning;
@@ -54,7 +53,7 @@ internal static class SensitivityCommand
         var maxSparsity = new Option<double>("--max-sparsity") { Description = "Highest sparsity the allocation gives a layer.", DefaultValueFactory = _ => SparsityAllocator.DefaultMaxSparsity };
         var recipeOut = new Option<string?>("--recipe-out") { Description = "Write the allocation as a recipe (.yaml/.yml or .json) for 'sparrow prune --recipe'." };
         var markdown = new Option<string?>("--markdown") { Description = "Append the table (and allocation) as Markdown to this file, with the command that made it." };
-        var json = new Option<string?>("--json") { Description = "Write the curves (and allocation) as JSON to this file." };
+        var json = JsonOutput.Option("the curves (and allocation)");
         var heatmap = new Option<string?>("--heatmap") { Description = "Draw the table as a heat map: a .png (or .svg) file." };
         var threads = CommonOptions.Threads();
         var command = new Command("sensitivity", "Per-layer sensitivity: each weight pruned alone at several sparsities, the quality drop of each, and a non-uniform allocation.")
@@ -73,7 +72,7 @@ internal static class SensitivityCommand
             Around = parse.GetValue(around),
             RecipeOut = parse.GetValue(recipeOut),
             Markdown = parse.GetValue(markdown),
-            Json = parse.GetValue(json),
+            Json = JsonOutput.Target(parse, json),
             Heatmap = parse.GetValue(heatmap),
             Threads = parse.GetValue(threads),
         }));
@@ -110,22 +109,29 @@ internal static class SensitivityCommand
         SensitivityResult result;
         try
         {
-            QualityLoss loss = qualityName switch
+            var (loss, withWanda) = context.Progress("Measuring the dense model", 1, step =>
             {
-                "embedding" when !isEncoder => throw new UsageException($"--quality embedding needs a sentence encoder (an input named input_ids); {loaded.DisplayName} has none. Use --quality output."),
-                "embedding" => QualityLosses.EmbeddingDrop(loaded.Model, sentences, threads),
-                "output" => QualityLosses.OutputDrop(loaded.Model, GeneratedInputs(loaded), threads),
-                _ => throw new UsageException($"--quality '{settings.Quality}' is not a quality measure; use embedding or output."),
-            };
-            if (methodName == "wanda")
-            {
-                if (!isEncoder) throw new UsageException("--method wanda calibrates on sentences; from the command line that needs a sentence encoder (an input named input_ids). Use magnitude.");
-                baseSettings = SensitivityAnalyzer.WithWanda(loaded.Model, baseSettings,
-                    CalibrationSentences.Batches(sentences, inputNames: loaded.Model.Graph.RequiredInputs.Select(i => i.Name)));
-            }
-            var setup = clock.Elapsed.TotalSeconds;
-            var progress = new ProgressLine(console, levels.Length, setup);
-            result = SensitivityAnalyzer.Analyze(loaded.Model, loss, new SensitivityOptions { Sparsities = levels, Settings = baseSettings, Around = settings.Around, Progress = progress.Report });
+                QualityLoss loss = qualityName switch
+                {
+                    "embedding" when !isEncoder => throw new UsageException($"--quality embedding needs a sentence encoder (an input named input_ids); {loaded.DisplayName} has none. Use --quality output."),
+                    "embedding" => QualityLosses.EmbeddingDrop(loaded.Model, sentences, threads),
+                    "output" => QualityLosses.OutputDrop(loaded.Model, GeneratedInputs(loaded), threads),
+                    _ => throw new UsageException($"--quality '{settings.Quality}' is not a quality measure; use embedding or output."),
+                };
+                var withWanda = baseSettings;
+                if (methodName == "wanda")
+                {
+                    if (!isEncoder) throw new UsageException("--method wanda calibrates on sentences; from the command line that needs a sentence encoder (an input named input_ids). Use magnitude.");
+                    withWanda = SensitivityAnalyzer.WithWanda(loaded.Model, baseSettings,
+                        CalibrationSentences.Batches(sentences, inputNames: loaded.Model.Graph.RequiredInputs.Select(i => i.Name)));
+                }
+                step.Advance();
+                return (loss, withWanda);
+            });
+            baseSettings = withWanda;
+            // The analyzer reports its count of points (weights × sparsities) with its first call.
+            result = context.Progress("Measuring each weight's sensitivity", 0, step =>
+                SensitivityAnalyzer.Analyze(loaded.Model, loss, new SensitivityOptions { Sparsities = levels, Settings = baseSettings, Around = settings.Around, Progress = step.AsCallback() }));
         }
         catch (PruningRequestException e)
         {
@@ -147,75 +153,60 @@ internal static class SensitivityCommand
         }
 
         var what = $"{qualityName} loss (1 − mean cosine vs dense{(qualityName == "embedding" ? $", {sentences.Count} calibration sentences" : ", generated inputs")}), {methodName}, each weight pruned alone";
-        var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape($"{loaded.DisplayName}: {what}"))
-            .AddColumn("layer").AddColumn("weight").AddColumn(new TableColumn("params").RightAligned());
-        foreach (var s in levels) table.AddColumn(new TableColumn(Percent(s)).RightAligned());
-        if (allocation is not null) table.AddColumn(new TableColumn($"plan @{Percent(allocation.TargetSparsity)}").RightAligned());
-        for (var i = 0; i < result.Curves.Count; i++)
+        // The shape 'sparrow report' reads: keep these names.
+        var results = new
         {
-            var c = result.Curves[i];
-            var cells = new List<string> { Markup.Escape(c.Label), Markup.Escape(c.WeightName), CommonOptions.FormatCount(c.Parameters) };
-            cells.AddRange(c.Losses.Select(Loss));
-            if (allocation is not null) cells.Add(Percent(allocation.Sparsities[i].Value, "0.0"));
-            table.AddRow(cells.ToArray());
-        }
-        console.Write(table);
-        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.Curves.Count} weights × {levels.Length} sparsities measured in {seconds:0.0} s."));
-        if (allocation is not null)
-            console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"allocation: overall sparsity {allocation.AchievedSparsity:0.000000} (target {allocation.TargetSparsity}, {CommonOptions.FormatCount(allocation.Zeros)} of {CommonOptions.FormatCount(allocation.Parameters)} weights), "
-                + $"predicted summed loss {allocation.PredictedLoss:0.0000} vs {allocation.UniformPredictedLoss:0.0000} uniform."));
+            command = context.CommandLine,
+            model = loaded.DisplayName,
+            method = methodName,
+            quality = qualityName,
+            sparsities = levels,
+            seconds,
+            layers = result.Curves.Select(c => new { weight = c.WeightName, label = c.Label, opType = c.OpType, shape = c.Shape, parameters = c.Parameters, losses = c.Losses }),
+            allocation = allocation is null ? null : new
+            {
+                target = allocation.TargetSparsity,
+                achieved = allocation.AchievedSparsity,
+                predictedLoss = allocation.PredictedLoss,
+                uniformPredictedLoss = allocation.UniformPredictedLoss,
+                layers = allocation.Sparsities.Select(kv => new { weight = kv.Key, sparsity = kv.Value }),
+            },
+        };
+        JsonOutput.Write(context, settings.Json, results, () =>
+        {
+            var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape($"{loaded.DisplayName}: {what}"))
+                .AddColumn("layer").AddColumn("weight").AddColumn(new TableColumn("params").RightAligned());
+            foreach (var s in levels) table.AddColumn(new TableColumn(Percent(s)).RightAligned());
+            if (allocation is not null) table.AddColumn(new TableColumn($"plan @{Percent(allocation.TargetSparsity)}").RightAligned());
+            for (var i = 0; i < result.Curves.Count; i++)
+            {
+                var c = result.Curves[i];
+                var cells = new List<string> { Markup.Escape(c.Label), Markup.Escape(c.WeightName), CommonOptions.FormatCount(c.Parameters) };
+                cells.AddRange(c.Losses.Select(Loss));
+                if (allocation is not null) cells.Add(Percent(allocation.Sparsities[i].Value, "0.0"));
+                table.AddRow(cells.ToArray());
+            }
+            console.Write(table);
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.Curves.Count} weights × {levels.Length} sparsities measured in {seconds:0.0} s."));
+            if (allocation is not null)
+                console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"allocation: overall sparsity {allocation.AchievedSparsity:0.000000} (target {allocation.TargetSparsity}, {CommonOptions.FormatCount(allocation.Zeros)} of {CommonOptions.FormatCount(allocation.Parameters)} weights), "
+                    + $"predicted summed loss {allocation.PredictedLoss:0.0000} vs {allocation.UniformPredictedLoss:0.0000} uniform."));
+        });
 
         if (settings.RecipeOut is { } recipePath && allocation is not null)
         {
             var recipe = RecipeWriter.FromAllocation(allocation, methodName, baseSettings.Targets, calibration: methodName == "wanda" && settings.Calibration is { } cal ? Path.GetFullPath(cal) : null);
             RecipeWriter.Save(recipe, recipePath, $"Made by: {context.CommandLine}\nPer-layer sparsities from sensitivity analysis; overall (parameter-weighted) sparsity {allocation.AchievedSparsity:0.000000}.");
-            console.WriteLine($"recipe written to {recipePath}; apply it with: sparrow prune{(loaded.Path is { } p ? " " + p : "")} --recipe {recipePath} -o OUT.onnx");
+            context.Info(Markup.Escape($"recipe written to {recipePath}; apply it with: sparrow prune{(loaded.Path is { } p ? " " + p : "")} --recipe {recipePath} -o OUT.onnx"));
         }
         if (settings.Heatmap is { } heatmapPath)
         {
             SensitivityHeatmap.Save(heatmapPath, result, $"{Path.GetFileName(loaded.DisplayName)}: {methodName}, quality drop per layer");
-            console.WriteLine($"heat map written to {heatmapPath}");
+            context.Info(Markup.Escape($"heat map written to {heatmapPath}"));
         }
         if (settings.Markdown is { } md) AppendMarkdown(md, context.CommandLine, what, result, allocation);
-        if (settings.Json is { } jsonPath)
-            Sparrow.Graph.AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(new
-            {
-                command = context.CommandLine,
-                model = loaded.DisplayName,
-                method = methodName,
-                quality = qualityName,
-                sparsities = levels,
-                seconds,
-                layers = result.Curves.Select(c => new { weight = c.WeightName, label = c.Label, opType = c.OpType, shape = c.Shape, parameters = c.Parameters, losses = c.Losses }),
-                allocation = allocation is null ? null : new
-                {
-                    target = allocation.TargetSparsity,
-                    achieved = allocation.AchievedSparsity,
-                    predictedLoss = allocation.PredictedLoss,
-                    uniformPredictedLoss = allocation.UniformPredictedLoss,
-                    layers = allocation.Sparsities.Select(kv => new { weight = kv.Key, sparsity = kv.Value }),
-                },
-            }, new JsonSerializerOptions { WriteIndented = true }));
         return ExitCodes.Success;
-    }
-
-    /// <summary>One line per analysed weight, so a long run shows that it moves (and how fast).</summary>
-    private sealed class ProgressLine(IAnsiConsole console, int perWeight, double setupSeconds)
-    {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-
-        public void Report(int done, int total)
-        {
-            if (done == 0)
-            {
-                console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dense reference and setup: {setupSeconds:0.0} s; measuring {total} points..."));
-                return;
-            }
-            if (done % perWeight != 0) return;
-            var elapsed = _clock.Elapsed.TotalSeconds;
-            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {done}/{total} points, {elapsed:0.0} s, about {elapsed / done * (total - done):0} s left"));
-        }
     }
 
     internal static double[] ParseSparsities(string text)

@@ -26,11 +26,31 @@ internal static class SimilarityReport
         console.Write(table);
 
         if (texts.Count < 2) return;
-        var (best, bi, bj) = (float.NegativeInfinity, 0, 1);
-        for (var i = 0; i < texts.Count; i++)
-            for (var j = i + 1; j < texts.Count; j++)
-                if (similarity[i, j] > best) (best, bi, bj) = (similarity[i, j], i, j);
+        var (best, bi, bj) = MostSimilar(texts.Count, similarity);
         console.MarkupLine($"Most similar: #{bi + 1} and #{bj + 1} ({best.ToString("0.000", CultureInfo.InvariantCulture)}).");
+    }
+
+    /// <summary>Every pair's cosine similarity and the most similar pair (numbered from 1), for --json.</summary>
+    public static (double[][] Similarity, object? MostSimilar) Json(IReadOnlyList<string> texts, IReadOnlyList<float[]> embeddings)
+    {
+        var similarity = EmbeddingMath.SimilarityMatrix(embeddings);
+        var matrix = Enumerable.Range(0, texts.Count).Select(i => Enumerable.Range(0, texts.Count).Select(j => (double)similarity[i, j]).ToArray()).ToArray();
+        object? mostSimilar = null;
+        if (texts.Count >= 2)
+        {
+            var (best, bi, bj) = MostSimilar(texts.Count, similarity);
+            mostSimilar = new { first = bi + 1, second = bj + 1, cosine = (double)best };
+        }
+        return (matrix, mostSimilar);
+    }
+
+    private static (float Best, int First, int Second) MostSimilar(int count, float[,] similarity)
+    {
+        var (best, bi, bj) = (float.NegativeInfinity, 0, 1);
+        for (var i = 0; i < count; i++)
+            for (var j = i + 1; j < count; j++)
+                if (similarity[i, j] > best) (best, bi, bj) = (similarity[i, j], i, j);
+        return (best, bi, bj);
     }
 
     private static string Shorten(string text, int length)

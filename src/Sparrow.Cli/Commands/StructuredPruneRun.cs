@@ -36,7 +36,7 @@ internal static class StructuredPruneRun
         };
     }
 
-    internal static int Run(CommandContext context, string? modelPath, Request request, string outputPath)
+    internal static int Run(CommandContext context, string? modelPath, Request request, string outputPath, string? json = null, string? recipePath = null)
     {
         var sentences = request.Calibration is null ? null : PruneFiles.CalibrationSentences(request.Calibration);
         var settings = ToSettings(request, sentences);
@@ -49,40 +49,86 @@ internal static class StructuredPruneRun
         {
             var count = (sentences ?? CalibrationSentences.Sample).Count;
             if (settings.HeadFraction > 0 || settings.NeuronFraction > 0 || settings.LayersToRemove > 0)
-                console.MarkupLine($"Measuring importance on {count} calibration sentences" + (settings.HeadFraction > 0 ? " (one run per attention head)..." : "..."));
-            (pruned, report) = StructuredPruner.Prune(loaded.Model, settings);
+                context.Info($"Measuring importance on {count} calibration sentences" + (settings.HeadFraction > 0 ? " (one run per attention head)..." : "..."));
+            // The step count is the library's to say (batches times layers); it reports it with the first step.
+            (pruned, report) = context.Progress("Measuring importance", 0, step => StructuredPruner.Prune(loaded.Model, settings, step.AsCallback()));
         }
         catch (PruningRequestException e)
         {
             throw new UsageException($"{loaded.DisplayName}: {e.Message}");
         }
 
-        var table = new Table().Border(TableBorder.Simple).Title("structured pruning")
-            .AddColumn(new TableColumn("layer").RightAligned()).AddColumn(new TableColumn("heads").RightAligned())
-            .AddColumn("removed heads").AddColumn(new TableColumn("FFN neurons").RightAligned()).AddColumn(new TableColumn("1 - cos(in, out)").RightAligned());
-        foreach (var l in report.Layers)
-            table.AddRow(l.Layer.ToString(CultureInfo.InvariantCulture),
-                l.Removed ? "layer removed" : $"{l.HeadsBefore} -> {l.HeadsAfter}",
-                l.Removed ? "" : string.Join(" ", l.RemovedHeads),
-                l.Removed ? "" : $"{l.NeuronsBefore} -> {l.NeuronsAfter}",
-                l.Importance is { } i ? i.ToString("F4", CultureInfo.InvariantCulture) : "");
-        console.Write(table);
-
-        var flopsBefore = Flops(loaded.Model);
-        var flopsAfter = Flops(pruned);
+        var (flopsBefore, flopsAfter) = context.Progress("Counting FLOPs", 2, step =>
+        {
+            var before = Flops(loaded.Model);
+            step.Advance();
+            var after = Flops(pruned);
+            step.Advance();
+            return (before, after);
+        });
         PruneFiles.Save(pruned, outputPath);
-        console.MarkupLine($"Removed {report.LayersRemoved} layer(s), and from the other layers {report.HeadsRemoved} heads and {CommonOptions.FormatCount(report.NeuronsRemoved)} FFN neurons.");
-        console.MarkupLine($"Parameters: {CommonOptions.FormatCount(report.ParametersBefore)} -> {CommonOptions.FormatCount(report.ParametersAfter)} " +
-            $"({1 - (double)report.ParametersAfter / report.ParametersBefore:P1} fewer).");
-        if (flopsBefore > 0 && flopsAfter > 0)
-            console.MarkupLine($"FLOPs at batch {FlopBatch}, sequence {FlopSequence}: {FlopCounter.Format(flopsBefore)} -> {FlopCounter.Format(flopsAfter)} " +
-                $"({1 - (double)flopsAfter / flopsBefore:P1} fewer).");
-        console.MarkupLine($"Wrote [bold]{Markup.Escape(outputPath)}[/].");
+        var results = new
+        {
+            command = context.CommandLine,
+            model = loaded.DisplayName,
+            output = outputPath,
+            outputBytes = new FileInfo(outputPath).Length,
+            recipe = recipePath,
+            method = "structured",
+            pattern = "structured",
+            removeHeads = request.Heads,
+            removeNeurons = request.Neurons,
+            removeLayers = request.Layers,
+            seed = request.Seed,
+            layers = report.Layers.Select(l => new
+            {
+                layer = l.Layer,
+                removed = l.Removed,
+                headsBefore = l.HeadsBefore,
+                headsAfter = l.HeadsAfter,
+                removedHeads = l.RemovedHeads,
+                neuronsBefore = l.NeuronsBefore,
+                neuronsAfter = l.NeuronsAfter,
+                importance = l.Importance,
+            }),
+            totals = new
+            {
+                layersRemoved = report.LayersRemoved,
+                headsRemoved = report.HeadsRemoved,
+                neuronsRemoved = report.NeuronsRemoved,
+                parametersBefore = report.ParametersBefore,
+                parametersAfter = report.ParametersAfter,
+                flopBatch = FlopBatch,
+                flopSequence = FlopSequence,
+                flopsBefore,
+                flopsAfter,
+            },
+        };
+        JsonOutput.Write(context, json, results, () =>
+        {
+            var table = new Table().Border(TableBorder.Simple).Title("structured pruning")
+                .AddColumn(new TableColumn("layer").RightAligned()).AddColumn(new TableColumn("heads").RightAligned())
+                .AddColumn("removed heads").AddColumn(new TableColumn("FFN neurons").RightAligned()).AddColumn(new TableColumn("1 - cos(in, out)").RightAligned());
+            foreach (var l in report.Layers)
+                table.AddRow(l.Layer.ToString(CultureInfo.InvariantCulture),
+                    l.Removed ? "layer removed" : $"{l.HeadsBefore} -> {l.HeadsAfter}",
+                    l.Removed ? "" : string.Join(" ", l.RemovedHeads),
+                    l.Removed ? "" : $"{l.NeuronsBefore} -> {l.NeuronsAfter}",
+                    l.Importance is { } i ? i.ToString("F4", CultureInfo.InvariantCulture) : "");
+            console.Write(table);
+            console.MarkupLine($"Removed {report.LayersRemoved} layer(s), and from the other layers {report.HeadsRemoved} heads and {CommonOptions.FormatCount(report.NeuronsRemoved)} FFN neurons.");
+            console.MarkupLine($"Parameters: {CommonOptions.FormatCount(report.ParametersBefore)} -> {CommonOptions.FormatCount(report.ParametersAfter)} " +
+                $"({1 - (double)report.ParametersAfter / report.ParametersBefore:P1} fewer).");
+            if (flopsBefore > 0 && flopsAfter > 0)
+                console.MarkupLine($"FLOPs at batch {FlopBatch}, sequence {FlopSequence}: {FlopCounter.Format(flopsBefore)} -> {FlopCounter.Format(flopsAfter)} " +
+                    $"({1 - (double)flopsAfter / flopsBefore:P1} fewer).");
+            console.MarkupLine($"Wrote [bold]{Markup.Escape(outputPath)}[/].");
+        });
         return ExitCodes.Success;
     }
 
     /// <summary>A recipe with a <c>structured</c> part: seed and calibration apply, the unstructured fields may not be given.</summary>
-    internal static int RunRecipe(CommandContext context, string? modelPath, PruningRecipe recipe, string recipePath, string outputPath)
+    internal static int RunRecipe(CommandContext context, string? modelPath, PruningRecipe recipe, string recipePath, string outputPath, string? json = null)
     {
         var structured = recipe.Structured!;
         foreach (var field in new[] { "method", "pattern", "sparsity", "targets", "layerSparsity" })
@@ -90,7 +136,7 @@ internal static class StructuredPruneRun
                 throw new UsageException($"{recipePath}: line {line}, field '{field}': cannot be combined with 'structured'; prune structurally first, then prune the result with a second recipe.");
         try
         {
-            return Run(context, modelPath, new Request(structured.Heads, structured.Neurons, structured.Layers, recipe.Seed, recipe.Calibration), outputPath);
+            return Run(context, modelPath, new Request(structured.Heads, structured.Neurons, structured.Layers, recipe.Seed, recipe.Calibration), outputPath, json, recipePath);
         }
         catch (UsageException e) when (new[] { ("--remove-heads", "structured.heads"), ("--remove-neurons", "structured.neurons"), ("--remove-layers", "structured.layers") }
             .FirstOrDefault(f => e.Message.StartsWith(f.Item1, StringComparison.Ordinal)) is { Item2: { } field })

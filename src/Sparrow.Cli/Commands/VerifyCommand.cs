@@ -16,7 +16,7 @@ internal static class VerifyCommand
 {
     internal sealed record Settings(
         string? ModelPath, int Batch, int Sequence, int Seed, string[] Inputs, int Threads, double AbsoluteTolerance, double RelativeTolerance,
-        string SparseKernel = "auto");
+        string SparseKernel = "auto", string? Json = null);
 
     public static Command Create(CommandContext context)
     {
@@ -26,20 +26,21 @@ internal static class VerifyCommand
         var seed = CommonOptions.Seed();
         var inputs = new Option<string[]>("--input")
         {
-            Description = "NAME=FILE.npy: feed this input from a NumPy file instead of generating it (repeat for several).",
+            Description = "NAME=FILE.npy: feed this input from a NumPy file instead of generating it (repeat for several; default: every input generated with --seed).",
             DefaultValueFactory = _ => [],
         };
         var threads = CommonOptions.Threads();
         var atol = new Option<double>("--atol") { Description = "Absolute tolerance.", DefaultValueFactory = _ => 1e-4 };
         var rtol = new Option<double>("--rtol") { Description = "Relative tolerance: an element passes when |sparrow - ort| <= atol + rtol * |ort|.", DefaultValueFactory = _ => 1e-3 };
         var sparseKernel = CommonOptions.SparseKernel();
+        var json = JsonOutput.Option("the comparison");
         var command = new Command("verify", "Runs a model in Sparrow and in ONNX Runtime on the same inputs and compares every output (exit code 0 only if all pass).")
         {
-            model, batch, sequence, seed, inputs, threads, atol, rtol, sparseKernel,
+            model, batch, sequence, seed, inputs, threads, atol, rtol, sparseKernel, json,
         };
         command.SetAction(parse => Run(context, new Settings(
             parse.GetValue(model), parse.GetValue(batch), parse.GetValue(sequence), parse.GetValue(seed),
-            parse.GetValue(inputs) ?? [], parse.GetValue(threads), parse.GetValue(atol), parse.GetValue(rtol), parse.GetValue(sparseKernel) ?? "auto")));
+            parse.GetValue(inputs) ?? [], parse.GetValue(threads), parse.GetValue(atol), parse.GetValue(rtol), parse.GetValue(sparseKernel) ?? "auto", JsonOutput.Target(parse, json))));
         return command;
     }
 
@@ -67,37 +68,71 @@ internal static class VerifyCommand
         IReadOnlyDictionary<string, Tensor>? actual = null;
         try
         {
-            console.MarkupLine($"Model [bold]{Markup.Escape(model.DisplayName)}[/] (opset {model.Model.Opset}), {threads} thread(s), seed {settings.Seed}.");
+            context.Info($"Model [bold]{Markup.Escape(model.DisplayName)}[/] (opset {model.Model.Opset}), {threads} thread(s), seed {settings.Seed}.");
             foreach (var (name, what) in generator.Descriptions)
-                console.MarkupLine($"  input [bold]{Markup.Escape(name)}[/]: {Markup.Escape(what)}");
+                context.Info($"  input [bold]{Markup.Escape(name)}[/]: {Markup.Escape(what)}");
 
-            var started = Stopwatch.GetTimestamp();
-            using (var session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads, SparseKernel = kernel }))
+            TimeSpan sparrowTime = default, ortTime = default;
+            string kernels = "";
+            context.Progress("Running the model in Sparrow and ONNX Runtime", 2, step =>
             {
-                console.MarkupLine($"  kernels (--sparse-kernel {Markup.Escape(kernel)}): {Markup.Escape(KernelChoiceReport.Summary(session.WeightKernels))}");
-                actual = session.Run(inputs);
-            }
-            var sparrowTime = Stopwatch.GetElapsedTime(started);
+                var started = Stopwatch.GetTimestamp();
+                using (var session = new InferenceSession(model.Model, new SessionOptions { IntraOpThreads = threads, SparseKernel = kernel }))
+                {
+                    kernels = KernelChoiceReport.Summary(session.WeightKernels);
+                    actual = session.Run(inputs);
+                }
+                sparrowTime = Stopwatch.GetElapsedTime(started);
+                step.Advance("Sparrow");
 
-            started = Stopwatch.GetTimestamp();
-            using (var reference = new OrtModelRunner(model, threads))
-                expected = reference.RunToTensors(inputs);
-            var ortTime = Stopwatch.GetElapsedTime(started);
+                started = Stopwatch.GetTimestamp();
+                using (var reference = new OrtModelRunner(model, threads))
+                    expected = reference.RunToTensors(inputs);
+                ortTime = Stopwatch.GetElapsedTime(started);
+                step.Advance("ONNX Runtime");
+            });
+            context.Info($"  kernels (--sparse-kernel {Markup.Escape(kernel)}): {Markup.Escape(kernels)}");
 
-            var diffs = expected
-                .Select(kv => OutputComparison.Compare(kv.Key, actual.GetValueOrDefault(kv.Key), kv.Value, settings.AbsoluteTolerance, settings.RelativeTolerance))
+            var diffs = expected!
+                .Select(kv => OutputComparison.Compare(kv.Key, actual!.GetValueOrDefault(kv.Key), kv.Value, settings.AbsoluteTolerance, settings.RelativeTolerance))
                 .ToArray();
-            WriteTable(console, diffs);
-            console.MarkupLine($"[grey]Sparrow {sparrowTime.TotalMilliseconds:0} ms, ONNX Runtime {OrtModelRunner.Version} {ortTime.TotalMilliseconds:0} ms (session creation and one run each).[/]");
             var failed = diffs.Count(d => !d.Passed);
             var tolerance = $"atol {Format(settings.AbsoluteTolerance)} + rtol {Format(settings.RelativeTolerance)}";
-            if (failed == 0)
+            var results = new
             {
-                console.MarkupLine($"[green]PASS[/]: all {diffs.Length} output(s) match ONNX Runtime within {tolerance}.");
-                return ExitCodes.Success;
-            }
-            console.MarkupLine($"[red]FAIL[/]: {failed} of {diffs.Length} output(s) differ from ONNX Runtime beyond {tolerance}.");
-            return ExitCodes.Failure;
+                command = context.CommandLine,
+                model = model.DisplayName,
+                opset = model.Model.Opset,
+                threads,
+                seed = settings.Seed,
+                sparseKernel = kernel,
+                kernels,
+                inputs = generator.Descriptions.Select(kv => new { name = kv.Key, description = kv.Value }),
+                absoluteTolerance = settings.AbsoluteTolerance,
+                relativeTolerance = settings.RelativeTolerance,
+                outputs = diffs.Select(d => new
+                {
+                    name = d.Name,
+                    shape = d.Shape,
+                    maxAbsoluteDifference = JsonOutput.Number(d.MaxAbsolute),
+                    maxRelativeDifference = JsonOutput.Number(d.MaxRelative),
+                    mismatches = d.Mismatches,
+                    passed = d.Passed,
+                    problem = d.Problem,
+                }),
+                passed = failed == 0,
+                sparrowMilliseconds = sparrowTime.TotalMilliseconds,
+                onnxRuntimeMilliseconds = ortTime.TotalMilliseconds,
+                onnxRuntimeVersion = OrtModelRunner.Version,
+            };
+            JsonOutput.Write(context, settings.Json, results, () =>
+            {
+                WriteTable(console, diffs);
+                if (failed == 0) console.MarkupLine($"[green]PASS[/]: all {diffs.Length} output(s) match ONNX Runtime within {tolerance}.");
+                else console.MarkupLine($"[red]FAIL[/]: {failed} of {diffs.Length} output(s) differ from ONNX Runtime beyond {tolerance}.");
+            });
+            context.Info($"[grey]Sparrow {sparrowTime.TotalMilliseconds:0} ms, ONNX Runtime {OrtModelRunner.Version} {ortTime.TotalMilliseconds:0} ms (session creation and one run each).[/]");
+            return failed == 0 ? ExitCodes.Success : ExitCodes.Failure;
         }
         finally
         {

@@ -164,12 +164,16 @@ internal sealed record KernelBenchResults(
 /// </summary>
 internal static class KernelBench
 {
-    /// <param name="progress">Told each finished group, for a live line on the console.</param>
-    public static KernelBenchResults Run(KernelBenchSettings settings, Action<string>? progress = null)
+    /// <summary>Groups measured by <see cref="Run"/>: one per shape, sparsity level and row count.</summary>
+    public static int Groups(KernelBenchSettings settings) => settings.Shapes.Count * settings.Levels.Count * settings.Rows.Count;
+
+    /// <param name="progress">Told each finished group (see <see cref="Groups"/>), for a progress bar.</param>
+    /// <param name="remark">Told the memory bandwidth measured before the groups.</param>
+    public static KernelBenchResults Run(KernelBenchSettings settings, Action<string>? progress = null, Action<string>? remark = null)
     {
         var bandwidth = MemoryBandwidth.Measure(settings.Threads, settings.BandwidthBufferBytes);
         if (settings.Warmup > TimeSpan.Zero) WarmUpCode(settings);
-        progress?.Invoke($"memory read bandwidth {bandwidth / 1e9:0.0} GB/s ({settings.Threads} thread(s), {settings.BandwidthBufferBytes >> 20} MB buffer)");
+        remark?.Invoke($"memory read bandwidth {bandwidth / 1e9:0.0} GB/s ({settings.Threads} thread(s), {settings.BandwidthBufferBytes >> 20} MB buffer)");
         var results = new List<KernelResult>();
         var baselines = new List<DenseBaseline>();
         foreach (var shape in settings.Shapes)

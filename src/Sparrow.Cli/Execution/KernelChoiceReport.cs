@@ -24,6 +24,22 @@ internal static class KernelChoiceReport
         return table;
     }
 
+    /// <summary>The choices as JSON rows (stable camelCase names), for --json.</summary>
+    public static object[] Json(IReadOnlyList<WeightKernelChoice> choices) => choices.Select(c => (object)new
+    {
+        node = c.NodeName,
+        weight = c.WeightName,
+        rows = c.Rows,
+        columns = c.Columns,
+        sparsity = c.Sparsity,
+        kernel = c.Kernel,
+        description = c.Description,
+        bytes = c.Bytes,
+        denseBytes = c.DenseBytes,
+        source = c.Source.ToString(),
+        how = How(c),
+    }).ToArray();
+
     /// <summary>"36 sparse (CSR 24, Bitmask 12), 1 dense; 6.5 MB held for 42.5 MB dense".</summary>
     public static string Summary(IReadOnlyList<WeightKernelChoice> choices)
     {

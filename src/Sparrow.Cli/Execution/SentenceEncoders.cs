@@ -20,13 +20,35 @@ internal static class SentenceEncoders
     /// Embeds texts in order of length, so that each batch pads to similar lengths (short texts cost little), and
     /// returns the embeddings in the texts' order. Padding is masked out, so the order changes no embedding.
     /// </summary>
-    public static float[][] EmbedByLength(SentenceEmbedder embedder, IReadOnlyList<string> texts)
+    public static float[][] EmbedByLength(SentenceEmbedder embedder, IReadOnlyList<string> texts, Action<int, int>? progress = null)
     {
         var order = Enumerable.Range(0, texts.Count).OrderBy(i => texts[i].Length).ThenBy(i => i).ToArray();
-        var embeddings = embedder.Embed(order.Select(i => texts[i]).ToArray());
+        var embeddings = EmbedInChunks(embedder, order.Select(i => texts[i]).ToArray(), progress);
         var result = new float[texts.Count][];
         for (var k = 0; k < order.Length; k++) result[order[k]] = embeddings[k];
         return result;
+    }
+
+    /// <summary>Texts embedded per this many, so that progress moves during a long list.</summary>
+    public const int ChunkSize = 64;
+
+    /// <summary>Embeds <paramref name="texts"/> in order, <see cref="ChunkSize"/> at a time, telling <paramref name="progress"/> (texts done, total) after each chunk.</summary>
+    public static float[][] EmbedInChunks(SentenceEmbedder embedder, IReadOnlyList<string> texts, Action<int, int>? progress = null)
+    {
+        if (progress is null || texts.Count <= ChunkSize)
+        {
+            var all = embedder.Embed(texts);
+            progress?.Invoke(texts.Count, texts.Count);
+            return all;
+        }
+        var result = new List<float[]>(texts.Count);
+        for (var start = 0; start < texts.Count; start += ChunkSize)
+        {
+            var chunk = texts.Skip(start).Take(ChunkSize).ToArray();
+            result.AddRange(embedder.Embed(chunk));
+            progress(result.Count, texts.Count);
+        }
+        return result.ToArray();
     }
 
     /// <summary>Checks that the model takes token ids, and returns the inputs to feed.</summary>

@@ -18,12 +18,17 @@ public static class JsonOutput
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         // Commands and model paths stay readable ('...' rather than \u0027...\u0027); the output is data, never HTML.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        // A measurement that came out NaN or infinite must not crash the output; it is written as the string "NaN".
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
+
+    /// <summary>A finite number as itself, NaN and infinities as null: what JSON readers expect of a missing value.</summary>
+    public static double? Number(double value) => double.IsFinite(value) ? value : null;
 
     /// <summary>The option, with its value optional.</summary>
     public static Option<string?> Option(string what = "the results") => new("--json")
     {
-        Description = $"Print {what} as JSON instead of tables; with a file name, write the JSON there and print the tables too.",
+        Description = $"Print {what} as JSON instead of tables; with a file name, write the JSON there and print the tables too (default: tables only).",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -34,6 +39,10 @@ public static class JsonOutput
         if (result is null) return null;
         var value = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
         if (value.Length > 0 && Directory.Exists(value)) throw new UsageException($"--json {value} is a folder; give a file name, or no value for standard output.");
+        // The value is optional, so 'sparrow inspect --json model.onnx' reads the model as the JSON file: never write over such a file.
+        if (value.Length > 0 && !string.Equals(Path.GetExtension(value), ".json", StringComparison.OrdinalIgnoreCase)
+            && (File.Exists(value) || Path.GetExtension(value).Equals(".onnx", StringComparison.OrdinalIgnoreCase)))
+            throw new UsageException($"--json {value}: Sparrow will not write JSON over a file that is not .json; give a .json file name, or put --json after the other arguments for standard output.");
         return value;
     }
 
@@ -50,7 +59,9 @@ public static class JsonOutput
             return;
         }
         printTables();
-        if (target is not null) AtomicFile.WriteAllText(target, Serialize(results) + "\n");
+        if (target is null) return;
+        AtomicFile.WriteAllText(target, Serialize(results) + "\n");
+        context.Info($"Wrote the JSON to [bold]{Spectre.Console.Markup.Escape(target)}[/].");
     }
 
     /// <summary>The JSON text of <paramref name="results"/>, as every command writes it.</summary>

@@ -7,8 +7,17 @@ namespace Sparrow.Cli;
 public sealed class ProgressStep
 {
     private readonly Action<string?> onAdvance;
+    private readonly Action<int>? onTotal;
 
-    internal ProgressStep(Action<string?> onAdvance) => this.onAdvance = onAdvance;
+    internal ProgressStep(Action<string?> onAdvance, int total, Action<int>? onTotal = null)
+    {
+        this.onAdvance = onAdvance;
+        this.onTotal = onTotal;
+        Total = total;
+    }
+
+    /// <summary>Steps in all, as far as known (0 until library code reports its count through <see cref="AsCallback"/>).</summary>
+    public int Total { get; private set; }
 
     /// <summary>Steps done so far.</summary>
     public int Done { get; private set; }
@@ -20,11 +29,22 @@ public sealed class ProgressStep
         onAdvance(what);
     }
 
-    /// <summary>A callback for library code that reports (done, total) counts.</summary>
-    public Action<int, int> AsCallback() => (done, _) =>
+    /// <summary>A callback for library code that reports (done, total) counts; a total other than the one expected replaces it.</summary>
+    public Action<int, int> AsCallback() => (done, total) =>
+    {
+        if (total > 0 && total != Total)
+        {
+            Total = total;
+            onTotal?.Invoke(total);
+        }
+        AdvanceTo(done);
+    };
+
+    /// <summary>Advances until <paramref name="done"/> steps are done (for counts that jump, e.g. texts embedded per batch).</summary>
+    public void AdvanceTo(int done)
     {
         while (Done < done) Advance();
-    };
+    }
 }
 
 /// <summary>Draws progress: a live bar with the time remaining on a terminal, plain lines elsewhere.</summary>
@@ -37,7 +57,7 @@ internal static class ProgressDisplay
     {
         var console = context.Remarks;
         var started = Stopwatch.GetTimestamp();
-        var useBar = context.Verbosity == Verbosity.Normal && console.Profile.Capabilities.Interactive && steps > 0
+        var useBar = context.Verbosity == Verbosity.Normal && console.Profile.Capabilities.Interactive
             && Interlocked.CompareExchange(ref live, 1, 0) == 0;
         T result;
         if (useBar)
@@ -49,8 +69,9 @@ internal static class ProgressDisplay
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
                     .Start(progress =>
                     {
-                        var task = progress.AddTask(Markup.Escape(description), maxValue: steps);
-                        return work(new ProgressStep(_ => task.Increment(1)));
+                        // An unknown count (0) shows an empty bar until the work reports its total.
+                        var task = progress.AddTask(Markup.Escape(description), maxValue: Math.Max(steps, 1));
+                        return work(new ProgressStep(_ => task.Increment(1), steps, total => task.MaxValue = total));
                     });
             }
             finally
@@ -60,15 +81,34 @@ internal static class ProgressDisplay
         }
         else
         {
-            result = work(new ProgressStep(what =>
+            // Logs and pipes get a line with the time left every so often (every step with --verbose), so a long run shows that it moves.
+            var lastLine = started;
+            ProgressStep? step = null;
+            step = new ProgressStep(what =>
             {
-                if (what is not null) context.Detail($"[grey]{Markup.Escape(description)}: {Markup.Escape(what)}[/]");
-            }));
+                var now = Stopwatch.GetTimestamp();
+                var elapsed = Stopwatch.GetElapsedTime(started, now);
+                var left = step!.Total > step.Done && step.Done > 0 ? $", about {Format(elapsed * ((double)(step.Total - step.Done) / step.Done))} left" : "";
+                var line = $"[grey]{Markup.Escape(description)}: {(what is null ? "" : Markup.Escape(what) + ", ")}{step.Done}/{step.Total}{left}[/]";
+                if (context.Verbosity == Verbosity.Verbose) context.Detail(line);
+                else if (Stopwatch.GetElapsedTime(lastLine, now) >= PlainLineInterval && step.Done < step.Total)
+                {
+                    context.Info(line);
+                    lastLine = now;
+                }
+            }, steps);
+            result = work(step);
         }
         var elapsed = Stopwatch.GetElapsedTime(started);
-        context.Info($"[grey]{Markup.Escape(description)}: done in {Format(elapsed)}[/]");
+        // Work that took under a second needs no remark; a longer one says how long it took (and --verbose always does).
+        var line = $"[grey]{Markup.Escape(description)}: done in {Format(elapsed)}[/]";
+        if (elapsed.TotalSeconds >= 1) context.Info(line);
+        else context.Detail(line);
         return result;
     }
+
+    /// <summary>Without a live bar, how often a line says how far the work got.</summary>
+    private static readonly TimeSpan PlainLineInterval = TimeSpan.FromSeconds(10);
 
     private static string Format(TimeSpan elapsed) =>
         elapsed.TotalSeconds < 1 ? $"{elapsed.TotalMilliseconds:0} ms" : elapsed.TotalMinutes < 1 ? $"{elapsed.TotalSeconds:0.0} s" : $"{elapsed:m\\:ss} min";

@@ -20,14 +20,15 @@ public static class StructuredImportance
     /// Head h of layer l: the mean over calibration sentences of 1 − cosine between the model's mean-pooled final
     /// hidden states with that head's context zeroed and without. One run per head (plus one reference run).
     /// </summary>
-    public static float[][] Heads(Model model, IReadOnlyList<TokenBatch> batches, int threads = 0) =>
-        Heads(model, batches, threads, startAtLayer: true);
+    /// <param name="progress">Told (layers done, layers × batches) as the heads are scored, for a progress bar.</param>
+    public static float[][] Heads(Model model, IReadOnlyList<TokenBatch> batches, int threads = 0, Action<int, int>? progress = null) =>
+        Heads(model, batches, threads, startAtLayer: true, progress);
 
     /// <param name="startAtLayer">
     /// Run a head's layer and those after it only, from the layer's input captured in the reference run (the layers
     /// before it see no mask, so their output is the reference's): about half the work. False runs the whole model.
     /// </param>
-    internal static float[][] Heads(Model model, IReadOnlyList<TokenBatch> batches, int threads, bool startAtLayer)
+    internal static float[][] Heads(Model model, IReadOnlyList<TokenBatch> batches, int threads, bool startAtLayer, Action<int, int>? progress = null)
     {
         var structure = EncoderStructure.Find(model.Graph);
         var layers = structure.Layers;
@@ -39,6 +40,7 @@ public static class StructuredImportance
         var inputNames = model.Graph.RequiredInputs.Select(i => i.Name).ToArray();
         var scores = layers.Select(l => new float[l.Attention.Heads]).ToArray();
         var sentences = 0;
+        var done = 0;
         using var full = Session(Calibrator.BuildProbe(masked, layerInputs), threads);
         var partial = layers.Select(l => startAtLayer && l.Index > 0 && StartingAt(masked, l.Input) is { } sub ? Session(sub, threads) : null).ToArray();
         try
@@ -66,6 +68,7 @@ public static class StructuredImportance
                             mask.Slice(h * attention.HeadSize, attention.HeadSize).Fill(1);
                             for (var s = 0; s < pooled.Length; s++) scores[l][h] += 1 - EmbeddingMath.CosineSimilarity(reference[s], pooled[s]);
                         }
+                        progress?.Invoke(done * layers.Count + l + 1, batches.Count * layers.Count);
                     }
                 }
                 finally
@@ -73,6 +76,7 @@ public static class StructuredImportance
                     foreach (var t in outputs.Values) t.Dispose();
                 }
                 sentences += batch.BatchSize;
+                done++;
             }
         }
         finally
@@ -131,7 +135,8 @@ public static class StructuredImportance
     /// Layer l: the mean over tokens of 1 − cosine(layer input, layer output); a layer that barely turns its input
     /// changes least when removed. Padding tokens are skipped.
     /// </summary>
-    public static (float[][] Neurons, double[] Layers) Activations(Model model, IReadOnlyList<TokenBatch> batches, int threads = 0)
+    /// <param name="progress">Told (batches done, batches), for a progress bar.</param>
+    public static (float[][] Neurons, double[] Layers) Activations(Model model, IReadOnlyList<TokenBatch> batches, int threads = 0, Action<int, int>? progress = null)
     {
         var structure = EncoderStructure.Find(model.Graph);
         var layers = structure.Layers;
@@ -141,6 +146,7 @@ public static class StructuredImportance
         var absSums = layers.Select(l => new double[l.FeedForward.Intermediate]).ToArray();
         var turn = new double[layers.Count];
         long tokens = 0;
+        var done = 0;
         using var session = Session(probe, threads);
         foreach (var batch in batches)
         {
@@ -169,6 +175,7 @@ public static class StructuredImportance
             {
                 foreach (var t in outputs.Values) t.Dispose();
             }
+            progress?.Invoke(++done, batches.Count);
         }
         var count = Math.Max(tokens, 1);
         var neurons = new float[layers.Count][];

@@ -12,7 +12,8 @@ namespace Sparrow.Pruning.Structured;
 /// </summary>
 public static class StructuredPruner
 {
-    public static (Model Pruned, StructuredPruneReport Report) Prune(Model model, StructuredPruneSettings settings)
+    /// <param name="progress">Told (steps done, steps) while importance is measured on the calibration sentences, for a progress bar.</param>
+    public static (Model Pruned, StructuredPruneReport Report) Prune(Model model, StructuredPruneSettings settings, Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
@@ -39,10 +40,14 @@ public static class StructuredPruner
             var batches = Tokenize(model, settings);
             try
             {
-                if (rankHeads) headScores = StructuredImportance.Heads(model, batches, settings.IntraOpThreads);
+                // Head scoring: one step per layer and batch; activations: one per batch.
+                var headSteps = rankHeads ? batches.Count * layers.Count : 0;
+                var steps = headSteps + (rankNeurons || rankLayers ? batches.Count : 0);
+                if (rankHeads) headScores = StructuredImportance.Heads(model, batches, settings.IntraOpThreads, progress is null ? null : (done, _) => progress(done, steps));
                 if (rankNeurons || rankLayers)
                 {
-                    var (neurons, turns) = StructuredImportance.Activations(model, batches, settings.IntraOpThreads);
+                    var (neurons, turns) = StructuredImportance.Activations(model, batches, settings.IntraOpThreads,
+                        progress is null ? null : (done, _) => progress(headSteps + done, steps));
                     if (rankNeurons) neuronScores = neurons;
                     if (rankLayers) layerScores = turns;
                 }
