@@ -34,8 +34,8 @@ internal static class ReportCommand
         var report = ReportBuilder.Write(results, output, markdown, title);
         var console = context.Console;
         var data = report.Data;
-        console.MarkupLine($"Read {data.Sources.Count} file(s): {data.Variants.Count} model(s), {data.Sensitivities.Count} sensitivity result(s).");
-        foreach (var note in data.Notes) console.MarkupLine($"[yellow]note[/]: {Markup.Escape(note)}");
+        context.Info($"Read {data.Sources.Count} file(s): {data.Variants.Count} model(s), {data.Sensitivities.Count} sensitivity result(s).");
+        foreach (var note in data.Notes) context.Info($"[yellow]note[/]: {Markup.Escape(note)}");
         console.MarkupLine($"Wrote [bold]{Markup.Escape(output)}[/] ({report.Document.Tables.Count()} tables, {report.Document.Images.Count()} plots).");
         if (markdown is not null) console.MarkupLine($"Wrote [bold]{Markup.Escape(markdown)}[/] and {report.Document.Images.Count()} PNG file(s) beside it.");
         return ExitCodes.Success;
