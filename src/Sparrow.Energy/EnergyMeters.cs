@@ -32,6 +32,9 @@ public sealed record EnergyMeterOptions
 
     /// <summary>What <see cref="Usage"/> watches, as printed.</summary>
     public string Scope { get; init; } = "this process";
+
+    /// <summary>Reads sysfs files; tests make it fail as the kernel does for non-root users.</summary>
+    internal Func<string, string> ReadText { get; init; } = File.ReadAllText;
 }
 
 /// <summary>The meter chosen and why each better one was passed over.</summary>
@@ -50,7 +53,7 @@ public static class EnergyMeters
         var skipped = new List<string>();
         if (options.Method is null or EnergyMethod.Rapl)
         {
-            var rapl = RaplMeter.TryCreate(options.PowercapRoot, out var reason);
+            var rapl = RaplMeter.TryCreate(options.PowercapRoot, options.ReadText, out var reason);
             if (rapl is not null) return new EnergyMeterChoice(rapl, skipped);
             if (options.Method is EnergyMethod.Rapl) throw new EnergyMeterException(reason);
             skipped.Add(reason);
