@@ -25,6 +25,7 @@ public static class SparrowApp
         root.Add(BenchCommand.Create(context));
         root.Add(EvalCommand.Create(context));
         root.Add(SensitivityCommand.Create(context));
+        root.Add(EnergyCommand.Create(context));
         return root;
     }
 
