@@ -388,8 +388,8 @@ internal static class BenchCommand
 
     /// <summary>What the energy figures are and how they were obtained, for the table title and the Markdown.</summary>
     private static string EnergyCaption(FootprintSettings footprint, EnergyMeterChoice meter) =>
-        $"Energy per inference, {EnergyFormat.Kind(meter.Meter.Method)}: {meter.Meter.Description}; read around each timed run (whole process; "
-        + $"counters: whole CPU packages); carbon and cost per million inferences at {footprint.Describe()}";
+        $"Energy per inference (total of the timed runs over their items; latency is the median): {meter.Meter.Description}; read around each timed run "
+        + $"(the estimate: this whole process; counters: whole CPU packages); carbon and cost per million inferences at {footprint.Describe()}";
 
     /// <summary>The energy table: one row per batch, sequence, model and engine, latency beside energy, shared by the console and Markdown.</summary>
     private static (string[] Headers, List<string[]> Cells) EnergyCells(IReadOnlyList<Row> rows, bool hasSequence, IReadOnlyList<BenchModel> models, FootprintSettings footprint)
@@ -450,12 +450,13 @@ internal static class BenchCommand
                 r.OrtEnergy is { } oe ? footprint.PerMillion(oe.JoulesPerInference) : null),
         });
 
-    /// <summary>Fraction of zeros among the weights of the layers pruning targets (float initializers with two or more dimensions).</summary>
+    /// <summary>Fraction of zeros among the constant weights of MatMul, Gemm and Conv nodes (the weights pruning targets; embeddings are not counted).</summary>
     private static double WeightSparsity(Model model)
     {
         long zeros = 0, total = 0;
-        foreach (var t in model.Graph.Initializers.Values)
-            if (t is Tensor<float> f && f.Shape.Length >= 2)
+        var weights = model.Graph.Nodes.Where(n => n.OpType is "MatMul" or "Gemm" or "Conv").SelectMany(n => n.Inputs).ToHashSet();
+        foreach (var (name, t) in model.Graph.Initializers)
+            if (weights.Contains(name) && t is Tensor<float> f && f.Shape.Length >= 2)
             {
                 total += f.Length;
                 foreach (var v in f.Span) if (v == 0) zeros++;
