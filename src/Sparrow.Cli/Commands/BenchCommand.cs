@@ -388,8 +388,8 @@ internal static class BenchCommand
 
     /// <summary>What the energy figures are and how they were obtained, for the table title and the Markdown.</summary>
     private static string EnergyCaption(FootprintSettings footprint, EnergyMeterChoice meter) =>
-        $"Energy per inference (total of the timed runs over their items; latency is the median): {meter.Meter.Description}; read around each timed run "
-        + $"(the estimate: this whole process; counters: whole CPU packages); carbon and cost per million inferences at {footprint.Describe()}";
+        $"Energy per inference (inf), the timed runs' total over their items (latency is the median); CPU ms, joules, inferences per joule, gCO2e and cost per million inferences: {meter.Meter.Description}; read around each timed run "
+        + $"(the estimate: this whole process; counters: whole CPU packages); carbon and cost at {footprint.Describe()}";
 
     /// <summary>The energy table: one row per batch, sequence, model and engine, latency beside energy, shared by the console and Markdown.</summary>
     private static (string[] Headers, List<string[]> Cells) EnergyCells(IReadOnlyList<Row> rows, bool hasSequence, IReadOnlyList<BenchModel> models, FootprintSettings footprint)
@@ -398,8 +398,9 @@ internal static class BenchCommand
         var headers = new List<string> { "batch" };
         if (hasSequence) headers.Add("seq");
         if (multi) headers.Add("model");
-        headers.AddRange(["engine", "latency ms", "CPU ms / inference", "J / inference", "inferences / J", "gCO2e / M inferences", $"cost / M inferences ({footprint.Currency})"]);
-        if (multi) headers.Add($"energy / {models[0].Label}");
+        // Short headers: the table sits beside the latency table in 160 columns; the caption spells them out.
+        headers.AddRange(["engine", "latency ms", "CPU ms/inf", "J/inf", "inf/J", "gCO2e/M inf", $"{footprint.Currency}/M inf"]);
+        if (multi) headers.Add($"J vs {models[0].Label}");
         headers.Add("method");
         var cells = new List<string[]>();
         foreach (var r in rows)
