@@ -31,6 +31,7 @@ public static class SparrowApp
         root.Add(EvalCommand.Create(context));
         root.Add(SensitivityCommand.Create(context));
         root.Add(ReportCommand.Create(context));
+        root.Add(EnergyCommand.Create(context));
         HelpDefaults.Apply(root);
         return root;
     }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Sparrow.Cli.Execution;
+using Sparrow.Energy;
 using Sparrow.Graph;
 using Sparrow.Runtime;
 using Sparrow.Tensors;
@@ -24,7 +25,8 @@ internal static class BenchCommand
 
     internal sealed record Settings(
         IReadOnlyList<string> ModelPaths, string Batches, string Sequences, int Threads, int Warmup, int Runs, int Seed,
-        string? Markdown, bool Profile, string? Json = null, string SparseKernel = "auto");
+        string? Markdown, bool Profile, string? Json = null, string SparseKernel = "auto",
+        EnergySettings? Energy = null, string? Csv = null, string? EnergyPlot = null, bool JsonToStdout = false);
 
     /// <summary>
     /// Weight memory of one model: the bytes of its initializers (for a pruned model stored dense, as many as the
@@ -73,7 +75,8 @@ internal static class BenchCommand
     /// <param name="ProfileWall">Wall time of all the profiled runs together, to show the time spent outside operators.</param>
     internal sealed record Row(
         int Batch, int? Sequence, int ModelIndex, string Model, BenchStats Sparrow, BenchStats Ort, BenchStats BaselineOrt, long Flops,
-        IReadOnlyDictionary<string, TimeSpan> Profile, int ProfileRuns, TimeSpan ProfileWall)
+        IReadOnlyDictionary<string, TimeSpan> Profile, int ProfileRuns, TimeSpan ProfileWall,
+        EnergyStats? SparrowEnergy = null, EnergyStats? OrtEnergy = null)
     {
         /// <summary>Sparrow's time over ONNX Runtime's on the same model: below 1, Sparrow is faster.</summary>
         public double Ratio => Sparrow.Median / Ort.Median;
@@ -98,18 +101,27 @@ internal static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "Timed runs of each engine per batch size and sequence length.", DefaultValueFactory = _ => 20 };
         var seed = CommonOptions.Seed();
         var markdown = new Option<string?>("--markdown") { Description = "Append the results as Markdown tables to this file (e.g. BENCHMARKS.md), with the command that made them." };
-        var json = new Option<string?>("--json") { Description = "Write the results as JSON to this file." };
+        var json = new Option<string?>("--json")
+        {
+            Description = "JSON: with no value, to standard output instead of the tables; with a file name, written there (and the tables printed too).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var csv = new Option<string?>("--csv") { Description = "Write one row per batch, sequence, model and engine as CSV (stable columns: latency and energy) to this file." };
+        var energyPlot = new Option<string?>("--energy-plot") { Description = "Draw Sparrow's energy per inference against each model's weight sparsity to this .png or .svg." };
+        var energy = new EnergyOptions();
         var sparseKernel = CommonOptions.SparseKernel();
         var noProfile = new Option<bool>("--no-profile") { Description = "Skip the per-operator profile of Sparrow." };
         var command = new Command("bench", "Measures Sparrow against ONNX Runtime on one or more models, side by side, per batch size and sequence length.")
         {
-            models, batch, sequence, threads, warmup, runs, seed, markdown, json, noProfile, sparseKernel,
+            models, batch, sequence, threads, warmup, runs, seed, markdown, json, csv, energyPlot, noProfile, sparseKernel,
         };
+        energy.AddTo(command);
         command.Add(KernelBenchCommand.Create(context));
         command.SetAction(parse => Run(context, new Settings(
             parse.GetValue(models) ?? [], parse.GetValue(batch) ?? "1", parse.GetValue(sequence) ?? "32", parse.GetValue(threads),
             parse.GetValue(warmup), parse.GetValue(runs), parse.GetValue(seed), parse.GetValue(markdown), !parse.GetValue(noProfile),
-            parse.GetValue(json), parse.GetValue(sparseKernel) ?? "auto")));
+            parse.GetValue(json), parse.GetValue(sparseKernel) ?? "auto", energy.Read(parse), parse.GetValue(csv), parse.GetValue(energyPlot),
+            JsonToStdout: parse.GetResult(json) is not null && parse.GetValue(json) is null)));
         return command;
     }
 
@@ -122,6 +134,13 @@ internal static class BenchCommand
         if (settings.Runs < 1) throw new UsageException($"--runs must be at least 1, got {settings.Runs}.");
         CheckFileOption(settings.Markdown, "--markdown");
         CheckFileOption(settings.Json, "--json");
+        CheckFileOption(settings.Csv, "--csv");
+        CheckFileOption(settings.EnergyPlot, "--energy-plot");
+        var energySettings = settings.Energy ?? new EnergySettings();
+        var footprint = energySettings.Footprint();
+        var meterChoice = energySettings.ChooseMeter();
+        // With --json and no file, JSON alone goes to standard output: progress and tables go nowhere.
+        if (settings.JsonToStdout) console = Spectre.Console.AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
         var threads = CommonOptions.ResolveThreads(settings.Threads);
         var sparseKernel = CommonOptions.ResolveSparseKernel(settings.SparseKernel);
         var paths = settings.ModelPaths.Count > 0 ? settings.ModelPaths.Cast<string?>().ToArray() : [null];
@@ -144,7 +163,7 @@ internal static class BenchCommand
             foreach (var b in batches)
                 foreach (var s in sequences)
                 {
-                    var group = Measure(models, b, s, hasSequence, settings);
+                    var group = Measure(models, b, s, hasSequence, settings, meterChoice.Meter);
                     rows.AddRange(group);
                     foreach (var row in group)
                         console.MarkupLine($"  {row.Label}{(models.Count > 1 ? " " + Markup.Escape(row.Model) : "")}: Sparrow {Ms(row.Sparrow.Median)} ms, ONNX Runtime {Ms(row.Ort.Median)} ms, ratio {Ratio(row.Ratio)}"
@@ -152,19 +171,34 @@ internal static class BenchCommand
                 }
 
             console.Write(ResultTable(rows, hasSequence, models));
+            console.Write(EnergyTable(rows, hasSequence, models, footprint, meterChoice));
             if (models.Count > 1 || models[0].Weights.SessionBytes is not null || models[0].Weights.KernelChoices is not null) console.Write(WeightTable(models));
             if (settings.Profile)
                 for (var i = 0; i < models.Count; i++)
                     console.Write(ProfileTable(rows.Where(r => r.ModelIndex == i).ToArray(), models.Count > 1 ? models[i].Label : null));
             if (settings.Markdown is { } path)
             {
-                AppendMarkdown(path, Markdown(context, models, rows, hasSequence, settings, threads));
+                AppendMarkdown(path, Markdown(context, models, rows, hasSequence, settings, threads, footprint, meterChoice));
                 console.MarkupLine($"Appended the results to [bold]{Markup.Escape(path)}[/].");
             }
             if (settings.Json is { } jsonPath)
             {
-                WriteJson(jsonPath, JsonResults(context, models, rows, settings, threads));
+                WriteJson(jsonPath, JsonResults(context, models, rows, settings, threads, footprint, meterChoice));
                 console.MarkupLine($"Wrote the results to [bold]{Markup.Escape(jsonPath)}[/].");
+            }
+            if (settings.JsonToStdout)
+                context.Console.Profile.Out.Writer.WriteLine(ToJson(JsonResults(context, models, rows, settings, threads, footprint, meterChoice)));
+            if (settings.Csv is { } csvPath)
+            {
+                AtomicFile.WriteAllText(csvPath, EnergyCsv.Write(CsvRows(rows, hasSequence, footprint), footprint.Currency));
+                console.MarkupLine($"Wrote the results as CSV to [bold]{Markup.Escape(csvPath)}[/].");
+            }
+            if (settings.EnergyPlot is { } plotPath)
+            {
+                var points = models.Select((m, i) => new EnergyPlots.Point(m.Label, WeightSparsity(m.Model.Model), null,
+                    rows.Where(r => r.ModelIndex == i && r.SparrowEnergy is not null).Select(r => r.SparrowEnergy!.JoulesPerInference).DefaultIfEmpty(double.NaN).Average())).ToArray();
+                EnergyPlots.SaveBySparsity(plotPath, points, $"Sparrow energy per inference ({EnergyFormat.Kind(meterChoice.Meter.Method)}), mean over batch and sequence sizes");
+                console.MarkupLine($"Drew the energy plot to [bold]{Markup.Escape(plotPath)}[/].");
             }
             return ExitCodes.Success;
         }
@@ -233,7 +267,7 @@ internal static class BenchCommand
         }
     }
 
-    private static List<Row> Measure(List<BenchModel> models, int batch, int sequence, bool hasSequence, Settings settings)
+    private static List<Row> Measure(List<BenchModel> models, int batch, int sequence, bool hasSequence, Settings settings, IEnergyMeter meter)
     {
         var threads = models[0].Ort.Threads;
         var prepared = new List<Prepared>();
@@ -251,11 +285,23 @@ internal static class BenchCommand
                 }
             var sparrowTimes = models.Select(_ => new List<double>(settings.Runs)).ToArray();
             var ortTimes = models.Select(_ => new List<double>(settings.Runs)).ToArray();
+            // Energy is read around each timed run (the runs alternate, so a total over the loop would mix engines);
+            // the meter's own reads stay outside the latency stopwatch.
+            var sparrowEnergy = models.Select(_ => new List<EnergyReading>(settings.Runs)).ToArray();
+            var ortEnergy = models.Select(_ => new List<EnergyReading>(settings.Runs)).ToArray();
             for (var i = 0; i < settings.Runs; i++)
                 for (var j = 0; j < models.Count; j++)
                 {
-                    sparrowTimes[j].Add(RunSparrow(models[j].Session, prepared[j].Inputs, null));
-                    ortTimes[j].Add(RunOrt(models[j].Ort, prepared[j].Bound));
+                    using (var m = meter.Start())
+                    {
+                        sparrowTimes[j].Add(RunSparrow(models[j].Session, prepared[j].Inputs, null));
+                        sparrowEnergy[j].Add(m.Stop());
+                    }
+                    using (var m = meter.Start())
+                    {
+                        ortTimes[j].Add(RunOrt(models[j].Ort, prepared[j].Bound));
+                        ortEnergy[j].Add(m.Stop());
+                    }
                 }
             var baseline = BenchStats.Of(ortTimes[0]);
             var rows = new List<Row>();
@@ -271,7 +317,8 @@ internal static class BenchCommand
                 }
                 int? seq = hasSequence && models[j].HasSequence ? sequence : null;
                 rows.Add(new Row(batch, seq, j, models[j].Label, BenchStats.Of(sparrowTimes[j]), BenchStats.Of(ortTimes[j]), baseline,
-                    prepared[j].Flops, profile.ByOpType, profileRuns, TimeSpan.FromMilliseconds(wall)));
+                    prepared[j].Flops, profile.ByOpType, profileRuns, TimeSpan.FromMilliseconds(wall),
+                    EnergyStats.Of(sparrowEnergy[j], batch), EnergyStats.Of(ortEnergy[j], batch)));
             }
             return rows;
         }
@@ -337,6 +384,85 @@ internal static class BenchCommand
         }
         foreach (var c in cells) table.AddRow(c.Select(Markup.Escape).ToArray());
         return table;
+    }
+
+    /// <summary>What the energy figures are and how they were obtained, for the table title and the Markdown.</summary>
+    private static string EnergyCaption(FootprintSettings footprint, EnergyMeterChoice meter) =>
+        $"Energy per inference (inf), the timed runs' total over their items (latency is the median); CPU ms, joules, inferences per joule, gCO2e and cost per million inferences: {meter.Meter.Description}; read around each timed run "
+        + $"(the estimate: this whole process; counters: whole CPU packages); carbon and cost at {footprint.Describe()}";
+
+    /// <summary>The energy table: one row per batch, sequence, model and engine, latency beside energy, shared by the console and Markdown.</summary>
+    private static (string[] Headers, List<string[]> Cells) EnergyCells(IReadOnlyList<Row> rows, bool hasSequence, IReadOnlyList<BenchModel> models, FootprintSettings footprint)
+    {
+        var multi = models.Count > 1;
+        var headers = new List<string> { "batch" };
+        if (hasSequence) headers.Add("seq");
+        if (multi) headers.Add("model");
+        // Short headers: the table sits beside the latency table in 160 columns; the caption spells them out.
+        headers.AddRange(["engine", "latency ms", "CPU ms/inf", "J/inf", "inf/J", "gCO2e/M inf", $"{footprint.Currency}/M inf"]);
+        if (multi) headers.Add($"J vs {models[0].Label}");
+        headers.Add("method");
+        var cells = new List<string[]>();
+        foreach (var r in rows)
+            foreach (var (engine, latency, energy) in new[] { ("Sparrow", r.Sparrow, r.SparrowEnergy), ("ONNX Runtime", r.Ort, r.OrtEnergy) })
+            {
+                var row = new List<string> { r.Batch.ToString(CultureInfo.InvariantCulture) };
+                if (hasSequence) row.Add(r.Sequence?.ToString(CultureInfo.InvariantCulture) ?? "-");
+                if (multi) row.Add(r.Model);
+                row.AddRange([engine, Ms(latency.Median)]);
+                if (energy is null) row.AddRange(["-", "-", "-", "-", "-"]);
+                else
+                {
+                    var million = footprint.PerMillion(energy.JoulesPerInference);
+                    row.AddRange([EnergyFormat.Significant(energy.CpuSecondsPerInference * 1e3), EnergyFormat.Joules(energy.JoulesPerInference),
+                        EnergyFormat.Significant(energy.InferencesPerJoule), EnergyFormat.Significant(million.GramsCo2e), EnergyFormat.Significant(million.Cost)]);
+                }
+                if (multi)
+                {
+                    var baseline = rows.FirstOrDefault(b => b.ModelIndex == 0 && b.Batch == r.Batch && b.Sequence == r.Sequence);
+                    var baseEnergy = engine == "Sparrow" ? baseline?.SparrowEnergy : baseline?.OrtEnergy;
+                    row.Add(energy is not null && baseEnergy is not null ? Ratio(energy.JoulesPerInference / baseEnergy.JoulesPerInference) : "-");
+                }
+                row.Add(energy is null ? "-" : EnergyFormat.Kind(energy.Method));
+                cells.Add(row.ToArray());
+            }
+        return (headers.ToArray(), cells);
+    }
+
+    private static Table EnergyTable(IReadOnlyList<Row> rows, bool hasSequence, IReadOnlyList<BenchModel> models, FootprintSettings footprint, EnergyMeterChoice meter)
+    {
+        var (headers, cells) = EnergyCells(rows, hasSequence, models, footprint);
+        var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape(EnergyCaption(footprint, meter)));
+        foreach (var header in headers)
+        {
+            var column = new TableColumn(Markup.Escape(header));
+            table.AddColumn(header is "model" or "engine" or "method" ? column : column.RightAligned());
+        }
+        foreach (var c in cells) table.AddRow(c.Select(Markup.Escape).ToArray());
+        return table;
+    }
+
+    private static IEnumerable<BenchCsvRow> CsvRows(IReadOnlyList<Row> rows, bool hasSequence, FootprintSettings footprint) =>
+        rows.SelectMany(r => new[]
+        {
+            new BenchCsvRow(r.Batch, r.Sequence, r.Model, "sparrow", r.Sparrow, r.Batch * 1000 / r.Sparrow.Median, r.SparrowEnergy,
+                r.SparrowEnergy is { } se ? footprint.PerMillion(se.JoulesPerInference) : null),
+            new BenchCsvRow(r.Batch, r.Sequence, r.Model, "onnxruntime", r.Ort, r.Batch * 1000 / r.Ort.Median, r.OrtEnergy,
+                r.OrtEnergy is { } oe ? footprint.PerMillion(oe.JoulesPerInference) : null),
+        });
+
+    /// <summary>Fraction of zeros among the constant weights of MatMul, Gemm and Conv nodes (the weights pruning targets; embeddings are not counted).</summary>
+    private static double WeightSparsity(Model model)
+    {
+        long zeros = 0, total = 0;
+        var weights = model.Graph.Nodes.Where(n => n.OpType is "MatMul" or "Gemm" or "Conv").SelectMany(n => n.Inputs).ToHashSet();
+        foreach (var (name, t) in model.Graph.Initializers)
+            if (weights.Contains(name) && t is Tensor<float> f && f.Shape.Length >= 2)
+            {
+                total += f.Length;
+                foreach (var v in f.Span) if (v == 0) zeros++;
+            }
+        return total == 0 ? 0 : (double)zeros / total;
     }
 
     private static (string[] Headers, List<string[]> Cells) WeightCells(IReadOnlyList<BenchModel> models)
@@ -428,7 +554,8 @@ internal static class BenchCommand
         foreach (var c in cells) md.AppendLine("| " + string.Join(" | ", c) + " |");
     }
 
-    private static string Markdown(CommandContext context, IReadOnlyList<BenchModel> models, IReadOnlyList<Row> rows, bool hasSequence, Settings settings, int threads)
+    private static string Markdown(CommandContext context, IReadOnlyList<BenchModel> models, IReadOnlyList<Row> rows, bool hasSequence, Settings settings, int threads,
+        FootprintSettings footprint, EnergyMeterChoice meter)
     {
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"## Sparrow vs ONNX Runtime: {string.Join(", ", models.Select(m => m.Model.DisplayName))}");
@@ -446,6 +573,11 @@ internal static class BenchCommand
         md.AppendLine("| " + string.Join(" | ", headers) + " |");
         md.AppendLine("|" + string.Concat(headers.Select(h => h == "model" ? "---|" : "---:|")));
         foreach (var c in cells) md.AppendLine("| " + string.Join(" | ", c) + " |");
+        md.AppendLine();
+        md.AppendLine(EnergyCaption(footprint, meter) + ".");
+        md.AppendLine();
+        var (eh, ec) = EnergyCells(rows, hasSequence, models, footprint);
+        AppendTable(md, eh, ec, 0);
         if (models.Count > 1 || models[0].Weights.SessionBytes is not null || models[0].Weights.KernelChoices is not null)
         {
             md.AppendLine();
@@ -468,13 +600,15 @@ internal static class BenchCommand
         return md.ToString();
     }
 
-    private static object JsonResults(CommandContext context, IReadOnlyList<BenchModel> models, IReadOnlyList<Row> rows, Settings settings, int threads) => new
+    private static object JsonResults(CommandContext context, IReadOnlyList<BenchModel> models, IReadOnlyList<Row> rows, Settings settings, int threads,
+        FootprintSettings footprint, EnergyMeterChoice meter) => new
     {
         Command = context.CommandLine,
         MeasuredUtc = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
         Machine = Machine(threads),
         settings.Warmup,
         settings.Runs,
+        Energy = EnergyJson.Settings(footprint, meter),
         Models = models.Select(m => new
         {
             m.Label,
@@ -496,6 +630,8 @@ internal static class BenchCommand
             SparrowOverOrt = r.Ratio,
             SparrowOverBaselineOrt = r.RatioToBaseline,
             ProfileMsPerRun = r.ProfileRuns == 0 ? null : r.Profile.ToDictionary(kv => kv.Key, kv => kv.Value.TotalMilliseconds / r.ProfileRuns),
+            SparrowEnergy = r.SparrowEnergy is { } se ? EnergyJson.Of(se, footprint) : null,
+            OrtEnergy = r.OrtEnergy is { } oe ? EnergyJson.Of(oe, footprint) : null,
         }),
     };
 }

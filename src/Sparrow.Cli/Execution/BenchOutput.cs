@@ -50,7 +50,10 @@ internal static class BenchOutput
     }
 
     public static void WriteJson(string path, object results) =>
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(results, JsonOptions) + "\n");
+        AtomicFile.WriteAllText(path, ToJson(results) + "\n");
+
+    /// <summary>Results as the JSON that <see cref="WriteJson"/> writes (for --json to standard output).</summary>
+    public static string ToJson(object results) => JsonSerializer.Serialize(results, JsonOptions);
 
     /// <summary>Where and how a measurement ran, for the JSON files.</summary>
     public static object Machine(int threads) => new

@@ -1,0 +1,96 @@
+using System.Globalization;
+
+namespace Sparrow.Cli.Execution;
+
+/// <summary>
+/// Energy per inference against sparsity and against quality (the Pareto view), drawn with ScottPlot headless.
+/// Takes plain points so that any command (bench, report) can draw it.
+/// </summary>
+internal static class EnergyPlots
+{
+    /// <summary>One model variant.</summary>
+    /// <param name="Name">Its label.</param>
+    /// <param name="Sparsity">Fraction of zero weights, 0 to 1.</param>
+    /// <param name="Quality">A quality score where higher is better (e.g. cosine to the dense model or task accuracy); null when unknown.</param>
+    /// <param name="JoulesPerInference">Energy per inference.</param>
+    public sealed record Point(string Name, double Sparsity, double? Quality, double JoulesPerInference);
+
+    /// <summary>Draws energy per inference against weight sparsity, one labelled point per variant. PNG, or SVG for a .svg path.</summary>
+    public static void SaveBySparsity(string path, IReadOnlyList<Point> points, string title)
+    {
+        var usable = points.Where(p => double.IsFinite(p.JoulesPerInference)).OrderBy(p => p.Sparsity).ToArray();
+        if (usable.Length == 0) throw new ArgumentException("No point has an energy figure to plot.", nameof(points));
+        var plot = new ScottPlot.Plot();
+        var line = plot.Add.Scatter(usable.Select(p => p.Sparsity * 100).ToArray(), usable.Select(p => p.JoulesPerInference * 1e3).ToArray());
+        line.MarkerSize = 9;
+        foreach (var p in usable) Label(plot, p.Name, p.Sparsity * 100, p.JoulesPerInference * 1e3);
+        plot.Axes.Bottom.Label.Text = "weight sparsity (%)";
+        plot.Axes.Left.Label.Text = "energy per inference (mJ)";
+        plot.Title(title);
+        plot.Axes.SetLimitsX(-5, 105);
+        plot.Axes.SetLimitsY(0, usable.Max(p => p.JoulesPerInference) * 1e3 * 1.2);
+        Save(plot, path);
+    }
+
+    /// <summary>
+    /// Draws quality against energy per inference (the Pareto view): every variant with a quality, the front of those
+    /// no other beats on both (less energy, higher quality) joined by a line. PNG, or SVG for a .svg path.
+    /// </summary>
+    public static void SavePareto(string path, IReadOnlyList<Point> points, string title, string qualityLabel = "quality (higher is better)")
+    {
+        var usable = points.Where(p => double.IsFinite(p.JoulesPerInference) && p.Quality is { } q && double.IsFinite(q)).ToArray();
+        if (usable.Length == 0) throw new ArgumentException("No point has both an energy and a quality figure to plot.", nameof(points));
+        var plot = new ScottPlot.Plot();
+        var all = plot.Add.ScatterPoints(usable.Select(p => p.JoulesPerInference * 1e3).ToArray(), usable.Select(p => p.Quality!.Value).ToArray());
+        all.MarkerSize = 9;
+        all.LegendText = "variants";
+        var front = ParetoFront(usable);
+        if (front.Count > 1)
+        {
+            var f = plot.Add.Scatter(front.Select(p => p.JoulesPerInference * 1e3).ToArray(), front.Select(p => p.Quality!.Value).ToArray());
+            f.LegendText = "Pareto front";
+            f.LineWidth = 2;
+            f.MarkerSize = 0;
+        }
+        foreach (var p in usable) Label(plot, p.Name, p.JoulesPerInference * 1e3, p.Quality!.Value);
+        plot.Axes.Bottom.Label.Text = "energy per inference (mJ)";
+        plot.Axes.Left.Label.Text = qualityLabel;
+        plot.Title(title);
+        plot.ShowLegend();
+        Save(plot, path);
+    }
+
+    private static void Save(ScottPlot.Plot plot, string path)
+    {
+        const int width = 800, height = 520;
+        var temporary = path + ".tmp";
+        if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase)) plot.SaveSvg(temporary, width, height);
+        else plot.SavePng(temporary, width, height);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>The variants no other beats on both energy (lower) and quality (higher), by energy.</summary>
+    public static List<Point> ParetoFront(IEnumerable<Point> points)
+    {
+        var front = new List<Point>();
+        var best = double.NegativeInfinity;
+        foreach (var p in points.OrderBy(p => p.JoulesPerInference).ThenByDescending(p => p.Quality))
+            if (p.Quality is { } q && q > best)
+            {
+                front.Add(p);
+                best = q;
+            }
+        return front;
+    }
+
+    private static void Label(ScottPlot.Plot plot, string name, double x, double y)
+    {
+        var text = plot.Add.Text(name, x, y);
+        text.LabelFontSize = 11;
+        text.OffsetY = -8;
+        text.Alignment = ScottPlot.Alignment.LowerCenter;
+    }
+
+    /// <summary>"12.3 %" for a sparsity fraction.</summary>
+    public static string Percent(double fraction) => (fraction * 100).ToString("0.#", CultureInfo.InvariantCulture) + " %";
+}

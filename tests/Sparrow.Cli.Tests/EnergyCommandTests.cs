@@ -1,0 +1,66 @@
+using System.Text.Json;
+
+namespace Sparrow.Cli.Tests;
+
+public class EnergyCommandTests
+{
+    [Fact]
+    public void Sleep_costs_almost_no_cpu_energy_and_says_estimated()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var dir = new TempDirectory();
+        var json = dir.File("energy.json");
+        var r = CliRunner.Run("energy", "--watts-per-core", "10", "--json", json, "--", "sleep", "1");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("energy (estimated)", r.Output);
+        Assert.Contains("watts per core: 10 W", r.Output);
+        Assert.Contains("Skipped: no RAPL", r.Output);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var root = doc.RootElement;
+        Assert.Equal("estimate", root.GetProperty("energyMethod").GetString());
+        Assert.True(root.GetProperty("estimated").GetBoolean());
+        Assert.True(root.GetProperty("durationSeconds").GetDouble() >= 1.0);
+        // sleep uses a few milliseconds of CPU to start; a busy second would be 10 J.
+        Assert.True(root.GetProperty("cpuSeconds").GetDouble() < 0.2, r.ToString());
+        Assert.True(root.GetProperty("joules").GetDouble() < 2, r.ToString());
+        Assert.Equal(root.GetProperty("cpuSeconds").GetDouble() * 10, root.GetProperty("cpuJoules").GetDouble(), 6);
+    }
+
+    [Fact]
+    public void Busy_loop_of_one_cpu_second_costs_one_core_second()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // ulimit -t 1 stops the loop after one second of CPU time, however loaded the machine is.
+        var r = CliRunner.Run("energy", "--watts-per-core", "10", "--region", "FR", "--pue", "1.5", "--price", "0.2", "--currency", "EUR", "--json", "--",
+            "sh", "-c", "ulimit -t 1; while :; do :; done");
+        // The loop dies of SIGXCPU: the command failed, and energy says so with exit code 1.
+        Assert.Equal(1, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.Output);
+        var root = doc.RootElement;
+        Assert.NotEqual(0, root.GetProperty("exitCode").GetInt32());
+        var cpu = root.GetProperty("cpuSeconds").GetDouble();
+        // The kernel checks the limit on its own clock; getrusage has reported 0.86-1.0 s for it here.
+        Assert.InRange(cpu, 0.7, 1.6);
+        var joules = root.GetProperty("joules").GetDouble();
+        Assert.Equal(cpu * 10 + root.GetProperty("dramJoules").GetDouble(), joules, 6);
+        // Carbon and cost by hand: kWh × PUE × 56 g (France, Ember 2023) and × 0.2 EUR.
+        Assert.Equal(joules / 3.6e6 * 1.5 * 56, root.GetProperty("gCO2e").GetDouble(), 12);
+        Assert.Equal(joules / 3.6e6 * 1.5 * 0.2, root.GetProperty("cost").GetDouble(), 12);
+        Assert.Equal("EUR", root.GetProperty("currency").GetString());
+        Assert.Equal("FR", root.GetProperty("region").GetString());
+        Assert.Equal("10 W", root.GetProperty("energyInputs").GetProperty("watts per core").GetString());
+    }
+
+    [Fact]
+    public void Bad_options_and_missing_commands_are_usage_errors()
+    {
+        Assert.Equal(2, CliRunner.Run("energy", "--", "/nonexistent/program").ExitCode);
+        var r = CliRunner.Run("energy", "--region", "Atlantis", "--", "true");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--region: Unknown region 'Atlantis'", r.Error);
+        r = CliRunner.Run("energy", "--pue", "0.8", "--", "true");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--pue", r.Error);
+        Assert.Equal(2, CliRunner.Run("energy", "--energy-method", "rapl", "--", "true").ExitCode);
+    }
+}
