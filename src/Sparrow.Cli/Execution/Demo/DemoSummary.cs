@@ -32,10 +32,14 @@ internal static class DemoSummary
     /// <summary>The short table the demo ends with.</summary>
     public static Table Table(DemoSummaryData summary)
     {
-        var shapes = summary.Rows[0].Latency.Select(l => l.Label).ToArray();
+        var latency = summary.Rows[0].Latency;
+        // One sequence length for all (the usual case): say it once in the title and name shapes by batch alone.
+        var oneSequence = latency.Select(l => l.Sequence).Distinct().Count() == 1 ? latency[0].Sequence : null;
+        var shapes = latency.Select(l => oneSequence is null ? l.Label : $"b{l.Batch}").ToArray();
         var tasks = summary.Rows[0].Accuracy.Keys.ToArray();
-        var shapeHeader = string.Join(" / ", shapes);
-        var table = new Table().Border(TableBorder.Simple).Title("sparrow demo: all-MiniLM-L6-v2, dense and pruned")
+        var shapeHeader = string.Join("/", shapes);
+        var table = new Table().Border(TableBorder.Simple)
+            .Title($"sparrow demo: all-MiniLM-L6-v2, dense and pruned{(oneSequence is { } seq ? $"; latency at sequence length {seq}, batch {string.Join(" and ", latency.Select(l => l.Batch))}" : "")}")
             .AddColumn("variant")
             .AddColumn(new TableColumn("sparsity").RightAligned())
             .AddColumn(new TableColumn("fidelity").RightAligned());
@@ -43,7 +47,7 @@ internal static class DemoSummary
         foreach (var s in shapes) table.AddColumn(new TableColumn(Markup.Escape($"{s} ms")).RightAligned());
         table.AddColumn(new TableColumn(Markup.Escape($"vs dense ({shapeHeader})")).RightAligned())
             .AddColumn(new TableColumn(Markup.Escape($"vs ORT ({shapeHeader})")).RightAligned())
-            .AddColumn(new TableColumn("weights MB: stored / session").RightAligned())
+            .AddColumn(new TableColumn("weights MB stored/session").RightAligned())
             .AddColumn(new TableColumn("file MB").RightAligned());
         // ENERGY: the energy-per-inference column goes here when the energy work lands (no placeholder values until then).
         foreach (var r in summary.Rows)
