@@ -27,7 +27,6 @@ internal static class DemoRun
         if (string.IsNullOrWhiteSpace(outputFolder)) throw new UsageException("--out needs a folder name.");
         if (File.Exists(outputFolder)) throw new UsageException($"--out {outputFolder} is a file; give a folder (it is created when missing).");
         Directory.CreateDirectory(outputFolder);
-        if (jsonTarget is { Length: > 0 } && Directory.Exists(jsonTarget)) throw new UsageException($"--json {jsonTarget} is a folder; give a file name.");
         string Out(string name) => Path.Combine(outputFolder, name);
         var clock = Stopwatch.StartNew();
 
@@ -97,7 +96,7 @@ internal static class DemoRun
             }).ToArray();
             var weights = speed.Weights.FirstOrDefault(w => w.Model == labels[i]) ?? throw new InvalidOperationException($"The benchmark has no weight figures for {labels[i]}.");
             rows.Add(new DemoRow(
-                variant?.Variant.Name ?? "dense", variant?.Variant.Title ?? "dense", paths[i], variant?.Variant.Method, variant?.Variant.Pattern ?? (variant is null ? null : "unstructured"),
+                variant?.Variant.Name ?? "dense", variant?.Variant.Title ?? "dense", paths[i], variant?.Variant.Method, variant?.Variant.Pattern,
                 variant?.TargetSparsity ?? 0, variant is null ? 0 : (double)variant.Layers.Sum(l => l.Zeros) / allParameters,
                 quality[i].MeanCosine, quality[i].MinCosine, quality[i].Tasks.ToDictionary(t => t.Task, t => t.Accuracy), latency,
                 weights.InitializerBytes, weights.SessionWeightBytes, new FileInfo(paths[i]).Length, DemoSummary.Kernels(weights.KernelChoices)));
