@@ -81,15 +81,4 @@ public class EmbeddingTests
         static string Table(string output) => output[output.IndexOf("cosine similarity", StringComparison.Ordinal)..];
         Assert.Equal(Table(embedded.Output), Table(byPath.Output));
     }
-
-    [Fact]
-    [Trait(Needs.Category, Needs.Operators)]
-    public void Demo_runs_on_the_embedded_model()
-    {
-        var r = CliRunner.Run("demo");
-        Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Contains("22.7M parameters", r.Output);
-        Assert.Contains(DemoCommand.Sentences[5], r.Output);
-        Assert.Matches("Most similar: (#1 and #2|#3 and #4)", r.Output);
-    }
 }
