@@ -19,14 +19,20 @@ public class DemoTests
         Assert.True(r.ExitCode == 0, r.ToString());
 
         // Files: the models (the input is embedded, so nothing of the user's is touched) and the results.
-        foreach (var name in new[] { "dense.onnx", "wanda-50.onnx", "wanda-2-4.onnx", "sparsegpt-90.onnx", DemoRun.EvalFile, DemoRun.BenchFile, DemoRun.BenchTablesFile, DemoRun.SummaryFile })
+        foreach (var name in new[] { "dense.onnx", "wanda-50.onnx", "wanda-2-4.onnx", "sparsegpt-90.onnx", DemoRun.EvalFile, DemoRun.BenchFile, DemoRun.BenchTablesFile, DemoRun.SummaryFile, DemoRun.ReportFile, DemoRun.ReportMarkdownFile })
             Assert.True(File.Exists(Path.Combine(output, name)), $"{name} is missing\n{r}");
         Assert.Empty(Directory.EnumerateFiles(output, "*.tmp*"));
 
         // The table: one row per variant, the columns a reader needs.
         foreach (var title in new[] { "dense", "Wanda 50%", "Wanda 2:4", "SparseGPT 90%" }) Assert.Contains(title, r.Output);
         foreach (var column in new[] { "sparsity", "fidelity", "fortunes acc.", "spam acc.", "b1 ms", "b2 ms", "vs dense", "vs ORT", "file MB" }) Assert.Contains(column, r.Output);
-        Assert.DoesNotContain("energy", r.Output, StringComparison.OrdinalIgnoreCase);
+        // Energy per inference: no counter here, so the column says it is an estimate.
+        Assert.Contains("mJ/inference", r.Output);
+        Assert.Contains("estimate", r.Output);
+        // The report has the variants and its plots.
+        var html = File.ReadAllText(Path.Combine(output, DemoRun.ReportFile));
+        foreach (var name in Variants.Skip(1)) Assert.Contains(name, html);
+        Assert.Contains("data:image/png;base64,", html);
 
         // --json FILE holds the same summary as the folder's demo-summary.json.
         using var summary = JsonDocument.Parse(File.ReadAllText(jsonFile));
@@ -54,6 +60,7 @@ public class DemoTests
                 if (i == 0) Assert.Equal(1.0, l.GetProperty("speedupVsDense").GetDouble());
             }
             Assert.True(row.GetProperty("fileBytes").GetInt64() > 1_000_000);
+            foreach (var l in latency) Assert.True(l.GetProperty("sparrowJoules").GetDouble() > 0, "energy per inference");
             Assert.True(row.GetProperty("sessionWeightBytes").GetInt64() > 0);
         }
         // Chance is 1/12 on fortunes and 1/2 on spam; the dense model's embeddings do far better even on a few items.

@@ -26,7 +26,14 @@ internal static class BenchCommand
     internal sealed record Settings(
         IReadOnlyList<string> ModelPaths, string Batches, string Sequences, int Threads, int Warmup, int Runs, int Seed,
         string? Markdown, bool Profile, string? Json = null, string SparseKernel = "auto",
-        EnergySettings? Energy = null, string? Csv = null, string? EnergyPlot = null, bool JsonToStdout = false);
+        EnergySettings? Energy = null, string? Csv = null, string? EnergyPlot = null, Action<int, int>? Progress = null)
+    {
+        /// <summary>Where the JSON goes: null (nowhere), "" (standard output, instead of the tables) or a file.</summary>
+        public string? Json { get; init; } = Json;
+
+        /// <summary>Called with (groups measured, groups) as the work goes; without it the command draws its own progress.</summary>
+        public Action<int, int>? Progress { get; init; } = Progress;
+    }
 
     /// <summary>
     /// Weight memory of one model: the bytes of its initializers (for a pruned model stored dense, as many as the
@@ -101,11 +108,7 @@ internal static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "Timed runs of each engine per batch size and sequence length.", DefaultValueFactory = _ => 20 };
         var seed = CommonOptions.Seed();
         var markdown = new Option<string?>("--markdown") { Description = "Append the results as Markdown tables to this file (e.g. BENCHMARKS.md), with the command that made them." };
-        var json = new Option<string?>("--json")
-        {
-            Description = "JSON: with no value, to standard output instead of the tables; with a file name, written there (and the tables printed too).",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
+        var json = JsonOutput.Option();
         var csv = new Option<string?>("--csv") { Description = "Write one row per batch, sequence, model and engine as CSV (stable columns: latency and energy) to this file." };
         var energyPlot = new Option<string?>("--energy-plot") { Description = "Draw Sparrow's energy per inference against each model's weight sparsity to this .png or .svg." };
         var energy = new EnergyOptions();
@@ -120,8 +123,7 @@ internal static class BenchCommand
         command.SetAction(parse => Run(context, new Settings(
             parse.GetValue(models) ?? [], parse.GetValue(batch) ?? "1", parse.GetValue(sequence) ?? "32", parse.GetValue(threads),
             parse.GetValue(warmup), parse.GetValue(runs), parse.GetValue(seed), parse.GetValue(markdown), !parse.GetValue(noProfile),
-            parse.GetValue(json), parse.GetValue(sparseKernel) ?? "auto", energy.Read(parse), parse.GetValue(csv), parse.GetValue(energyPlot),
-            JsonToStdout: parse.GetResult(json) is not null && parse.GetValue(json) is null)));
+            JsonOutput.Target(parse, json), parse.GetValue(sparseKernel) ?? "auto", energy.Read(parse), parse.GetValue(csv), parse.GetValue(energyPlot))));
         return command;
     }
 
@@ -133,14 +135,11 @@ internal static class BenchCommand
         if (settings.Warmup < 0) throw new UsageException($"--warmup must be 0 or more, got {settings.Warmup}.");
         if (settings.Runs < 1) throw new UsageException($"--runs must be at least 1, got {settings.Runs}.");
         CheckFileOption(settings.Markdown, "--markdown");
-        CheckFileOption(settings.Json, "--json");
         CheckFileOption(settings.Csv, "--csv");
         CheckFileOption(settings.EnergyPlot, "--energy-plot");
         var energySettings = settings.Energy ?? new EnergySettings();
         var footprint = energySettings.Footprint();
         var meterChoice = energySettings.ChooseMeter();
-        // With --json and no file, JSON alone goes to standard output: progress and tables go nowhere.
-        if (settings.JsonToStdout) console = Spectre.Console.AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
         var threads = CommonOptions.ResolveThreads(settings.Threads);
         var sparseKernel = CommonOptions.ResolveSparseKernel(settings.SparseKernel);
         var paths = settings.ModelPaths.Count > 0 ? settings.ModelPaths.Cast<string?>().ToArray() : [null];
@@ -155,50 +154,52 @@ internal static class BenchCommand
             var hasSequence = models.Any(m => m.HasSequence);
             if (!hasSequence) sequences = sequences[..1];
 
-            foreach (var m in models) console.MarkupLine($"Model [bold]{Markup.Escape(m.Model.DisplayName)}[/]{(m.Label != m.Model.DisplayName ? $" ({Markup.Escape(m.Label)})" : "")}");
-            console.MarkupLine($"CPU {Markup.Escape(MachineInfo.CpuModel)}, {MachineInfo.LogicalCores} logical cores, {Markup.Escape(MachineInfo.VectorIsa)}");
-            console.MarkupLine($"{Markup.Escape(MachineInfo.Runtime)}; ONNX Runtime {OrtModelRunner.Version}; {threads} thread(s) each; {settings.Warmup} warm-up runs (and at least {MinimumWarmup.TotalSeconds:0} s), then {settings.Runs} timed runs alternating {(models.Count > 1 ? "every model in " : "")}Sparrow and ONNX Runtime.");
+            foreach (var m in models) context.Info($"Model [bold]{Markup.Escape(m.Model.DisplayName)}[/]{(m.Label != m.Model.DisplayName ? $" ({Markup.Escape(m.Label)})" : "")}");
+            context.Info($"CPU {Markup.Escape(MachineInfo.CpuModel)}, {MachineInfo.LogicalCores} logical cores, {Markup.Escape(MachineInfo.VectorIsa)}");
+            context.Info($"{Markup.Escape(MachineInfo.Runtime)}; ONNX Runtime {OrtModelRunner.Version}; {threads} thread(s) each; {settings.Warmup} warm-up runs (and at least {MinimumWarmup.TotalSeconds:0} s), then {settings.Runs} timed runs alternating {(models.Count > 1 ? "every model in " : "")}Sparrow and ONNX Runtime.");
 
             var rows = new List<Row>();
-            foreach (var b in batches)
-                foreach (var s in sequences)
+            var groups = batches.SelectMany(b => sequences.Select(s => (Batch: b, Sequence: s))).ToArray();
+            void MeasureAll(Action<int, int> progress)
+            {
+                foreach (var (b, s) in groups)
                 {
                     var group = Measure(models, b, s, hasSequence, settings, meterChoice.Meter);
                     rows.AddRange(group);
                     foreach (var row in group)
-                        console.MarkupLine($"  {row.Label}{(models.Count > 1 ? " " + Markup.Escape(row.Model) : "")}: Sparrow {Ms(row.Sparrow.Median)} ms, ONNX Runtime {Ms(row.Ort.Median)} ms, ratio {Ratio(row.Ratio)}"
+                        context.Info($"  {row.Label}{(models.Count > 1 ? " " + Markup.Escape(row.Model) : "")}: Sparrow {Ms(row.Sparrow.Median)} ms, ONNX Runtime {Ms(row.Ort.Median)} ms, ratio {Ratio(row.Ratio)}"
                             + (row.ModelIndex > 0 ? $", vs ONNX Runtime on {Markup.Escape(models[0].Label)} {Ratio(row.RatioToBaseline)}" : ""));
+                    progress(rows.Count / models.Count, groups.Length);
                 }
+            }
+            if (settings.Progress is { } report) MeasureAll(report);
+            else context.Progress("Benchmarking", groups.Length, step => MeasureAll(step.AsCallback()));
 
-            console.Write(ResultTable(rows, hasSequence, models));
-            console.Write(EnergyTable(rows, hasSequence, models, footprint, meterChoice));
-            if (models.Count > 1 || models[0].Weights.SessionBytes is not null || models[0].Weights.KernelChoices is not null) console.Write(WeightTable(models));
-            if (settings.Profile)
-                for (var i = 0; i < models.Count; i++)
-                    console.Write(ProfileTable(rows.Where(r => r.ModelIndex == i).ToArray(), models.Count > 1 ? models[i].Label : null));
+            JsonOutput.Write(context, settings.Json, JsonResults(context, models, rows, settings, threads, footprint, meterChoice), () =>
+            {
+                console.Write(ResultTable(rows, hasSequence, models));
+                console.Write(EnergyTable(rows, hasSequence, models, footprint, meterChoice));
+                if (models.Count > 1 || models[0].Weights.SessionBytes is not null || models[0].Weights.KernelChoices is not null) console.Write(WeightTable(models));
+                if (settings.Profile)
+                    for (var i = 0; i < models.Count; i++)
+                        console.Write(ProfileTable(rows.Where(r => r.ModelIndex == i).ToArray(), models.Count > 1 ? models[i].Label : null));
+            });
             if (settings.Markdown is { } path)
             {
                 AppendMarkdown(path, Markdown(context, models, rows, hasSequence, settings, threads, footprint, meterChoice));
-                console.MarkupLine($"Appended the results to [bold]{Markup.Escape(path)}[/].");
+                context.Info($"Appended the results to [bold]{Markup.Escape(path)}[/].");
             }
-            if (settings.Json is { } jsonPath)
-            {
-                WriteJson(jsonPath, JsonResults(context, models, rows, settings, threads, footprint, meterChoice));
-                console.MarkupLine($"Wrote the results to [bold]{Markup.Escape(jsonPath)}[/].");
-            }
-            if (settings.JsonToStdout)
-                context.Console.Profile.Out.Writer.WriteLine(ToJson(JsonResults(context, models, rows, settings, threads, footprint, meterChoice)));
             if (settings.Csv is { } csvPath)
             {
                 AtomicFile.WriteAllText(csvPath, EnergyCsv.Write(CsvRows(rows, hasSequence, footprint), footprint.Currency));
-                console.MarkupLine($"Wrote the results as CSV to [bold]{Markup.Escape(csvPath)}[/].");
+                context.Info($"Wrote the results as CSV to [bold]{Markup.Escape(csvPath)}[/].");
             }
             if (settings.EnergyPlot is { } plotPath)
             {
                 var points = models.Select((m, i) => new EnergyPlots.Point(m.Label, WeightSparsity(m.Model.Model), null,
                     rows.Where(r => r.ModelIndex == i && r.SparrowEnergy is not null).Select(r => r.SparrowEnergy!.JoulesPerInference).DefaultIfEmpty(double.NaN).Average())).ToArray();
                 EnergyPlots.SaveBySparsity(plotPath, points, $"Sparrow energy per inference ({EnergyFormat.Kind(meterChoice.Meter.Method)}), mean over batch and sequence sizes");
-                console.MarkupLine($"Drew the energy plot to [bold]{Markup.Escape(plotPath)}[/].");
+                context.Info($"Drew the energy plot to [bold]{Markup.Escape(plotPath)}[/].");
             }
             return ExitCodes.Success;
         }

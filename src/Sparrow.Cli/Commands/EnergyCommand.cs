@@ -20,41 +20,22 @@ internal static class EnergyCommand
             Description = "The command to measure and its arguments, after '--' (e.g. sparrow energy -- python train.py).",
             Arity = ArgumentArity.OneOrMore,
         };
-        var json = new Option<string?>("--json")
-        {
-            Description = "JSON: with no value, to standard output instead of the tables; with a file name, written there (and the tables printed too).",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
+        var json = JsonOutput.Option();
         var energy = new EnergyOptions();
         var command = new Command("energy", "Runs a command and measures its energy, carbon and cost (RAPL, perf, or an estimate from CPU time, always labelled).");
         command.Add(commandArgs);
         energy.AddTo(command);
         command.Add(json);
-        command.SetAction(parse =>
-        {
-            var jsonResult = parse.GetResult(json);
-            return Run(context, parse.GetValue(commandArgs) ?? [], energy.Read(parse), jsonResult is not null, parse.GetValue(json));
-        });
+        command.SetAction(parse => Run(context, parse.GetValue(commandArgs) ?? [], energy.Read(parse), JsonOutput.Target(parse, json)));
         return command;
     }
 
-    internal static int Run(CommandContext context, IReadOnlyList<string> commandLine, EnergySettings settings, bool json, string? jsonFile)
+    /// <param name="json">Where the JSON goes: null (nowhere), "" (standard output, instead of the table) or a file.</param>
+    internal static int Run(CommandContext context, IReadOnlyList<string> commandLine, EnergySettings settings, string? json)
     {
-        var console = context.Console;
-        if (jsonFile is not null) BenchOutput.CheckFileOption(jsonFile, "--json");
         var r = EnergyRun.Run(commandLine, settings);
         var footprintSettings = settings.Footprint();
-        if (json && jsonFile is null)
-            console.Profile.Out.Writer.WriteLine(BenchOutput.ToJson(Json(context, r, footprintSettings)));
-        else
-        {
-            Print(console, r, footprintSettings);
-            if (jsonFile is not null)
-            {
-                BenchOutput.WriteJson(jsonFile, Json(context, r, footprintSettings));
-                console.MarkupLine($"Wrote the results to [bold]{Markup.Escape(jsonFile)}[/].");
-            }
-        }
+        JsonOutput.Write(context, json, Json(context, r, footprintSettings), () => Print(context.Console, r, footprintSettings));
         return r.ExitCode == 0 ? ExitCodes.Success : ExitCodes.Failure;
     }
 

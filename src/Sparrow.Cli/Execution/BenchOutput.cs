@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Sparrow.Graph;
 
 namespace Sparrow.Cli.Execution;
@@ -27,14 +25,6 @@ internal sealed record BenchStats(double Median, double P25, double P75, double 
 /// <summary>How benchmark commands write their results: Markdown appended to a file, JSON written whole, numbers formatted alike.</summary>
 internal static class BenchOutput
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        // Commands and model paths stay readable ('...' rather than \u0027...\u0027); the file is data, never HTML.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     /// <summary>Refuses a folder as an output file before anything is measured.</summary>
     public static void CheckFileOption(string? path, string option)
     {
@@ -49,11 +39,9 @@ internal static class BenchOutput
         AtomicFile.WriteAllText(path, existing + separator + section);
     }
 
+    /// <summary>Writes results as JSON the way every command does (<see cref="JsonOutput"/>), atomically.</summary>
     public static void WriteJson(string path, object results) =>
-        AtomicFile.WriteAllText(path, ToJson(results) + "\n");
-
-    /// <summary>Results as the JSON that <see cref="WriteJson"/> writes (for --json to standard output).</summary>
-    public static string ToJson(object results) => JsonSerializer.Serialize(results, JsonOptions);
+        AtomicFile.WriteAllText(path, JsonOutput.Serialize(results) + "\n");
 
     /// <summary>Where and how a measurement ran, for the JSON files.</summary>
     public static object Machine(int threads) => new

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Sparrow.Cli.Commands;
 using Spectre.Console;
@@ -6,7 +5,9 @@ using Spectre.Console;
 namespace Sparrow.Cli.Execution.Demo;
 
 /// <summary>One model at one shape, as the demo's table needs it (milliseconds, medians).</summary>
-internal sealed record DemoLatency(int Batch, int? Sequence, string Model, double SparrowMs, double OrtMs);
+/// <param name="SparrowJoules">Sparrow's energy per inference (joules), as bench measured it; null when bench had none.</param>
+/// <param name="EnergyMethod">How that energy was measured (rapl, perf or estimate).</param>
+internal sealed record DemoLatency(int Batch, int? Sequence, string Model, double SparrowMs, double OrtMs, double? SparrowJoules = null, string? EnergyMethod = null);
 
 /// <summary>One model's weight memory as the benchmark measured it.</summary>
 internal sealed record DemoWeights(string Model, long InitializerBytes, long? SessionWeightBytes, IReadOnlyDictionary<string, string>? KernelChoices);
@@ -24,13 +25,8 @@ internal static class DemoBenchmark
     public static DemoBenchResult Run(CommandContext context, IReadOnlyList<string> modelPaths, DemoSettings settings, int threads,
         string jsonPath, string tablesPath, ProgressStep progress)
     {
-        // bench prints a line per model and shape as it measures it ("  b1 s128 model: ..."); those lines move the
-        // demo's progress, and the whole text goes to bench.txt rather than between the demo's own steps.
-        var text = new StringBuilder();
-        using var writer = new LineWatcher(text, line =>
-        {
-            if (line.StartsWith("  b", StringComparison.Ordinal)) progress.Advance(line.Trim());
-        });
+        // bench's tables go to bench.txt rather than between the demo's own steps.
+        using var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = AnsiSupport.No,
@@ -41,11 +37,15 @@ internal static class DemoBenchmark
         console.Profile.Width = 200;
         var benchContext = new CommandContext(console, context.Args, context.Error) { Verbosity = Verbosity.Quiet };
         var code = BenchCommand.Run(benchContext, new BenchCommand.Settings(modelPaths, settings.Batches, settings.Sequences, threads,
-            settings.Warmup, settings.Runs, Seed: 0, Markdown: null, Profile: false, Json: jsonPath));
-        writer.Flush();
-        Sparrow.Graph.AtomicFile.WriteAllText(tablesPath, text.ToString());
+            settings.Warmup, settings.Runs, Seed: 0, Markdown: null, Profile: false, Json: jsonPath)
+        {
+            // bench reports shapes measured (each for every model); the demo's bar counts model-shapes.
+            Progress = (done, _) => progress.AdvanceTo(done * modelPaths.Count),
+        });
+        var text = writer.ToString();
+        Sparrow.Graph.AtomicFile.WriteAllText(tablesPath, text);
         if (code != ExitCodes.Success) throw new InvalidOperationException($"the benchmark failed (exit code {code}); its output is in {tablesPath}.");
-        context.Detail(Markup.Escape(text.ToString()));
+        context.Detail(Markup.Escape(text));
         return Read(jsonPath);
     }
 
@@ -59,7 +59,9 @@ internal static class DemoBenchmark
             r.TryGetProperty("sequence", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt32() : null,
             r.GetProperty("model").GetString()!,
             r.GetProperty("sparrowMs").GetProperty("median").GetDouble(),
-            r.GetProperty("ortMs").GetProperty("median").GetDouble())).ToArray();
+            r.GetProperty("ortMs").GetProperty("median").GetDouble(),
+            r.TryGetProperty("sparrowEnergy", out var e) && e.ValueKind == JsonValueKind.Object && e.TryGetProperty("energyJoulesPerInference", out var j) && j.ValueKind == JsonValueKind.Number ? j.GetDouble() : null,
+            e.ValueKind == JsonValueKind.Object && e.TryGetProperty("energyMethod", out var method) ? method.GetString() : null)).ToArray();
         var weights = root.GetProperty("models").EnumerateArray().Select(m => new DemoWeights(
             m.GetProperty("label").GetString()!,
             m.GetProperty("initializerBytes").GetInt64(),
@@ -68,33 +70,5 @@ internal static class DemoBenchmark
                 ? k.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "")
                 : null)).ToArray();
         return new DemoBenchResult(latencies, weights);
-    }
-
-    /// <summary>Collects what is written and calls back once per complete line.</summary>
-    private sealed class LineWatcher(StringBuilder all, Action<string> onLine) : TextWriter
-    {
-        private readonly StringBuilder line = new();
-
-        public override Encoding Encoding => Encoding.UTF8;
-
-        public override void Write(char value)
-        {
-            all.Append(value);
-            if (value == '\n')
-            {
-                onLine(line.ToString().TrimEnd('\r'));
-                line.Clear();
-            }
-            else
-            {
-                line.Append(value);
-            }
-        }
-
-        public override void Write(string? value)
-        {
-            if (value is null) return;
-            foreach (var c in value) Write(c);
-        }
     }
 }

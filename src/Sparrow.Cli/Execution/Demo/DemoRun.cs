@@ -6,6 +6,8 @@ using Sparrow.Graph;
 using Sparrow.Pruning.Calibration;
 using Spectre.Console;
 
+using Sparrow.Cli.Execution.Report;
+
 namespace Sparrow.Cli.Execution.Demo;
 
 /// <summary>
@@ -19,6 +21,8 @@ internal static class DemoRun
     public const string BenchFile = "bench.json";
     public const string BenchTablesFile = "bench.txt";
     public const string SummaryFile = "demo-summary.json";
+    public const string ReportFile = "report.html";
+    public const string ReportMarkdownFile = "report.md";
 
     public static int Run(CommandContext context, string outputFolder, int threadsOption, bool quick, string? jsonTarget)
     {
@@ -65,14 +69,19 @@ internal static class DemoRun
         var speed = context.Progress($"Benchmarking against ONNX Runtime (batch {settings.Batches}, sequence {settings.Sequences})", shapes * paths.Count,
             step => DemoBenchmark.Run(context, paths, settings, threads, Out(BenchFile), Out(BenchTablesFile), step));
 
+        // The report reads what the demo wrote, as `sparrow report` would: the eval and bench JSON and the models.
+        context.Progress("Writing the report", 1, step =>
+        {
+            ReportBuilder.Write([Out(EvalFile), Out(BenchFile), .. paths], Out(ReportFile), Out(ReportMarkdownFile), "sparrow demo: all-MiniLM-L6-v2, dense and pruned");
+            step.Advance();
+        });
         var summary = Summarize(context, settings, outputFolder, threads, paths, pruned, quality, tasks, speed, clock.Elapsed);
         BenchOutput.WriteJson(Out(SummaryFile), summary);
-        // REPORT: write report.html and report.md into outputFolder here, from eval.json and bench.json (sparrow report's builder).
 
         JsonOutput.Write(context, jsonTarget, summary, () =>
         {
             context.Console.Write(DemoSummary.Table(summary));
-            context.Console.MarkupLine($"Wrote the models, {EvalFile}, {BenchFile} ({BenchTablesFile} has the full benchmark tables) and {SummaryFile} to [bold]{Markup.Escape(outputFolder)}[/].");
+            context.Console.MarkupLine($"Wrote the models, {EvalFile}, {BenchFile} ({BenchTablesFile} has the full benchmark tables), {SummaryFile} and the report ({ReportFile}, {ReportMarkdownFile} with its plots) to [bold]{Markup.Escape(outputFolder)}[/].");
         });
         context.Info($"[grey]The demo took {clock.Elapsed.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s.[/]");
         return ExitCodes.Success;
@@ -92,7 +101,8 @@ internal static class DemoRun
             var latency = speed.Latencies.Where(l => l.Model == labels[i]).Select(l =>
             {
                 var baseline = denseLatency.First(d => d.Batch == l.Batch && d.Sequence == l.Sequence);
-                return new DemoShapeResult(l.Batch, l.Sequence, l.SparrowMs, l.OrtMs, baseline.SparrowMs / l.SparrowMs, baseline.OrtMs / l.SparrowMs);
+                return new DemoShapeResult(l.Batch, l.Sequence, l.SparrowMs, l.OrtMs, baseline.SparrowMs / l.SparrowMs, baseline.OrtMs / l.SparrowMs,
+                    l.SparrowJoules, l.EnergyMethod);
             }).ToArray();
             var weights = speed.Weights.FirstOrDefault(w => w.Model == labels[i]) ?? throw new InvalidOperationException($"The benchmark has no weight figures for {labels[i]}.");
             rows.Add(new DemoRow(
@@ -108,6 +118,8 @@ internal static class DemoRun
             ["bench"] = Out(BenchFile),
             ["benchTables"] = Out(BenchTablesFile),
             ["summary"] = Out(SummaryFile),
+            ["report"] = Out(ReportFile),
+            ["reportMarkdown"] = Out(ReportMarkdownFile),
         };
         for (var i = 0; i < paths.Count; i++) files[rows[i].Variant] = paths[i];
         return new DemoSummaryData(context.CommandLine, DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), Math.Round(elapsed.TotalSeconds, 1),

@@ -5,7 +5,9 @@ using static Sparrow.Cli.Execution.BenchOutput;
 namespace Sparrow.Cli.Execution.Demo;
 
 /// <summary>One model at one shape in the demo's summary; speed-ups are time ratios, above 1 this model is faster.</summary>
-internal sealed record DemoShapeResult(int Batch, int? Sequence, double SparrowMs, double OrtMs, double SpeedupVsDense, double SpeedupVsOrt)
+/// <param name="SparrowJoules">Sparrow's energy per inference in joules (see <see cref="EnergyMethod"/>); null when not measured.</param>
+internal sealed record DemoShapeResult(int Batch, int? Sequence, double SparrowMs, double OrtMs, double SpeedupVsDense, double SpeedupVsOrt,
+    double? SparrowJoules = null, string? EnergyMethod = null)
 {
     public string Label => Sequence is { } s ? $"b{Batch} s{s}" : $"b{Batch}";
 }
@@ -49,7 +51,8 @@ internal static class DemoSummary
             .AddColumn(new TableColumn(Markup.Escape($"vs ORT ({shapeHeader})")).RightAligned())
             .AddColumn(new TableColumn("weights MB stored/session").RightAligned())
             .AddColumn(new TableColumn("file MB").RightAligned());
-        // ENERGY: the energy-per-inference column goes here when the energy work lands (no placeholder values until then).
+        var energyMethod = latency.Select(l => l.EnergyMethod).FirstOrDefault(m => m is not null);
+        if (energyMethod is not null) table.AddColumn(new TableColumn(Markup.Escape($"mJ/inference ({shapeHeader}, {energyMethod})")).RightAligned());
         foreach (var r in summary.Rows)
         {
             var cells = new List<string>
@@ -64,13 +67,16 @@ internal static class DemoSummary
             cells.Add(string.Join(" / ", r.Latency.Select(l => Speedup(l.SpeedupVsOrt))));
             cells.Add($"{MegaBytes(r.InitializerBytes)} / {(r.SessionWeightBytes is { } s ? MegaBytes(s) : "-")}");
             cells.Add(MegaBytes(r.FileBytes));
+            if (energyMethod is not null) cells.Add(string.Join(" / ", r.Latency.Select(l => l.SparrowJoules is { } j ? (1000 * j).ToString("0.0", CultureInfo.InvariantCulture) : "-")));
             table.AddRow(cells.Select(Markup.Escape).ToArray());
         }
         table.Caption(Markup.Escape(
             "sparsity: zeros in the encoder's Linear weights; fidelity: mean cosine to the dense model's embeddings of held-out sentences; "
             + "acc.: accuracy of a classifier trained on each model's embeddings (shipped task samples, half held out); "
             + "ms: Sparrow's median latency; vs dense / vs ORT: speed-up over Sparrow on the dense model and over ONNX Runtime on the dense model (above 1x is faster); "
-            + "weights: as stored (zeros included) / as Sparrow's session holds them; file: the .onnx written (pruned ones in the compact form)."));
+            + "weights: as stored (zeros included) / as Sparrow's session holds them; file: the .onnx written (pruned ones in the compact form)"
+            + (energyMethod is null ? "." : "; mJ/inference: Sparrow's energy per input, read around each timed run ("
+                + (energyMethod == "estimate" ? "estimated from the process's CPU time and the CPU's power per core, no energy counter here" : energyMethod) + ").")));
         return table;
     }
 
