@@ -65,6 +65,18 @@ public static class ModelBuilder
         return Finish(graph);
     }
 
+    /// <summary>
+    /// A copy of <paramref name="model"/> with its own float initializers (Model.Clone shares tensors, and
+    /// training changes them in place): train the copy and the original keeps its weights.
+    /// </summary>
+    public static Model DeepCopy(Model model)
+    {
+        var copy = model.Clone();
+        foreach (var (name, tensor) in model.Graph.Initializers)
+            if (tensor is Tensor<float> f) copy.Graph.Initializers[name] = Tensor<float>.FromArray(f.ToArray(), f.CopyShape());
+        return copy;
+    }
+
     private static string Block(ModelGraph graph, Xoshiro256 random, string name, string input, int inChannels, int outChannels)
     {
         graph.Initializers[$"{name}.weight"] = Normal(random, [outChannels, inChannels, 3, 3], Math.Sqrt(2.0 / (inChannels * 9)));
