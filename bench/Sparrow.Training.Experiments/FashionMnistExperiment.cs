@@ -32,15 +32,15 @@ internal static class FashionMnistExperiment
         var denseTrainer = NewTrainer(dense, options, options.Rate, options.Steps);
         denseTrainer.Fit(train, options.Steps, Progress(options.Steps));
         var denseAccuracy = denseTrainer.Accuracy(test);
-        Console.WriteLine($"dense: test accuracy {denseAccuracy:P2} after {options.Steps} steps ({watch.Elapsed.TotalSeconds:F0} s)");
+        Console.WriteLine($"dense: test accuracy {Percent(denseAccuracy, 2)} after {options.Steps} steps ({watch.Elapsed.TotalSeconds:F0} s)");
 
-        var rows = new List<string> { $"| dense | 0% | {options.Steps} | {denseAccuracy:P2} | 100% |" };
+        var rows = new List<string> { $"| dense | 0% | {options.Steps} | {Percent(denseAccuracy, 2)} | 100% |" };
         foreach (var sparsity in new[] { 0.9, 0.95 })
         {
             var pruned = MagnitudePruner.Prune(dense, sparsity).Pruned;
             var oneShot = NewTrainer(ModelBuilder.DeepCopy(pruned), options, 0f, 1).Accuracy(test);
-            rows.Add($"| pruned, no recovery | {sparsity:P0} | 0 | {oneShot:P2} | {oneShot / denseAccuracy:P1} |");
-            Console.WriteLine($"{sparsity:P0} one-shot: {oneShot:P2}");
+            rows.Add($"| pruned, no recovery | {Percent(sparsity)} | 0 | {Percent(oneShot, 2)} | {Percent(oneShot / denseAccuracy, 1)} |");
+            Console.WriteLine($"{Percent(sparsity)} one-shot: {Percent(oneShot, 2)}");
             foreach (var budget in new[] { 0.1, 0.2 })
             {
                 var steps = (long)Math.Round(budget * options.Steps);
@@ -52,8 +52,8 @@ internal static class FashionMnistExperiment
                 var zeros = masked.Sum(p => p.Value.Span.Count(0f));
                 var expected = masked.Sum(p => p.Mask!.Length - p.Mask.KeptCount);
                 if (zeros < expected) throw new InvalidOperationException($"{expected - zeros} pruned weights moved during recovery.");
-                rows.Add($"| recovered | {sparsity:P0} | {steps} ({budget:P0} of N) | {accuracy:P2} | {accuracy / denseAccuracy:P1} |");
-                Console.WriteLine($"{sparsity:P0} recovered with {budget:P0} of N ({steps} steps): {accuracy:P2}");
+                rows.Add($"| recovered | {Percent(sparsity)} | {steps} ({Percent(budget)} of N) | {Percent(accuracy, 2)} | {Percent(accuracy / denseAccuracy, 1)} |");
+                Console.WriteLine($"{Percent(sparsity)} recovered with {Percent(budget)} of N ({steps} steps): {Percent(accuracy, 2)}");
             }
         }
         Console.WriteLine();
@@ -77,10 +77,11 @@ internal static class FashionMnistExperiment
             {
                 var trainer = NewTrainer(ModelBuilder.DeepCopy(model), options, 1e-4f, long.MaxValue, sparse);
                 if (sparsity > 0) trainer.MaskZeros();
-                configurations.Add(($"{sparsity:P0} {(sparsity == 0 ? "dense" : sparse ? "masked, sparse weight gradient" : "masked, dense weight gradient")}", trainer));
+                configurations.Add(($"{Percent(sparsity)} {(sparsity == 0 ? "dense" : sparse ? "masked, weight gradient at kept positions when density ≤ 15%" : "masked, dense weight gradient + mask")}", trainer));
             }
         }
         var times = configurations.Select(_ => new List<double>()).ToArray();
+        var cpuTimes = configurations.Select(_ => new List<double>()).ToArray();
         const int Rounds = 6;
         var perRound = Math.Max(1, options.TimingSteps / Rounds);
         for (var round = -1; round < Rounds; round++) // round -1 warms up (JIT tiers, pools)
@@ -89,25 +90,32 @@ internal static class FashionMnistExperiment
                 var trainer = configurations[c].Trainer;
                 for (var i = 0; i < perRound; i++)
                 {
-                    var result = Step(trainer, train);
-                    if (round >= 0) times[c].Add(result.TotalMilliseconds);
+                    var (wall, cpu) = Step(trainer, train);
+                    if (round < 0) continue;
+                    times[c].Add(wall);
+                    cpuTimes[c].Add(cpu);
                 }
             }
         Console.WriteLine($"Time per training step (batch {options.Batch}, {options.Threads} thread(s), median of {Rounds * perRound} steps in {Rounds} alternating rounds):");
         Console.WriteLine();
-        Console.WriteLine("| weights | ms per step | vs dense |");
-        Console.WriteLine("| --- | --- | --- |");
-        var denseMedian = Median(times[0]);
+        Console.WriteLine("| weights | wall ms per step | vs dense | thread CPU ms per step | vs dense |");
+        Console.WriteLine("| --- | --- | --- | --- | --- |");
+        double denseWall = Median(times[0]), denseCpu = Median(cpuTimes[0]);
         for (var c = 0; c < configurations.Count; c++)
-            Console.WriteLine($"| {configurations[c].Name} | {Median(times[c]):F2} | {denseMedian / Median(times[c]):F2}x |");
+            Console.WriteLine($"| {configurations[c].Name} | {Median(times[c]):F2} | {denseWall / Median(times[c]):F2}x | {Median(cpuTimes[c]):F2} | {denseCpu / Median(cpuTimes[c]):F2}x |");
     }
 
-    private static TimeSpan Step(Trainer trainer, ArrayDataset train)
+    /// <summary>Wall and thread-CPU milliseconds of one step (batch assembly included).</summary>
+    private static (double Wall, double Cpu) Step(Trainer trainer, ArrayDataset train)
     {
+        var cpu = ThreadCpuClock.Seconds();
         var watch = Stopwatch.StartNew();
         trainer.Fit(train, trainer.Step + 1);
-        return watch.Elapsed;
+        return (watch.Elapsed.TotalMilliseconds, (ThreadCpuClock.Seconds() - cpu) * 1000);
     }
+
+    private static string Percent(double fraction, int decimals = 0) =>
+        (fraction * 100).ToString(decimals == 0 ? "0.#" : "F" + decimals, CultureInfo.InvariantCulture) + "%";
 
     private static double Median(List<double> values)
     {

@@ -108,8 +108,8 @@ public sealed class Trainer
         }
         var norm = Options.ClipNorm is { } clip ? GradientClipping.ClipGlobalNorm(Graph.Parameters, clip) : double.NaN;
         var rate = Schedule.Rate(Step);
+        // The optimizers skip pruned positions, so those stay exactly zero without being reset.
         Optimizer.Step(Graph.Parameters, rate);
-        foreach (var p in Graph.Parameters) p.Mask?.ZeroPruned(p.Value.Span);
         return new StepResult(Step++, value, rate, norm, watch.Elapsed);
     }
 

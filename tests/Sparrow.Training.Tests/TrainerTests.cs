@@ -77,8 +77,8 @@ public class TrainerTests
     }
 
     [Theory]
-    [InlineData(0.5)]
     [InlineData(0.9)]
+    [InlineData(0.95)]
     public void Sparse_weight_gradient_matches_the_dense_one_at_kept_positions(double sparsity)
     {
         float[][] Gradients(bool sparse)

@@ -28,7 +28,17 @@ public sealed class ParameterMask
             RowStarts[r + 1] = kept.Count;
         }
         KeptColumns = kept.ToArray();
+        KeptIndices = new int[KeptColumns.Length];
+        for (var r = 0; r < Rows; r++)
+            for (var at = RowStarts[r]; at < RowStarts[r + 1]; at++) KeptIndices[at] = r * Columns + KeptColumns[at];
+        var pruned = new List<int>(_keep.Length - KeptColumns.Length);
+        for (var i = 0; i < _keep.Length; i++)
+            if (!_keep[i]) pruned.Add(i);
+        PrunedIndices = pruned.ToArray();
     }
+
+    /// <summary>The flat positions of the pruned elements, ascending (a list, not a test per element: no branch to mispredict).</summary>
+    public int[] PrunedIndices { get; }
 
     /// <summary>The mask of a pruned weight: its non-zero positions are kept, its zeros stay zero.</summary>
     public static ParameterMask FromNonZeros(Tensor<float> weight)
@@ -51,6 +61,9 @@ public sealed class ParameterMask
     /// <summary>The kept columns of every row, row after row, ascending within a row.</summary>
     public int[] KeptColumns { get; }
 
+    /// <summary>The flat positions of the kept elements, ascending.</summary>
+    public int[] KeptIndices { get; }
+
     /// <summary>Number of kept positions.</summary>
     public int KeptCount => KeptColumns.Length;
 
@@ -67,7 +80,6 @@ public sealed class ParameterMask
     public void ZeroPruned(Span<float> values)
     {
         if (values.Length != _keep.Length) throw new ArgumentException($"Expected {_keep.Length} values, got {values.Length}.");
-        for (var i = 0; i < values.Length; i++)
-            if (!_keep[i]) values[i] = 0f;
+        foreach (var i in PrunedIndices) values[i] = 0f;
     }
 }

@@ -74,7 +74,10 @@ public sealed class TrainingGraph
     /// <summary>Threads per operator.</summary>
     public int Threads { get; }
 
-    /// <summary>Compute masked weight gradients of MatMul/Gemm/Linear only at kept positions (default); false computes them densely and masks after.</summary>
+    /// <summary>
+    /// Compute masked weight gradients of MatMul/Gemm/Linear only at kept positions when the weight is sparse
+    /// enough for that to pay (density up to 15%; default); false always computes them densely and masks after.
+    /// </summary>
     public bool SparseWeightGradients { get; set; } = true;
 
     /// <summary>The parameter of that name.</summary>

@@ -50,13 +50,14 @@ public sealed class GemmRule : BackwardRule
         {
             var db = Tensor<float>.Allocate(b.Shape, clear: false);
             var mask = context.InputMasks[1];
-            if (mask is not null && context.SparseWeightGradients)
+            if (WeightGradient.UseMasked(mask, context))
             {
                 // Stored B is [rows, columns]; dB[r, c] = α Σₘ P[r, m] Q[c, m].
                 var aT = WeightGradient.BatchLast(a.Span, m, k, storedBatchFirst: !_transA);
                 var dyT = WeightGradient.BatchLast(dy.Span, m, n, storedBatchFirst: true);
-                if (_transB) WeightGradient.Masked(mask, dyT, aT, m, _alpha, db.Span, context.Threads);
-                else WeightGradient.Masked(mask, aT, dyT, m, _alpha, db.Span, context.Threads);
+                if (_transB) WeightGradient.Masked(mask!, dyT, aT, m, _alpha, db.Memory, context.Threads);
+                else WeightGradient.Masked(mask!, aT, dyT, m, _alpha, db.Memory, context.Threads);
+                WeightGradient.Return(aT, dyT);
             }
             else if (!_transB) // dB[K, N] = α op(A)ᵀ dY
                 Sgemm.Multiply(k, n, m, a.Span, _transA ? m : k, !_transA, dy.Span, n, false, db.Span, n, _alpha, maxThreads: context.Threads);

@@ -76,12 +76,13 @@ internal static class LinearGradients
     public static Tensor<float> Weight(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int m, int k, int n, ParameterMask? mask, BackwardContext context)
     {
         var dw = Tensor<float>.Allocate([k, n], clear: false);
-        if (mask is not null && context.SparseWeightGradients)
+        if (WeightGradient.UseMasked(mask, context))
         {
             // dW[k, n] = Σₘ X[m, k] dY[m, n]: rows of Xᵀ against rows of dYᵀ.
             var p = WeightGradient.BatchLast(x, m, k, storedBatchFirst: true);
             var q = WeightGradient.BatchLast(dy, m, n, storedBatchFirst: true);
-            WeightGradient.Masked(mask, p, q, m, 1f, dw.Span, context.Threads);
+            WeightGradient.Masked(mask!, p, q, m, 1f, dw.Memory, context.Threads);
+            WeightGradient.Return(p, q);
         }
         else WeightGradient.Dense(x, dy, m, k, n, 1f, dw.Span, context.Threads);
         return dw;

@@ -32,17 +32,8 @@ public abstract class Optimizer
         return s;
     }
 
-    /// <summary>Calls <paramref name="update"/> for every position that may change (every kept position of a masked parameter).</summary>
-    protected static void ForEachTrainable(Parameter parameter, Action<int> update)
-    {
-        if (parameter.Mask is not { } mask)
-        {
-            for (var i = 0; i < parameter.Length; i++) update(i);
-            return;
-        }
-        for (var r = 0; r < mask.Rows; r++)
-            for (var at = mask.RowStarts[r]; at < mask.RowStarts[r + 1]; at++) update(r * mask.Columns + mask.KeptColumns[at]);
-    }
+    /// <summary>The flat positions that may change: the kept positions of a masked parameter, or null for all of them.</summary>
+    protected static int[]? Trainable(Parameter parameter) => parameter.Mask?.KeptIndices;
 
     /// <summary>Writes the update count and every state array.</summary>
     public void Save(BinaryWriter writer)
@@ -82,11 +73,14 @@ public sealed class SgdMomentum(float momentum = 0.9f, float weightDecay = 0f, b
     /// <inheritdoc/>
     protected override void Update(Parameter parameter, float learningRate)
     {
-        var w = parameter.Value.Span.ToArray();
+        var w = parameter.Value.Span;
         var g = parameter.Gradient;
         var v = momentum != 0f ? State("velocity", parameter) : null;
-        ForEachTrainable(parameter, i =>
+        var kept = Trainable(parameter);
+        var count = kept?.Length ?? w.Length;
+        for (var k = 0; k < count; k++)
         {
+            var i = kept is null ? k : kept[k];
             var gi = g[i] + weightDecay * w[i];
             if (v is not null)
             {
@@ -94,8 +88,7 @@ public sealed class SgdMomentum(float momentum = 0.9f, float weightDecay = 0f, b
                 gi = nesterov ? gi + momentum * v[i] : v[i];
             }
             w[i] -= learningRate * gi;
-        });
-        w.CopyTo(parameter.Value.Span);
+        }
     }
 }
 
@@ -105,21 +98,21 @@ public sealed class AdamW(float beta1 = 0.9f, float beta2 = 0.999f, float epsilo
     /// <inheritdoc/>
     protected override void Update(Parameter parameter, float learningRate)
     {
-        var w = parameter.Value.Span.ToArray();
+        var w = parameter.Value.Span;
         var g = parameter.Gradient;
         var m = State("m", parameter);
         var v = State("v", parameter);
-        var correction1 = 1.0 - Math.Pow(beta1, Updates);
-        var correction2 = 1.0 - Math.Pow(beta2, Updates);
-        var stepSize = (float)(learningRate / correction1);
-        var root2 = (float)Math.Sqrt(correction2);
-        ForEachTrainable(parameter, i =>
+        var stepSize = (float)(learningRate / (1.0 - Math.Pow(beta1, Updates)));
+        var root2 = (float)Math.Sqrt(1.0 - Math.Pow(beta2, Updates));
+        var decay = 1f - learningRate * weightDecay;
+        var kept = Trainable(parameter);
+        var count = kept?.Length ?? w.Length;
+        for (var k = 0; k < count; k++)
         {
+            var i = kept is null ? k : kept[k];
             m[i] = beta1 * m[i] + (1 - beta1) * g[i];
             v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
-            w[i] -= learningRate * weightDecay * w[i];
-            w[i] -= stepSize * m[i] / (MathF.Sqrt(v[i]) / root2 + epsilon);
-        });
-        w.CopyTo(parameter.Value.Span);
+            w[i] = w[i] * decay - stepSize * m[i] / (MathF.Sqrt(v[i]) / root2 + epsilon);
+        }
     }
 }
