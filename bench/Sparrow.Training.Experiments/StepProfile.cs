@@ -14,10 +14,11 @@ internal static class StepProfile
         var random = new Xoshiro256(1);
         var data = new ArrayDataset(Enumerable.Range(0, 1024 * 784).Select(_ => (float)random.NextDouble()).ToArray(), [784],
             Enumerable.Range(0, 1024).Select(_ => random.Next(10)).ToArray());
-        foreach (var sparsity in new[] { 0.0, 0.9 })
+        foreach (var (sparsity, magnitude) in new[] { (0.0, false), (0.9, false), (0.9, true) })
         {
             var model = ModelBuilder.Mlp([784, 300, 100, 10], 1);
-            if (sparsity > 0)
+            if (magnitude) model = Sparrow.Pruning.MagnitudePruner.Prune(model, sparsity).Pruned;
+            else if (sparsity > 0)
                 foreach (var (_, t) in model.Graph.Initializers)
                     if (t is Tensor<float> { Rank: 2 } w)
                     {
@@ -54,7 +55,7 @@ internal static class StepProfile
                 parts[4].Add(t4 - t0);
             }
             string M(List<double> v) => $"{v.Order().ElementAt(v.Count / 2) * 1000:F3}";
-            Console.WriteLine($"sparsity {sparsity:P0}, batch {batch}: batch {M(parts[0])} ms, forward {M(parts[1])} ms, loss+backward {M(parts[2])} ms, optimizer {M(parts[3])} ms, total {M(parts[4])} ms");
+            Console.WriteLine($"sparsity {sparsity:P0} ({(magnitude ? "magnitude" : "random")}), batch {batch}: batch {M(parts[0])} ms, forward {M(parts[1])} ms, loss+backward {M(parts[2])} ms, optimizer {M(parts[3])} ms, total {M(parts[4])} ms");
         }
         return 0;
     }
