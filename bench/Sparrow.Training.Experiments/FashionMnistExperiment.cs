@@ -25,7 +25,7 @@ internal static class FashionMnistExperiment
         var train = Load(options.Data, "train");
         var test = Load(options.Data, "t10k");
         Console.WriteLine($"# Fashion-MNIST LeNet-300-100: {train.Count} train / {test.Count} test images, N = {options.Steps} steps of {options.Batch}, " +
-            $"SGD momentum 0.9, lr {options.Rate} warm-up + cosine, seed {options.Seed}, {options.Threads} thread(s), {Sgemm.InstructionSet}, {Environment.ProcessorCount} cores");
+            $"SGD momentum 0.9, lr {options.Rate} (recovery {options.RecoveryRate}{(options.Distill ? ", distilling from the dense model, T = 2, weight 0.5" : "")}) warm-up + cosine, magnitude pruning {(options.GlobalScope ? "with one global threshold" : "per layer")}, seed {options.Seed}, {options.Threads} thread(s), {Sgemm.InstructionSet}, {Environment.ProcessorCount} cores");
 
         var dense = ModelBuilder.Mlp([784, 300, 100, 10], options.Seed);
         var watch = Stopwatch.StartNew();
@@ -34,10 +34,15 @@ internal static class FashionMnistExperiment
         var denseAccuracy = denseTrainer.Accuracy(test);
         Console.WriteLine($"dense: test accuracy {Percent(denseAccuracy, 2)} after {options.Steps} steps ({watch.Elapsed.TotalSeconds:F0} s)");
 
+        if (options.TimingOnly)
+        {
+            Timing(dense, train, options);
+            return 0;
+        }
         var rows = new List<string> { $"| dense | 0% | {options.Steps} | {Percent(denseAccuracy, 2)} | 100% |" };
         foreach (var sparsity in new[] { 0.9, 0.95 })
         {
-            var pruned = MagnitudePruner.Prune(dense, sparsity).Pruned;
+            var pruned = Prune(dense, sparsity, options);
             var oneShot = NewTrainer(ModelBuilder.DeepCopy(pruned), options, 0f, 1).Accuracy(test);
             rows.Add($"| pruned, no recovery | {Percent(sparsity)} | 0 | {Percent(oneShot, 2)} | {Percent(oneShot / denseAccuracy, 1)} |");
             Console.WriteLine($"{Percent(sparsity)} one-shot: {Percent(oneShot, 2)}");
@@ -47,7 +52,7 @@ internal static class FashionMnistExperiment
                 var model = ModelBuilder.DeepCopy(pruned);
                 var trainer = NewTrainer(model, options, options.RecoveryRate, steps);
                 var masked = trainer.MaskZeros();
-                trainer.Fit(train, steps);
+                trainer.Fit(train, steps, teacher: options.Distill ? denseTrainer.Predict : null, temperature: 2.0, distillationWeight: 0.5);
                 var accuracy = trainer.Accuracy(test);
                 var zeros = masked.Sum(p => p.Value.Span.Count(0f));
                 var expected = masked.Sum(p => p.Mask!.Length - p.Mask.KeptCount);
@@ -72,22 +77,26 @@ internal static class FashionMnistExperiment
         var configurations = new List<(string Name, Trainer Trainer)>();
         foreach (var sparsity in new[] { 0.0, 0.5, 0.9 })
         {
-            var model = sparsity == 0 ? ModelBuilder.DeepCopy(dense) : MagnitudePruner.Prune(dense, sparsity).Pruned;
+            var model = sparsity == 0 ? ModelBuilder.DeepCopy(dense) : Prune(dense, sparsity, options);
             foreach (var sparse in sparsity == 0 ? new[] { false } : new[] { true, false })
             {
                 var trainer = NewTrainer(ModelBuilder.DeepCopy(model), options, 1e-4f, long.MaxValue, sparse);
                 if (sparsity > 0) trainer.MaskZeros();
+                var subnormal = trainer.Graph.Parameters.Sum(p => p.Value.ToArray().Count(float.IsSubnormal));
+                if (subnormal > 0) Console.WriteLine($"note: {subnormal} subnormal weights at {Percent(sparsity)} sparsity");
                 configurations.Add(($"{Percent(sparsity)} {(sparsity == 0 ? "dense" : sparse ? "masked, weight gradient at kept positions when density ≤ 15%" : "masked, dense weight gradient + mask")}", trainer));
             }
         }
         var times = configurations.Select(_ => new List<double>()).ToArray();
         var cpuTimes = configurations.Select(_ => new List<double>()).ToArray();
-        const int Rounds = 6;
+        var collections = new int[configurations.Count];
+        const int Rounds = 12;
         var perRound = Math.Max(1, options.TimingSteps / Rounds);
         for (var round = -1; round < Rounds; round++) // round -1 warms up (JIT tiers, pools)
             for (var c = 0; c < configurations.Count; c++)
             {
                 var trainer = configurations[c].Trainer;
+                var gcBefore = GC.CollectionCount(0);
                 for (var i = 0; i < perRound; i++)
                 {
                     var (wall, cpu) = Step(trainer, train);
@@ -95,14 +104,15 @@ internal static class FashionMnistExperiment
                     times[c].Add(wall);
                     cpuTimes[c].Add(cpu);
                 }
+                if (round >= 0) collections[c] += GC.CollectionCount(0) - gcBefore;
             }
         Console.WriteLine($"Time per training step (batch {options.Batch}, {options.Threads} thread(s), median of {Rounds * perRound} steps in {Rounds} alternating rounds):");
         Console.WriteLine();
-        Console.WriteLine("| weights | wall ms per step | vs dense | thread CPU ms per step | vs dense |");
-        Console.WriteLine("| --- | --- | --- | --- | --- |");
+        Console.WriteLine("| weights | wall ms per step | vs dense | thread CPU ms per step | vs dense | garbage collections |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
         double denseWall = Median(times[0]), denseCpu = Median(cpuTimes[0]);
         for (var c = 0; c < configurations.Count; c++)
-            Console.WriteLine($"| {configurations[c].Name} | {Median(times[c]):F2} | {denseWall / Median(times[c]):F2}x | {Median(cpuTimes[c]):F2} | {denseCpu / Median(cpuTimes[c]):F2}x |");
+            Console.WriteLine($"| {configurations[c].Name} | {Median(times[c]):F2} | {denseWall / Median(times[c]):F2}x | {Median(cpuTimes[c]):F2} | {denseCpu / Median(cpuTimes[c]):F2}x | {collections[c]} |");
     }
 
     /// <summary>Wall and thread-CPU milliseconds of one step (batch assembly included).</summary>
@@ -113,6 +123,15 @@ internal static class FashionMnistExperiment
         trainer.Fit(train, trainer.Step + 1);
         return (watch.Elapsed.TotalMilliseconds, (ThreadCpuClock.Seconds() - cpu) * 1000);
     }
+
+    /// <summary>Magnitude pruning of the Gemm weights, per layer or with one global threshold.</summary>
+    private static Model Prune(Model model, double sparsity, Options options) =>
+        Pruner.Prune(model, new PruneSettings
+        {
+            Method = PruningMethod.Magnitude,
+            Sparsity = sparsity,
+            Scope = options.GlobalScope ? ComparisonScope.Global : ComparisonScope.Layer,
+        }).Pruned;
 
     private static string Percent(double fraction, int decimals = 0) =>
         (fraction * 100).ToString(decimals == 0 ? "0.#" : "F" + decimals, CultureInfo.InvariantCulture) + "%";
@@ -150,7 +169,7 @@ internal static class FashionMnistExperiment
         return new ArrayDataset(pixels, [shape[1] * shape[2]], labels);
     }
 
-    private sealed record Options(string Data, long Steps, int Batch, float Rate, float RecoveryRate, int Threads, long Seed, int TimingSteps)
+    private sealed record Options(string Data, long Steps, int Batch, float Rate, float RecoveryRate, int Threads, long Seed, int TimingSteps, bool TimingOnly = false, bool Distill = false, bool GlobalScope = false)
     {
         public static Options Parse(string[] args)
         {
@@ -167,6 +186,14 @@ internal static class FashionMnistExperiment
                     "--recovery-lr" => o with { RecoveryRate = float.Parse(Value(), CultureInfo.InvariantCulture) },
                     "--threads" => o with { Threads = int.Parse(Value(), CultureInfo.InvariantCulture) },
                     "--seed" => o with { Seed = long.Parse(Value(), CultureInfo.InvariantCulture) },
+                    "--timing-only" => o with { TimingOnly = true },
+                    "--distill" => o with { Distill = true },
+                    "--scope" => Value() switch
+                    {
+                        "layer" => o with { GlobalScope = false },
+                        "global" => o with { GlobalScope = true },
+                        var other => throw new ArgumentException($"--scope is 'layer' or 'global', not '{other}'."),
+                    },
                     "--timing-steps" => o with { TimingSteps = int.Parse(Value(), CultureInfo.InvariantCulture) },
                     _ => throw new ArgumentException($"unknown option '{args[i]}'."),
                 };
