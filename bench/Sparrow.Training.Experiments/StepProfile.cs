@@ -14,7 +14,7 @@ internal static class StepProfile
         var random = new Xoshiro256(1);
         var data = new ArrayDataset(Enumerable.Range(0, 1024 * 784).Select(_ => (float)random.NextDouble()).ToArray(), [784],
             Enumerable.Range(0, 1024).Select(_ => random.Next(10)).ToArray());
-        foreach (var (sparsity, magnitude) in new[] { (0.0, false), (0.9, false), (0.9, true) })
+        foreach (var (sparsity, magnitude, sparseForward) in new[] { (0.0, false, false), (0.9, true, false), (0.9, true, true) })
         {
             var model = ModelBuilder.Mlp([784, 300, 100, 10], 1);
             if (magnitude) model = Sparrow.Pruning.MagnitudePruner.Prune(model, sparsity).Pruned;
@@ -28,6 +28,7 @@ internal static class StepProfile
                     }
             var trainer = new Trainer(model, new SgdMomentum(), new ConstantSchedule(1e-4f), new TrainerOptions { BatchSize = batch });
             if (sparsity > 0) trainer.MaskZeros();
+            trainer.Graph.SparseForward = sparseForward;
             var sampler = new BatchSampler(data.Count, batch, 1);
             var parts = new List<double>[5];
             for (var p = 0; p < parts.Length; p++) parts[p] = new();
@@ -55,7 +56,7 @@ internal static class StepProfile
                 parts[4].Add(t4 - t0);
             }
             string M(List<double> v) => $"{v.Order().ElementAt(v.Count / 2) * 1000:F3}";
-            Console.WriteLine($"sparsity {sparsity:P0} ({(magnitude ? "magnitude" : "random")}), batch {batch}: batch {M(parts[0])} ms, forward {M(parts[1])} ms, loss+backward {M(parts[2])} ms, optimizer {M(parts[3])} ms, total {M(parts[4])} ms");
+            Console.WriteLine($"sparsity {sparsity:P0} ({(magnitude ? "magnitude" : "random")}, {(sparseForward ? "CSR forward" : "dense forward")}), batch {batch}: batch {M(parts[0])} ms, forward {M(parts[1])} ms, loss+backward {M(parts[2])} ms, optimizer {M(parts[3])} ms, total {M(parts[4])} ms");
         }
         return 0;
     }

@@ -219,3 +219,41 @@ public class TrainerTests
         if (kind == "distillation") Assert.Equal(0.0, Losses.Distillation(Tensor<float>.FromArray(other, 3, 4), other, 2.5, new float[12]), 9);
     }
 }
+
+public class SparseForwardTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Csr_forward_gives_the_dense_outputs_and_gradients(bool viaMatMul)
+    {
+        (float[] Logits, float[][] Gradients) Run(bool sparse)
+        {
+            var model = Models.ModelBuilder.Mlp([30, 20, 4], seed: 12);
+            if (viaMatMul)
+            {
+                // The same layer as MatMul over a [in, out] weight plus Add.
+                var w = (Tensor<float>)model.Graph.Initializers["fc1.weight"];
+                var transposed = new float[w.Length];
+                Autograd.TensorMath.Transpose(w.Span, 20, 30, transposed);
+                model.Graph.Initializers["fc1.weight"] = Tensor<float>.FromArray(transposed, 30, 20);
+                var gemm = model.Graph.Nodes[0];
+                model.Graph.Nodes[0] = new Sparrow.Graph.Node("MatMul", ["input", "fc1.weight"], ["fc1.mm"], "fc1");
+                model.Graph.Nodes.Insert(1, new Sparrow.Graph.Node("Add", ["fc1.mm", "fc1.bias"], [gemm.Outputs[0]], "fc1.add"));
+            }
+            TrainerTests.PruneSmallest(model, 0.9);
+            var trainer = new Trainer(model, new SgdMomentum(), new ConstantSchedule(0f));
+            trainer.MaskZeros();
+            trainer.Graph.SparseForward = sparse;
+            var (features, labels) = TrainerTests.Blobs(16, 30, 4, seed: 13).Range(0, 16);
+            trainer.TrainStep(features, labels);
+            using var logits = trainer.Predict(features);
+            return (logits.ToArray(), trainer.Graph.Parameters.Select(p => p.Gradient.ToArray()).ToArray());
+        }
+        var dense = Run(false);
+        var sparse = Run(true);
+        for (var i = 0; i < dense.Logits.Length; i++) Assert.Equal(dense.Logits[i], sparse.Logits[i], 4);
+        for (var p = 0; p < dense.Gradients.Length; p++)
+            for (var i = 0; i < dense.Gradients[p].Length; i++) Assert.Equal(dense.Gradients[p][i], sparse.Gradients[p][i], 4);
+    }
+}
