@@ -257,3 +257,33 @@ public class SparseForwardTests
             for (var i = 0; i < dense.Gradients[p].Length; i++) Assert.Equal(dense.Gradients[p][i], sparse.Gradients[p][i], 4);
     }
 }
+
+public class MultipleOutputGradientTests
+{
+    /// <summary>Gradients seeded at an intermediate value and at the output together equal the sum of the two
+    /// seeded apart (what hidden-state distillation needs: a loss on a hidden layer and one on the logits).</summary>
+    [Fact]
+    public void Gradients_seeded_at_a_hidden_value_and_the_output_add_up()
+    {
+        var random = new Xoshiro256(14);
+        Tensor<float> Noise(params int[] shape) => Tensor<float>.FromArray(Enumerable.Range(0, shape.Aggregate(1, (a, b) => a * b)).Select(_ => (float)random.NextGaussian()).ToArray(), shape);
+        var model = Models.ModelBuilder.Mlp([6, 5, 3], seed: 15);
+        var graph = new Autograd.TrainingGraph(model, Trainer.FloatInitializers(model));
+        var input = new Dictionary<string, Tensor> { ["input"] = Noise(4, 6) };
+        var hidden = Noise(4, 5);
+        var output = Noise(4, 3);
+        float[][] Gradients(params (string Name, Tensor<float> Gradient)[] seeds)
+        {
+            graph.ZeroGradients();
+            using var pass = graph.Forward(input);
+            pass.Backward(seeds.ToDictionary(s => s.Name, s => s.Gradient));
+            return graph.Parameters.Select(p => p.Gradient.ToArray()).ToArray();
+        }
+        var both = Gradients(("fc1.relu", hidden), ("logits", output));
+        var first = Gradients(("fc1.relu", hidden));
+        var second = Gradients(("logits", output));
+        Assert.Contains(first, g => g.Any(v => v != 0f));
+        for (var p = 0; p < both.Length; p++)
+            for (var i = 0; i < both[p].Length; i++) Assert.Equal(first[p][i] + second[p][i], both[p][i], 5);
+    }
+}
