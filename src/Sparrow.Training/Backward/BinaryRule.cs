@@ -47,15 +47,3 @@ public abstract class BinaryRule : BackwardRule
     /// <summary>Writes the gradient of operand 0 (a) or 1 (b), all spans at the broadcast shape.</summary>
     protected abstract void Gradient(int operand, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> result);
 }
-
-/// <summary>Add: both operands get dY.</summary>
-[BackwardRule("Add")]
-public sealed class AddRule : BinaryRule
-{
-    /// <summary>Compiles the rule.</summary>
-    public AddRule(Node node, Runtime.Operators.OperatorContext context) : base(node) { }
-
-    /// <inheritdoc/>
-    protected override void Gradient(int operand, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> result) =>
-        dy.CopyTo(result);
-}
