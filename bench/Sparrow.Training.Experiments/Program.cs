@@ -1,0 +1,20 @@
+using Sparrow.Training.Experiments;
+
+// dotnet run -c Release --project bench/Sparrow.Training.Experiments -- fashion-mnist [--steps N] [--data DIR] ...
+if (args.Length > 0 && args[0] == "profile") return StepProfile.Run(args[1..]);
+if (args.Length > 0 && args[0] == "weight-gradient") return WeightGradientTiming.Run(args[1..]);
+if (args.Length == 0 || args[0] != "fashion-mnist")
+{
+    Console.Error.WriteLine("usage: Sparrow.Training.Experiments fashion-mnist [--data DIR] [--steps N] [--batch B] [--lr RATE] [--threads T] [--seed S] [--timing-steps K] [--distill] [--scope layer|global] [--timing-only]\n" +
+        "       Sparrow.Training.Experiments weight-gradient [--out 300] [--in 784] [--batch 128]");
+    return 2;
+}
+try
+{
+    return FashionMnistExperiment.Run(args[1..]);
+}
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or FormatException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
