@@ -31,7 +31,7 @@ public static class OperatorRegistry
     public static bool IsSupported(string domain, string opType) => Constructors.ContainsKey((domain, opType));
 
     /// <summary>Compiles a node, or explains why it cannot (unknown op, unsupported attributes).</summary>
-    public static Operator Create(Node node, OperatorContext context)
+    internal static Operator Create(Node node, OperatorContext context)
     {
         if (!Constructors.TryGetValue((node.Domain, node.OpType), out var ctor))
         {
