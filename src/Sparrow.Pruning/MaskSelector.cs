@@ -16,7 +16,9 @@ public enum ComparisonScope
 /// <summary>How a block's score is made from its members' scores.</summary>
 public enum BlockScoreReduction
 {
+    /// <summary>The sum of the members' scores.</summary>
     Sum,
+    /// <summary>The L2 norm of the members' scores.</summary>
     L2,
 }
 

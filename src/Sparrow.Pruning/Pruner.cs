@@ -11,6 +11,8 @@ namespace Sparrow.Pruning;
 /// </summary>
 public static class Pruner
 {
+    /// <summary>Prunes a copy of <paramref name="model"/> as <paramref name="settings"/> say and returns it with what happened to each target weight.</summary>
+    /// <exception cref="PruningRequestException">The request does not fit the model (no target, a pattern that does not fit a weight, a sparsity out of range); nothing is pruned.</exception>
     public static (Model Pruned, IReadOnlyList<LayerSparsity> Layers) Prune(Model model, PruneSettings settings)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -42,7 +42,7 @@ internal sealed class CalibrationOptions
 /// </remarks>
 internal static class Calibrator
 {
-    /// <summary>Whether <see cref="Run"/> gives statistics for this target (MatMul and Gemm do; Conv does not).</summary>
+    /// <summary>Whether <c>Run</c> gives statistics for this target (MatMul and Gemm do; Conv does not).</summary>
     public static bool Supports(PruningTarget target) => target.Node.OpType is "MatMul" or "Gemm" && target.Node.Domain.Length == 0;
 
     /// <summary>Statistics of each supported target's input over all batches, keyed by the target's weight name.</summary>

@@ -28,6 +28,7 @@ public static class OperatorRegistry
     public static IReadOnlyCollection<string> Supported =>
         Constructors.Keys.Select(k => k.Domain.Length == 0 ? k.OpType : $"{k.Domain}:{k.OpType}").Order().ToArray();
 
+    /// <summary>Whether Sparrow runs <paramref name="opType"/> of <paramref name="domain"/> ("" for ai.onnx).</summary>
     public static bool IsSupported(string domain, string opType) => Constructors.ContainsKey((domain, opType));
 
     /// <summary>Compiles a node, or explains why it cannot (unknown op, unsupported attributes).</summary>
