@@ -15,7 +15,8 @@ internal static class ApiSnapshot
 
     public static void Verify(Assembly assembly, string[]? denyNamespacePrefixes = null, [CallerFilePath] string testFile = "")
     {
-        var options = new ApiGeneratorOptions { DenyNamespacePrefixes = denyNamespacePrefixes ?? [] };
+        var defaults = new ApiGeneratorOptions();
+        var options = new ApiGeneratorOptions { DenyNamespacePrefixes = [.. defaults.DenyNamespacePrefixes, .. denyNamespacePrefixes ?? []] };
         var actual = Normalize(assembly.GeneratePublicApi(options));
         var testFolder = Path.GetDirectoryName(testFile)!;
         var approvedFile = Path.Combine(testFolder, "PublicApi.approved.txt");

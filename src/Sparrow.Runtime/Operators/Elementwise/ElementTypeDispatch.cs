@@ -2,7 +2,7 @@ using Sparrow.Tensors;
 
 namespace Sparrow.Runtime.Operators.Elementwise;
 
-/// <summary>Work written once for any element type; <see cref="ElementTypeDispatch"/> picks the element type of <c>Invokepicks <typeparamref name="T"/> at run timelt;Tpicks <typeparamref name="T"/> at run timegt;</c> at run time.</summary>
+/// <summary>Work written once for any element type; <see cref="ElementTypeDispatch"/> picks the type argument of <c>Invoke</c> at run time.</summary>
 internal interface ITypedFunction
 {
     Tensor Invoke<T>() where T : unmanaged;
