@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Sparrow.Graph.Onnx;
+using Xunit.Abstractions;
 
 namespace Sparrow.Pruning.Tests;
 
@@ -9,7 +10,7 @@ namespace Sparrow.Pruning.Tests;
 public class ReadmeExampleCollection;
 
 [Collection(nameof(ReadmeExampleCollection))]
-public class ReadmeExampleTests
+public class ReadmeExampleTests(ITestOutputHelper output)
 {
     private static string ThisFolder([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 
@@ -63,6 +64,7 @@ public class ReadmeExampleTests
         }
         try
         {
+            output.WriteLine(printed.ToString());
             Assert.Matches(new Regex(@"^dense \d+\.\d ms, pruned \d+\.\d ms: \d+\.\d\dx as fast$"), printed.ToString().Trim());
             // The saved model is the pruned one: half of each pruned weight is zero.
             var saved = OnnxImporter.Load(Path.Combine(folder.FullName, "minilm-wanda50.onnx"));
