@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Compression;
 using System.Reflection;
 
 namespace Sparrow.Cli.Tests;
@@ -47,6 +48,15 @@ public class ToolInstallTests
                 "--no-build", "-o", packFolder], root, environment);
             Assert.True(pack.ExitCode == 0, pack.ToString());
             var package = Assert.Single(Directory.GetFiles(packFolder, "Sparrow.Cli.*.nupkg"));
+            using (var zip = ZipFile.OpenRead(package))
+            {
+                var entries = zip.Entries.Select(e => e.FullName).ToHashSet();
+                Assert.Contains("README.md", entries);
+                Assert.Contains("LICENSE", entries);
+                // The libraries' XML documentation travels with them.
+                foreach (var library in new[] { "Tensors", "Graph", "Runtime", "Pruning", "Data" })
+                    Assert.Contains($"tools/net10.0/any/Sparrow.{library}.xml", entries);
+            }
 
             var install = Run(Dotnet(), ["tool", "install", "Sparrow.Cli", "--tool-path", toolFolder, "--add-source", packFolder,
                 "--configfile", config, "--version", Version(package)], work.FullName, environment);
