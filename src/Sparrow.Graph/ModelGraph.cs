@@ -8,14 +8,19 @@ namespace Sparrow.Graph;
 /// </summary>
 public sealed class ModelGraph
 {
+    /// <summary>The graph's name.</summary>
     public string Name { get; set; } = "";
 
+    /// <summary>Free-form documentation of the graph.</summary>
     public string DocString { get; set; } = "";
 
+    /// <summary>The nodes; the importer keeps the file's order, which ONNX requires to be topological.</summary>
     public List<Node> Nodes { get; } = new();
 
+    /// <summary>The graph inputs, weights excluded.</summary>
     public List<ValueInfo> Inputs { get; } = new();
 
+    /// <summary>The graph outputs.</summary>
     public List<ValueInfo> Outputs { get; } = new();
 
     /// <summary>Declared (or inferred) types of intermediate values.</summary>
@@ -70,8 +75,10 @@ public sealed class ModelGraph
 
     private static ValueInfo Copy(ValueInfo v) => new(v.Name, v.ElementType, v.Shape) { DocString = v.DocString };
 
+    /// <summary>The number of weight elements: the sum of the initializers' lengths.</summary>
     public long ParameterCount => Initializers.Values.Sum(t => (long)t.Length);
 
+    /// <summary>The declared type of the input, output or intermediate value called <paramref name="name"/>, or null.</summary>
     public ValueInfo? FindValueInfo(string name) =>
         Inputs.Concat(Outputs).Concat(ValueInfos).FirstOrDefault(v => v.Name == name);
 }

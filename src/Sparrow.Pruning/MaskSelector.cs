@@ -16,12 +16,14 @@ public enum ComparisonScope
 /// <summary>How a block's score is made from its members' scores.</summary>
 public enum BlockScoreReduction
 {
+    /// <summary>The sum of the members' scores.</summary>
     Sum,
+    /// <summary>The L2 norm of the members' scores.</summary>
     L2,
 }
 
 /// <summary>The scores of one weight, seen as [Rows = out, Columns = in] row-major; higher = keep.</summary>
-public sealed record LayerScores(string Name, float[] Scores, int Rows, int Columns);
+internal sealed record LayerScores(string Name, float[] Scores, int Rows, int Columns);
 
 /// <summary>
 /// Turns scores into a keep-mask that follows a <see cref="PruningPattern"/> and prunes exactly the requested count:
@@ -29,7 +31,7 @@ public sealed record LayerScores(string Name, float[] Scores, int Rows, int Colu
 /// group of M. Ties are broken by position (the earlier goes first), so the mask depends only on the scores.
 /// NaN scores count as the lowest.
 /// </summary>
-public static class MaskSelector
+internal static class MaskSelector
 {
     /// <summary>⌊sparsity · units⌋, with a little slack so that 0.29 · 100 is 29 and not 28 by rounding error.</summary>
     public static long PrunedCount(long units, double sparsity) => Math.Min(units, (long)Math.Floor(sparsity * units + 1e-9));

@@ -67,8 +67,10 @@ public sealed record TargetSelection
 /// <summary>What <see cref="Pruner.Prune"/> does: criterion × pattern × sparsity over a selection of targets.</summary>
 public sealed record PruneSettings
 {
+    /// <summary>The criterion that scores weights (ignored when <see cref="Criterion"/> is set).</summary>
     public PruningMethod Method { get; init; } = PruningMethod.Magnitude;
 
+    /// <summary>The shape masks must have; unstructured by default.</summary>
     public PruningPattern Pattern { get; init; } = PruningPattern.Unstructured;
 
     /// <summary>Fraction of each target to prune, in [0, 1). Null: the N:M pattern's own (1 − N/M); required otherwise.</summary>
@@ -83,6 +85,7 @@ public sealed record PruneSettings
     /// </summary>
     public IReadOnlyDictionary<string, double> LayerSparsity { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>Which weights are pruned; by default every MatMul, Gemm and Conv weight except embeddings and the final classifier.</summary>
     public TargetSelection Targets { get; init; } = new();
 
     /// <summary>
@@ -96,6 +99,7 @@ public sealed record PruneSettings
     /// <summary>How scores are compared; null = the method's own (global for GlobalMagnitude, per layer otherwise).</summary>
     public ComparisonScope? Scope { get; init; }
 
+    /// <summary>How a block's score is made from its weights' scores (block patterns only).</summary>
     public BlockScoreReduction BlockScore { get; init; } = BlockScoreReduction.Sum;
 
     /// <summary>The sparsity to prune each target to (given, or the N:M pattern's own), checked against the pattern.</summary>

@@ -11,6 +11,8 @@ namespace Sparrow.Pruning;
 /// </summary>
 public static class Pruner
 {
+    /// <summary>Prunes a copy of <paramref name="model"/> as <paramref name="settings"/> say and returns it with what happened to each target weight.</summary>
+    /// <exception cref="PruningRequestException">The request does not fit the model (no target, a pattern that does not fit a weight, a sparsity out of range); nothing is pruned.</exception>
     /// <param name="progress">Told (targets masked, targets) as the masks are chosen, for a progress bar.</param>
     public static (Model Pruned, IReadOnlyList<LayerSparsity> Layers) Prune(Model model, PruneSettings settings, Action<int, int>? progress = null)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 
 namespace Sparrow.Pruning;
 
+/// <summary>The kinds of <see cref="PruningPattern"/>.</summary>
 public enum PatternKind
 {
     /// <summary>Any weight may go.</summary>
@@ -31,8 +32,11 @@ public sealed record PruningPattern
         BlockColumns = blockColumns;
     }
 
+    /// <summary>Any weight may go.</summary>
     public static PruningPattern Unstructured { get; } = new(PatternKind.Unstructured, 0, 0, 1, 1);
 
+    /// <summary>At most <paramref name="n"/> kept in every group of <paramref name="m"/> consecutive inputs (sparsity 1 − N/M).</summary>
+    /// <exception cref="ArgumentException">Not 1 ≤ N &lt; M.</exception>
     public static PruningPattern NM(int n, int m)
     {
         if (n < 1 || n >= m)
@@ -40,6 +44,8 @@ public sealed record PruningPattern
         return new(PatternKind.NM, n, m, 1, 1);
     }
 
+    /// <summary>Whole blocks of <paramref name="rows"/> outputs × <paramref name="columns"/> inputs kept or pruned together.</summary>
+    /// <exception cref="ArgumentException">A side is below 1.</exception>
     public static PruningPattern Block(int rows, int columns)
     {
         if (rows < 1 || columns < 1)
@@ -47,6 +53,7 @@ public sealed record PruningPattern
         return new(PatternKind.Block, 0, 0, rows, columns);
     }
 
+    /// <summary>Unstructured, N:M or block.</summary>
     public PatternKind Kind { get; }
 
     /// <summary>Kept per group (N:M only).</summary>
@@ -105,6 +112,7 @@ public sealed record PruningPattern
         }
     }
 
+    /// <summary>The text form that <see cref="Parse"/> reads: "unstructured", "2:4", "4x4".</summary>
     public override string ToString() => Kind switch
     {
         PatternKind.NM => $"{N}:{M}",

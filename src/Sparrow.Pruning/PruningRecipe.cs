@@ -33,14 +33,19 @@ public sealed record PruningRecipe
     /// <summary>As <see cref="PruningPattern.Parse"/> reads it.</summary>
     public string Pattern { get; init; } = "unstructured";
 
+    /// <summary>Fraction of each target to prune, as <see cref="PruneSettings.Sparsity"/>.</summary>
     public double? Sparsity { get; init; }
 
+    /// <summary>Seed of the random method.</summary>
     public int Seed { get; init; }
 
+    /// <summary>Op types to prune (empty: the defaults), as <see cref="TargetSelection.OpTypes"/>.</summary>
     public IReadOnlyList<string> OpTypes { get; init; } = [];
 
+    /// <summary>Weight-name regexes to include, as <see cref="TargetSelection.Include"/>.</summary>
     public IReadOnlyList<string> Include { get; init; } = [];
 
+    /// <summary>Weight-name regexes to leave out, as <see cref="TargetSelection.Exclude"/>.</summary>
     public IReadOnlyList<string> Exclude { get; init; } = [];
 
     /// <summary>Weight name → sparsity, in the file's order.</summary>
@@ -109,6 +114,8 @@ public sealed record PruningRecipe
         }
     }
 
+    /// <summary>Reads a JSON recipe from <paramref name="json"/>; <paramref name="sourcePath"/> names it in messages and relative paths resolve against <paramref name="baseFolder"/> (default: the current folder).</summary>
+    /// <exception cref="PruningRecipeException">The recipe is not valid JSON or has an unknown or wrong field; the message gives the line.</exception>
     public static PruningRecipe Parse(string json, string? sourcePath = null, string? baseFolder = null) =>
         Parse(Encoding.UTF8.GetBytes(json), sourcePath, baseFolder);
 
@@ -289,9 +296,12 @@ public sealed record StructuredRecipe(double Heads = 0, double Neurons = 0, int 
 /// <summary>A recipe that cannot be read; <see cref="Line"/> and <see cref="Field"/> say where, when known.</summary>
 public sealed class PruningRecipeException(string message, string? path, int? line, string? field) : FormatException(message)
 {
+    /// <summary>The recipe file, when known.</summary>
     public string? RecipePath { get; } = path;
 
+    /// <summary>The 1-based line at fault, when known.</summary>
     public int? Line { get; } = line;
 
+    /// <summary>The field at fault, when known.</summary>
     public string? Field { get; } = field;
 }

@@ -9,10 +9,12 @@ namespace Sparrow.Pruning;
 /// </summary>
 public sealed record PruningRecord(string Method, string Pattern, IReadOnlyDictionary<string, double?> Targets)
 {
+    /// <summary>The metadata key the record is stored under.</summary>
     public const string Key = "sparrow.pruning";
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
+    /// <summary>The record of a run of <paramref name="method"/> with <paramref name="pattern"/>: each weight's target sparsity.</summary>
     public static PruningRecord Of(string method, string pattern, IEnumerable<LayerSparsity> layers) =>
         new(method, pattern, layers.ToDictionary(l => l.WeightName, l => l.TargetSparsity));
 

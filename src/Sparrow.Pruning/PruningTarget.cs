@@ -11,7 +11,7 @@ public sealed record PruningTarget(string WeightName, Node Node, int[] Shape, in
 /// a constant, except embeddings (tables read by Gather) and the final classifier (the last matrix product
 /// of the graph), whose pruning costs the most quality for the least saving.
 /// </summary>
-public static class PruningTargets
+internal static class PruningTargets
 {
     public static IReadOnlyList<PruningTarget> Find(ModelGraph graph)
     {

@@ -5,7 +5,7 @@ namespace Sparrow.Pruning;
 /// patterns, criteria and sparse kernels read: MatMul [K, N] and Gemm transB=0 are transposed; Gemm transB=1
 /// [N, K] is already [out, in]; Conv [O, I, kh, kw] is read as [O, I·kh·kw].
 /// </summary>
-public static class WeightLayout
+internal static class WeightLayout
 {
     /// <summary>(out, in) of the target.</summary>
     public static (int Rows, int Columns) OutByInShape(PruningTarget target)

@@ -7,7 +7,7 @@ using Sparrow.Tensors;
 namespace Sparrow.Runtime;
 
 /// <summary>
-/// Runs a model. Compiles the graph once (passes, operator choice, memory plan); <see cref="Run"/> may be
+/// Runs a model. Compiles the graph once (passes, operator choice, memory plan); <see cref="Run(IReadOnlyDictionary{string, Tensor})"/> may be
 /// called from many threads at once. Inputs are read in place (no copy); outputs are handed over, and the
 /// caller disposes them to return their memory to the pool.
 /// </summary>
@@ -17,11 +17,16 @@ public sealed class InferenceSession : IDisposable
     private readonly SessionOptions _options;
     private bool _disposed;
 
+    /// <summary>Loads the ONNX model at <paramref name="modelPath"/> and compiles it.</summary>
+    /// <exception cref="Sparrow.Graph.ModelException">The file is missing or malformed, or the model uses an operator or attribute Sparrow does not run.</exception>
     public InferenceSession(string modelPath, SessionOptions? options = null)
         : this(OnnxImporter.Load(modelPath), options)
     {
     }
 
+    /// <summary>Compiles <paramref name="model"/> (which is not changed: the session works on a copy sharing its tensors).</summary>
+    /// <exception cref="Sparrow.Graph.ModelException">The model uses an operator or attribute Sparrow does not run, or is inconsistent.</exception>
+    /// <exception cref="ArgumentException"><see cref="SessionOptions.SparseKernel"/> names no known kernel.</exception>
     public InferenceSession(Model model, SessionOptions? options = null)
     {
         _options = options ?? new SessionOptions();
@@ -46,13 +51,17 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Bytes of all the weights the session holds: constant tensors plus the packed and sparse forms of weights.</summary>
     public long WeightBytes => _plan.WeightBytes;
 
+    /// <summary>The model's inputs (weights excluded): name, element type and declared shape.</summary>
     public IReadOnlyList<ValueInfo> InputMetadata { get; }
 
+    /// <summary>The model's outputs: name, element type and declared shape.</summary>
     public IReadOnlyList<ValueInfo> OutputMetadata { get; }
 
     /// <summary>The operators in the order they run, for inspection and profiles.</summary>
     public IEnumerable<Node> ExecutionOrder => _plan.Steps.Select(s => s.Operator.Node);
 
+    /// <summary>Runs the model on <paramref name="inputs"/> (name → tensor, read in place) and returns every graph output by name; the caller owns and disposes the outputs.</summary>
+    /// <exception cref="InferenceException">An input is missing, has the wrong type or shape, or a node fails; the message names it.</exception>
     public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs) => Run(inputs, profile: null);
 
     /// <param name="profile">When given, receives each node's wall time.</param>
@@ -142,5 +151,6 @@ public sealed class InferenceSession : IDisposable
         }
     }
 
+    /// <summary>Marks the session closed; later runs throw <see cref="ObjectDisposedException"/>. Weights belong to the model and are not freed.</summary>
     public void Dispose() => _disposed = true;
 }

@@ -8,6 +8,7 @@ public sealed class NodeProfile
     private readonly Dictionary<string, TimeSpan> _byOpType = new();
     private readonly object _gate = new();
 
+    /// <summary>How many runs were counted with <see cref="CountRun"/>.</summary>
     public int Runs { get; private set; }
 
     internal void Record(Node node, TimeSpan elapsed)
@@ -18,11 +19,13 @@ public sealed class NodeProfile
         }
     }
 
+    /// <summary>Counts one run; the session calls it once per run it profiles.</summary>
     public void CountRun()
     {
         lock (_gate) Runs++;
     }
 
+    /// <summary>Summed wall time per op type, a snapshot.</summary>
     public IReadOnlyDictionary<string, TimeSpan> ByOpType
     {
         get { lock (_gate) return new Dictionary<string, TimeSpan>(_byOpType); }

@@ -4,7 +4,7 @@ using Sparrow.Tensors;
 namespace Sparrow.Runtime;
 
 /// <summary>Finds NaN and infinity early and names where they came from, instead of letting them spread.</summary>
-public static class NumericCheck
+internal static class NumericCheck
 {
     public static void ThrowIfNotFinite(Tensor tensor, Node node, string valueName)
     {

@@ -3,22 +3,37 @@ namespace Sparrow.Tensors;
 /// <summary>Element types, numbered as ONNX numbers them so that conversion is a cast.</summary>
 public enum DataType
 {
+    /// <summary>No element type (ONNX UNDEFINED); never held by a tensor.</summary>
     Undefined = 0,
+    /// <summary>32-bit IEEE float (<see cref="float"/>).</summary>
     Float32 = 1,
+    /// <summary>8-bit unsigned integer (<see cref="byte"/>).</summary>
     UInt8 = 2,
+    /// <summary>8-bit signed integer (<see cref="sbyte"/>).</summary>
     Int8 = 3,
+    /// <summary>16-bit unsigned integer (<see cref="ushort"/>).</summary>
     UInt16 = 4,
+    /// <summary>16-bit signed integer (<see cref="short"/>).</summary>
     Int16 = 5,
+    /// <summary>32-bit signed integer (<see cref="int"/>).</summary>
     Int32 = 6,
+    /// <summary>64-bit signed integer (<see cref="long"/>).</summary>
     Int64 = 7,
+    /// <summary>Text; ONNX has it, Sparrow's tensors do not hold it.</summary>
     String = 8,
+    /// <summary>Boolean, one byte per element (<see cref="bool"/>).</summary>
     Bool = 9,
+    /// <summary>16-bit IEEE float (<see cref="Half"/>).</summary>
     Float16 = 10,
+    /// <summary>64-bit IEEE float (<see cref="double"/>).</summary>
     Float64 = 11,
+    /// <summary>32-bit unsigned integer (<see cref="uint"/>).</summary>
     UInt32 = 12,
+    /// <summary>64-bit unsigned integer (<see cref="ulong"/>).</summary>
     UInt64 = 13,
 }
 
+/// <summary>Facts about <see cref="DataType"/> values: CLR type, size, name.</summary>
 public static class DataTypes
 {
     /// <summary>The element type that stands for the CLR type <typeparamref name="T"/>.</summary>
@@ -49,8 +64,10 @@ public static class DataTypes
         _ => 0,
     };
 
+    /// <summary>Whether Sparrow's tensors can hold this element type (it has a fixed size).</summary>
     public static bool IsSupported(DataType type) => SizeOf(type) > 0;
 
+    /// <summary>The ONNX-style lower-case name ("float32", "int64", ...), for messages and reports.</summary>
     public static string Name(DataType type) => type switch
     {
         DataType.Float32 => "float32",

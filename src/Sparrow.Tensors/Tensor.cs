@@ -8,6 +8,7 @@ public abstract class Tensor : IDisposable
 {
     private readonly int[] _shape;
 
+    /// <summary>Base for a tensor of <paramref name="elementType"/> with <paramref name="shape"/> (kept, not copied).</summary>
     protected Tensor(DataType elementType, int[] shape)
     {
         ElementType = elementType;
@@ -15,19 +16,26 @@ public abstract class Tensor : IDisposable
         Length = TensorShape.Product(shape);
     }
 
+    /// <summary>The element type.</summary>
     public DataType ElementType { get; }
 
+    /// <summary>The dimensions, outermost first; empty for a scalar.</summary>
     public ReadOnlySpan<int> Shape => _shape;
 
     /// <summary>The shape as an array the caller must not change; for code that stores shapes.</summary>
     internal int[] ShapeArray => _shape;
 
+    /// <summary>The number of dimensions.</summary>
     public int Rank => _shape.Length;
 
+    /// <summary>The number of elements (the product of the dimensions; 1 for a scalar).</summary>
     public int Length { get; }
 
+    /// <summary>A copy of <see cref="Shape"/> that the caller may keep or change.</summary>
     public int[] CopyShape() => (int[])_shape.Clone();
 
+    /// <summary>This tensor typed as <see cref="Tensor{T}"/>.</summary>
+    /// <exception cref="InvalidCastException">It holds another element type; the message names both.</exception>
     public Tensor<T> As<T>() where T : unmanaged =>
         this as Tensor<T> ?? throw new InvalidCastException(
             $"Tensor holds {DataTypes.Name(ElementType)}, not {DataTypes.Name(DataTypes.Of<T>())}.");
@@ -77,9 +85,12 @@ public abstract class Tensor : IDisposable
         return t;
     }
 
+    /// <summary>Fills this tensor's elements from little-endian bytes of exactly its size.</summary>
     protected abstract void CopyFromBytes(ReadOnlySpan<byte> bytes);
 
+    /// <summary>Returns pooled memory to the pool; the tensor must not be used afterwards. Views made by <see cref="Reshape"/> keep shared memory alive until they are disposed too.</summary>
     public abstract void Dispose();
 
+    /// <summary>The element type and shape, e.g. "float32[1,128,384]".</summary>
     public override string ToString() => $"{DataTypes.Name(ElementType)}{TensorShape.Format(Shape)}";
 }

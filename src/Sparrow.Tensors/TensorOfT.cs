@@ -32,12 +32,16 @@ public sealed class Tensor<T> : Tensor where T : unmanaged
     public static Tensor<T> Wrap(Memory<T> memory, ReadOnlySpan<int> shape) =>
         new(TensorBuffer<T>.Wrap(memory), shape.ToArray());
 
+    /// <summary>Wraps <paramref name="data"/> (no copy) as a tensor of <paramref name="shape"/>.</summary>
     public static Tensor<T> FromArray(T[] data, params int[] shape) => Wrap(data, shape);
 
+    /// <summary>A rank-0 tensor holding <paramref name="value"/>.</summary>
     public static Tensor<T> Scalar(T value) => Wrap(new[] { value }, ReadOnlySpan<int>.Empty);
 
+    /// <summary>The elements, row-major. Throws <see cref="ObjectDisposedException"/> after <see cref="Dispose"/>.</summary>
     public Span<T> Span => Memory.Span;
 
+    /// <summary>The elements as <see cref="Memory{T}"/>, row-major, exactly <see cref="Tensor.Length"/> long.</summary>
     public Memory<T> Memory
     {
         get
@@ -47,8 +51,11 @@ public sealed class Tensor<T> : Tensor where T : unmanaged
         }
     }
 
+    /// <summary>A copy of the elements in a new array.</summary>
     public T[] ToArray() => Span.ToArray();
 
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">The new shape holds another number of elements.</exception>
     public override Tensor<T> Reshape(ReadOnlySpan<int> shape)
     {
         var s = shape.ToArray();
@@ -58,6 +65,7 @@ public sealed class Tensor<T> : Tensor where T : unmanaged
         return new Tensor<T>(_buffer, s);
     }
 
+    /// <inheritdoc/>
     public override Tensor<T> Clone()
     {
         var copy = Allocate(Shape, clear: false);
@@ -65,12 +73,16 @@ public sealed class Tensor<T> : Tensor where T : unmanaged
         return copy;
     }
 
+    /// <inheritdoc/>
     public override Tensor AllocateLike(ReadOnlySpan<int> shape) => Allocate(shape);
 
+    /// <inheritdoc/>
     public override ReadOnlySpan<byte> AsBytes() => MemoryMarshal.AsBytes<T>(Span);
 
+    /// <inheritdoc/>
     protected override void CopyFromBytes(ReadOnlySpan<byte> bytes) => bytes.CopyTo(MemoryMarshal.AsBytes(Span));
 
+    /// <inheritdoc/>
     public override void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0) _buffer.Release();

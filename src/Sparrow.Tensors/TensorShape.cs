@@ -6,6 +6,8 @@ public static class TensorShape
     /// <summary>The largest element count one tensor may hold; keeps every offset an <c>int</c>.</summary>
     public const long MaxElements = int.MaxValue;
 
+    /// <summary>The number of elements of <paramref name="shape"/>.</summary>
+    /// <exception cref="ArgumentException">A dimension is negative or the product exceeds <see cref="MaxElements"/>.</exception>
     public static int Product(ReadOnlySpan<int> shape)
     {
         long n = 1;
@@ -18,6 +20,7 @@ public static class TensorShape
         return (int)n;
     }
 
+    /// <summary>The product of the dimensions from <paramref name="start"/> (inclusive) to <paramref name="end"/> (exclusive); 1 when the range is empty.</summary>
     public static int Product(ReadOnlySpan<int> shape, int start, int end)
     {
         var n = 1;
@@ -54,11 +57,15 @@ public static class TensorShape
         return result;
     }
 
+    /// <summary>The shape <paramref name="a"/> and <paramref name="b"/> broadcast to (NumPy rules, as ONNX uses them).</summary>
+    /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
     public static int[] Broadcast(ReadOnlySpan<int> a, ReadOnlySpan<int> b) =>
         TryBroadcast(a, b) ?? throw new ArgumentException($"Shapes {Format(a)} and {Format(b)} do not broadcast.");
 
+    /// <summary>Whether the two shapes are equal, dimension by dimension.</summary>
     public static bool SequenceEqual(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => a.SequenceEqual(b);
 
+    /// <summary>The shape written as "[d0,d1,...]", for messages.</summary>
     public static string Format(ReadOnlySpan<int> shape) => "[" + string.Join(",", shape.ToArray()) + "]";
 
     /// <summary>Normalises a possibly negative axis against a rank, with a clear error when out of range.</summary>

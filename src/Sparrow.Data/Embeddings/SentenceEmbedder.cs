@@ -35,10 +35,13 @@ public sealed class SentenceEmbedder
         MaxLength = maxLength;
     }
 
+    /// <summary>The tokenizer that turns texts into the encoder's inputs.</summary>
     public SentenceTokenizer Tokenizer { get; }
 
+    /// <summary>The encoder output holding the per-token hidden states that are averaged.</summary>
     public string HiddenStateOutput { get; }
 
+    /// <summary>The most tokens per text, [CLS] and [SEP] included; longer texts are cut.</summary>
     public int MaxLength { get; }
 
     /// <summary>Unit-length embeddings, one per text, computed <paramref name="batchSize"/> texts at a time.</summary>

@@ -11,6 +11,7 @@ namespace Sparrow.Data.Models;
 /// </summary>
 public static unsafe class DefaultModel
 {
+    /// <summary>The model's name.</summary>
     public const string Name = "all-MiniLM-L6-v2";
 
     /// <summary>The sequence length the model was trained with (sentence-transformers' max_seq_length).</summary>
@@ -19,8 +20,10 @@ public static unsafe class DefaultModel
     /// <summary>The most tokens the model accepts at all (its position embeddings).</summary>
     public const int MaxPositions = 512;
 
+    /// <summary>The width of a sentence embedding.</summary>
     public const int EmbeddingSize = 384;
 
+    /// <summary>The output holding the per-token hidden states, float32 [batch, seq, 384].</summary>
     public const string HiddenStateOutput = "last_hidden_state";
 
     private const string AssemblyResource = "Sparrow.Data.MiniLM.dll";
@@ -52,6 +55,7 @@ public static unsafe class DefaultModel
         }
     }
 
+    /// <summary>The WordPiece vocabulary (vocab.txt, one token per line) as a stream over the embedded bytes.</summary>
     public static Stream OpenVocab()
     {
         var r = Loaded.Value;

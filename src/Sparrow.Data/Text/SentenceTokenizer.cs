@@ -58,18 +58,24 @@ public sealed class SentenceTokenizer
         return new(bert, tokens, lowerCase);
     }
 
+    /// <summary>The number of tokens in the vocabulary.</summary>
     public int VocabularySize => _tokens.Length;
 
+    /// <summary>The id of [CLS], which starts every encoded text.</summary>
     public int ClassificationTokenId => _bert.ClassificationTokenId;
 
+    /// <summary>The id of [SEP], which ends every encoded text.</summary>
     public int SeparatorTokenId => _bert.SeparatorTokenId;
 
+    /// <summary>The id of [PAD], which fills a batch's shorter texts.</summary>
     public int PaddingTokenId => _bert.PaddingTokenId;
 
     /// <summary>The WordPiece tokens of a text, without [CLS]/[SEP] (for display and tests).</summary>
     public IReadOnlyList<string> Tokenize(string text) =>
         _bert.EncodeToIds(Prepare(text), addSpecialTokens: false).Select(IdToToken).ToArray();
 
+    /// <summary>The vocabulary token with this id.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The id is outside the vocabulary.</exception>
     public string IdToToken(int id) =>
         (uint)id < (uint)_tokens.Length ? _tokens[id] : throw new ArgumentOutOfRangeException(nameof(id), id, $"The vocabulary has {_tokens.Length} tokens.");
 

@@ -8,8 +8,11 @@ namespace Sparrow.Data.Text;
 /// </summary>
 public sealed class TokenBatch : IDisposable
 {
+    /// <summary>The usual name of the token id input.</summary>
     public const string InputIdsName = "input_ids";
+    /// <summary>The usual name of the attention mask input.</summary>
     public const string AttentionMaskName = "attention_mask";
+    /// <summary>The usual name of the segment id input.</summary>
     public const string TokenTypeIdsName = "token_type_ids";
 
     internal TokenBatch(Tensor<long> inputIds, Tensor<long> attentionMask, Tensor<long> tokenTypeIds, int[] lengths)
@@ -20,8 +23,10 @@ public sealed class TokenBatch : IDisposable
         Lengths = lengths;
     }
 
+    /// <summary>Token ids, int64 [batch, seq], padded with [PAD].</summary>
     public Tensor<long> InputIds { get; }
 
+    /// <summary>1 for real tokens, 0 for padding, int64 [batch, seq].</summary>
     public Tensor<long> AttentionMask { get; }
 
     /// <summary>All zeros: every text is a single segment.</summary>
@@ -30,8 +35,10 @@ public sealed class TokenBatch : IDisposable
     /// <summary>Tokens per text, [CLS] and [SEP] included, before padding.</summary>
     public IReadOnlyList<int> Lengths { get; }
 
+    /// <summary>The number of texts.</summary>
     public int BatchSize => InputIds.Shape[0];
 
+    /// <summary>The padded length: the longest text's tokens (or the requested padding).</summary>
     public int SequenceLength => InputIds.Shape[1];
 
     /// <summary>The three tensors by their usual input names, limited to <paramref name="inputNames"/> when given.</summary>
@@ -48,6 +55,7 @@ public sealed class TokenBatch : IDisposable
         return all.Where(kv => wanted.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
     }
 
+    /// <summary>Returns the three tensors' memory to the pool.</summary>
     public void Dispose()
     {
         InputIds.Dispose();

@@ -9,7 +9,9 @@ namespace Sparrow.Graph.Builders;
 /// </summary>
 public static class SmallCnn
 {
+    /// <summary>The name of the model's input: float32 [batch, channels, imageSize, imageSize].</summary>
     public const string InputName = "image";
+    /// <summary>The name of the model's output: float32 [batch, classes], unnormalised class scores.</summary>
     public const string OutputName = "logits";
 
     /// <param name="seed">Seeds every weight: the same seed gives the same model, bit for bit.</param>

@@ -42,6 +42,7 @@ public static class OnnxExporter
         }
     }
 
+    /// <summary>The model as ONNX ModelProto bytes with every weight inside, with the default <see cref="OnnxSaveOptions"/>.</summary>
     public static byte[] ToBytes(Model model) => ToProto(model, null, OnnxSaveOptions.Default).ToByteArray();
 
     /// <summary>The model's bytes as <paramref name="options"/> say (its external-data file is ignored: all stays inside).</summary>

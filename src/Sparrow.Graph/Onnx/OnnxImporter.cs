@@ -7,9 +7,13 @@ namespace Sparrow.Graph.Onnx;
 /// <summary>Reads ONNX ModelProto files (and their external-data files) into the graph IR.</summary>
 public static class OnnxImporter
 {
+    /// <summary>The oldest ai.onnx opset the importer accepts.</summary>
     public const long MinOpset = 7;
+    /// <summary>The newest ai.onnx opset the importer accepts.</summary>
     public const long MaxOpset = 23;
 
+    /// <summary>Reads the model at <paramref name="path"/>; external data files are looked up next to it.</summary>
+    /// <exception cref="ModelException">The file is missing, unreadable, malformed or uses an unsupported opset; the message names the file.</exception>
     public static Model Load(string path, OnnxLoadOptions? options = null)
     {
         if (!File.Exists(path)) throw new ModelException($"{path}: file not found.");
@@ -25,6 +29,8 @@ public static class OnnxImporter
         return Load(bytes, Path.GetDirectoryName(Path.GetFullPath(path)), path, options);
     }
 
+    /// <summary>Reads a model from its ModelProto <paramref name="bytes"/>; external data is looked up in <paramref name="baseDirectory"/> (none when null) and messages name <paramref name="sourceName"/>.</summary>
+    /// <exception cref="ModelException">The bytes are malformed or use an unsupported opset.</exception>
     public static Model Load(ReadOnlySpan<byte> bytes, string? baseDirectory = null, string sourceName = "model", OnnxLoadOptions? options = null) =>
         Load(bytes.ToArray(), baseDirectory, sourceName, options);
 

@@ -25,5 +25,6 @@ public sealed record OnnxLoadOptions
     /// <summary>Dense bytes that sparse initializers may always expand to, however small the file.</summary>
     public long MinSparseExpansionBytes { get; init; } = 256L << 20;
 
+    /// <summary>The default limits.</summary>
     public static OnnxLoadOptions Default { get; } = new();
 }

@@ -22,5 +22,6 @@ public sealed record OnnxSaveOptions
     /// </summary>
     public IReadOnlyDictionary<string, bool[]>? Masks { get; init; }
 
+    /// <summary>The default: every weight written dense, inside the model file.</summary>
     public static OnnxSaveOptions Default { get; } = new();
 }

@@ -23,7 +23,7 @@ namespace Sparrow.Graph.Onnx;
 /// shapes, counts, ranges, duplicates and order (ONNX requires ascending indices).
 /// </para>
 /// </summary>
-public static class SparseInitializers
+internal static class SparseInitializers
 {
     /// <summary>Element types the exporter may write sparse: the floating-point ones, whose weights get pruned.</summary>
     public static bool CanEncode(DataType type) => type is DataType.Float32 or DataType.Float16 or DataType.Float64;

@@ -3,6 +3,7 @@ namespace Sparrow.Graph.Passes;
 /// <summary>How many of each pattern <see cref="Fusions.Apply"/> fused, and how many nodes that saved.</summary>
 public sealed record FusionCounts(int LayerNorms, int Gelus, int Linears, int ActivationsFolded, int NodesRemoved, int Attentions = 0, int AddLayerNorms = 0)
 {
+    /// <summary>One line that lists each count, for logs and reports.</summary>
     public override string ToString() =>
         $"{LayerNorms} LayerNormalization, {Gelus} Gelu, {Linears} Linear ({ActivationsFolded} with a folded activation), {Attentions} Attention, {AddLayerNorms} AddLayerNormalization; {NodesRemoved} nodes fewer";
 }

@@ -13,7 +13,7 @@ namespace Sparrow.Graph.Passes;
 /// with either operand order in every Mul and Add. Constants must be float32 scalars equal to √2 (or 1/√2) to
 /// within a few ulps, and exactly 1 and 0.5; every intermediate must have no reader outside the pattern.
 /// </summary>
-public static class GeluFusion
+internal static class GeluFusion
 {
     /// <summary>√2 and 1/√2 may be written with a few ulps of rounding; anything further off is a different function.</summary>
     private const float ConstantTolerance = 4e-7f;

@@ -16,7 +16,7 @@ namespace Sparrow.Graph.Passes;
 /// The fused node is an ONNX opset-17 operator even in graphs of an older opset: the graph is the runtime's
 /// private copy, not a file written back.
 /// </remarks>
-public static class LayerNormFusion
+internal static class LayerNormFusion
 {
     /// <summary>Fuses every match in the graph; returns how many were fused.</summary>
     public static int Run(Model model) => Run(new FusionGraph(model, ShapeInference.Infer(model)));

@@ -12,7 +12,7 @@ namespace Sparrow.Graph.Passes;
 /// W must be an initializer (not a graph input, which a caller could override) so that the runtime can pack
 /// it once. The bias rank is 1, so the Add cannot broadcast X's rows any differently than Linear does.
 /// </remarks>
-public static class LinearFusion
+internal static class LinearFusion
 {
     /// <summary>Fuses every match in the graph; returns how many MatMul+Add pairs were fused.</summary>
     public static int Run(Model model)

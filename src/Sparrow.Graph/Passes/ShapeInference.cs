@@ -14,7 +14,7 @@ namespace Sparrow.Graph.Passes;
 /// a dimension broadcast against a fixed one is that fixed one (or 1), and a Slice whose end is a symbolic
 /// value stays within the dimension it cuts (exporters slice position tables by the sequence length this way).
 /// </remarks>
-public static class ShapeInference
+internal static class ShapeInference
 {
     /// <summary>Integer tensors up to this many elements have their contents followed.</summary>
     private const int MaxTrackedValues = 64;

@@ -6,6 +6,7 @@ namespace Sparrow.Graph.Passes;
 /// </summary>
 public static class SparrowOps
 {
+    /// <summary>The domain of Sparrow's own operators.</summary>
     public const string Domain = "ai.sparrow";
 
     /// <summary>GELU, x/2·(1 + erf(x/√2)); input X, output Y of the same shape.</summary>
@@ -14,6 +15,7 @@ public static class SparrowOps
     /// <summary>act(X·W + b): inputs X [..., K], W [K, N], optional b [N]; attribute <c>activation</c> "", "Relu" or "Gelu".</summary>
     public const string Linear = "Linear";
 
+    /// <see cref="Linear"/>'s attribute naming the fused activation: "", "Relu" or "Gelu".
     public const string ActivationAttribute = "activation";
 
     /// <summary>
@@ -33,7 +35,9 @@ public static class SparrowOps
     /// </summary>
     public const string AddLayerNormalization = "AddLayerNormalization";
 
+    /// <see cref="Attention"/>'s attribute: the scores are divided by it.
     public const string DivisorAttribute = "divisor";
 
+    /// <see cref="Attention"/>'s attribute: the scores are multiplied by it.
     public const string ScaleAttribute = "scale";
 }

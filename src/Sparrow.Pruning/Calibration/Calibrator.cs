@@ -5,7 +5,7 @@ using Sparrow.Tensors;
 namespace Sparrow.Pruning.Calibration;
 
 /// <summary>How <see cref="Calibrator"/> runs the model.</summary>
-public sealed class CalibrationOptions
+internal sealed class CalibrationOptions
 {
     /// <summary>Also accumulate XᵀX per target (SparseGPT's Hessian); costs K² doubles and K² multiply-adds per row.</summary>
     public bool WithHessian { get; set; }
@@ -40,9 +40,9 @@ public sealed class CalibrationOptions
 /// per-column norm of an unfolded input, and calibration-based criteria do not handle them yet.
 /// Targets that read the same X (Q, K and V) are accumulated once and get copies of the same statistics.
 /// </remarks>
-public static class Calibrator
+internal static class Calibrator
 {
-    /// <summary>Whether <see cref="Run"/> gives statistics for this target (MatMul and Gemm do; Conv does not).</summary>
+    /// <summary>Whether <c>Run</c> gives statistics for this target (MatMul and Gemm do; Conv does not).</summary>
     public static bool Supports(PruningTarget target) => target.Node.OpType is "MatMul" or "Gemm" && target.Node.Domain.Length == 0;
 
     /// <summary>Statistics of each supported target's input over all batches, keyed by the target's weight name.</summary>

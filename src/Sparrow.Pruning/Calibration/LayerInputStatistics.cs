@@ -8,7 +8,7 @@ namespace Sparrow.Pruning.Calibration;
 /// the sum of squares (Wanda scores |W| by the feature's L2 norm) and, when asked for, XᵀX (SparseGPT's Hessian).
 /// Sums are in double: thousands of tokens of float activations lose digits in float.
 /// </summary>
-public sealed class LayerInputStatistics
+internal sealed class LayerInputStatistics
 {
     public LayerInputStatistics(int features, bool withHessian)
     {

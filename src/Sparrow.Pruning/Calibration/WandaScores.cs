@@ -13,7 +13,7 @@ namespace Sparrow.Pruning.Calibration;
 /// within each row. Comparing across outputs would mix outputs whose scales differ. The selection of what
 /// to drop (per output, N:M, ...) is the mask selector's; this class only scores.
 /// </remarks>
-public static class WandaScores
+internal static class WandaScores
 {
     /// <summary>
     /// Scores of a 2-D weight, in the weight's own layout: score[i] = |W[i]| · ‖X_k‖₂ where k is the index of

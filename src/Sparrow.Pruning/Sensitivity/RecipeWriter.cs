@@ -29,6 +29,7 @@ public static class RecipeWriter
     public static void Save(PruningRecipe recipe, string path, string? comment = null) =>
         Graph.AtomicFile.WriteAllText(path, PruningRecipe.IsYaml(path) ? ToYaml(recipe, comment) : ToJson(recipe));
 
+    /// <summary>The recipe as indented JSON that <see cref="PruningRecipe.Parse(string, string?, string?)"/> reads back to an equal recipe.</summary>
     public static string ToJson(PruningRecipe recipe)
     {
         ArgumentNullException.ThrowIfNull(recipe);

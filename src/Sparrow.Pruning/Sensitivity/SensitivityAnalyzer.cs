@@ -8,6 +8,7 @@ namespace Sparrow.Pruning.Sensitivity;
 /// <summary>What to measure: the pruning (criterion, pattern, targets) and the sparsities to try on each target.</summary>
 public sealed record SensitivityOptions
 {
+    /// <summary>The sparsities tried when none are given: 0.3, 0.5, 0.7, 0.8 and 0.9.</summary>
     public static readonly IReadOnlyList<double> DefaultSparsities = [0.3, 0.5, 0.7, 0.8, 0.9];
 
     /// <summary>Each target is pruned alone to each of these.</summary>
@@ -37,6 +38,8 @@ public sealed record SensitivityOptions
 /// </summary>
 public static class SensitivityAnalyzer
 {
+    /// <summary>Measures every target's curve: for each target and each sparsity of <paramref name="options"/>, the <paramref name="loss"/> of the model with that target pruned (the others dense, or at <see cref="SensitivityOptions.Around"/>).</summary>
+    /// <exception cref="PruningRequestException">The settings select no target or do not fit a weight.</exception>
     public static SensitivityResult Analyze(Model model, QualityLoss loss, SensitivityOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);

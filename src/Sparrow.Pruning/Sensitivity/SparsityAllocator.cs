@@ -15,8 +15,11 @@ public sealed record SparsityAllocation(IReadOnlyList<KeyValuePair<string, doubl
 /// </summary>
 public static class SparsityAllocator
 {
+    /// <summary>The highest sparsity any layer is given unless the caller says otherwise.</summary>
     public const double DefaultMaxSparsity = 0.95;
 
+    /// <summary>Per-layer sparsities, each in [<paramref name="minSparsity"/>, <paramref name="maxSparsity"/>], whose parameter-weighted mean is <paramref name="targetSparsity"/>, with the least summed predicted loss read from <paramref name="curves"/>.</summary>
+    /// <exception cref="PruningRequestException">No curves, or a sparsity or bound outside [0, 1).</exception>
     public static SparsityAllocation Allocate(IReadOnlyList<SensitivityCurve> curves, double targetSparsity,
         double minSparsity = 0, double maxSparsity = DefaultMaxSparsity)
     {

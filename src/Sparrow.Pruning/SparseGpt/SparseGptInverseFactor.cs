@@ -7,7 +7,7 @@ namespace Sparrow.Pruning.SparseGpt;
 /// the optimal update of the later columns when column i is pruned, and U_ii² is the pruning cost's denominator.
 /// It depends only on the layer's inputs, so weights that share an input (Q, K and V) can share one factor.
 /// </summary>
-public sealed class SparseGptInverseFactor
+internal sealed class SparseGptInverseFactor
 {
     private SparseGptInverseFactor(int features, double[] upper, bool[] deadInputs, double damping)
     {

@@ -14,7 +14,7 @@ public enum SparseGptMaskScope
 /// What SparseGPT is asked to do: unstructured sparsity (<see cref="Unstructured"/>) or N:M along the input axis
 /// (<see cref="NOfM"/>, N kept of every M), with the block size, damping and threads of the solver.
 /// </summary>
-public sealed record SparseGptOptions
+internal sealed record SparseGptOptions
 {
     private SparseGptOptions(double sparsity, int keep, int group, int blockRows = 1, int blockColumns = 1)
     {

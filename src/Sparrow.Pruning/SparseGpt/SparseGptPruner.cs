@@ -6,7 +6,7 @@ namespace Sparrow.Pruning.SparseGpt;
 /// SparseGPT on weights as a model stores them. A MatMul Y = X·B keeps B as [K, N] (inputs by outputs), the
 /// transpose of the solver's [outputs, inputs], so the adapter transposes in and out.
 /// </summary>
-public static class SparseGptPruner
+internal static class SparseGptPruner
 {
     /// <summary>
     /// Prunes a MatMul weight [K, N] row-major given its inputs' statistics (collected with the Hessian); returns

@@ -1,7 +1,7 @@
 namespace Sparrow.Pruning.SparseGpt;
 
 /// <summary>A pruned weight: the updated values (pruned entries exactly 0) and which entries were kept, in the same layout.</summary>
-public sealed class SparseGptResult
+internal sealed class SparseGptResult
 {
     internal SparseGptResult(float[] weights, bool[] kept, long pruned)
     {

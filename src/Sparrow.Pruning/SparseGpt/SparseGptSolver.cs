@@ -12,7 +12,7 @@ namespace Sparrow.Pruning.SparseGpt;
 /// block's rows, or across all rows with <see cref="SparseGptMaskScope.PerBlock"/>), so tiles of rows run in
 /// parallel and results do not depend on the thread count.
 /// </summary>
-public static class SparseGptSolver
+internal static class SparseGptSolver
 {
     private const int RowTile = 16;
 

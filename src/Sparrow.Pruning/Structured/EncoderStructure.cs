@@ -40,8 +40,10 @@ public sealed class EncoderStructure
         HiddenSize = hidden;
     }
 
+    /// <summary>The encoder layers, first to last.</summary>
     public IReadOnlyList<EncoderLayer> Layers { get; }
 
+    /// <summary>The width of the hidden state (e.g. 384 for MiniLM).</summary>
     public int HiddenSize { get; }
 
     /// <summary>

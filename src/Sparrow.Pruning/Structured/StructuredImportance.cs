@@ -12,7 +12,7 @@ namespace Sparrow.Pruning.Structured;
 /// calibration batches (input_ids, attention_mask, ...). Every score is "how much is lost without it": the larger,
 /// the more important.
 /// </summary>
-public static class StructuredImportance
+internal static class StructuredImportance
 {
     private const string MaskInputPrefix = "sparrow.head_mask.";
 

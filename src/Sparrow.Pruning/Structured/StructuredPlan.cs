@@ -15,5 +15,6 @@ public sealed record StructuredPlan
     /// <summary>Whole layers to remove: their input goes straight to whatever read their output.</summary>
     public IReadOnlyList<int> Layers { get; init; } = [];
 
+    /// <summary>Whether the plan removes nothing.</summary>
     public bool IsEmpty => Layers.Count == 0 && Heads.Values.All(h => h.Count == 0) && Neurons.Values.All(n => n.Count == 0);
 }

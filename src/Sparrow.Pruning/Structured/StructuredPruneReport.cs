@@ -17,6 +17,7 @@ public sealed record StructuredPruneReport(StructuredPlan Plan, IReadOnlyList<St
     /// <summary>By layer, then feed-forward neuron.</summary>
     public float[][]? NeuronImportance { get; init; }
 
+    /// <summary>By layer: how much each layer changes its input (1 − cosine of input and output); higher is more important.</summary>
     public double[]? LayerImportance { get; init; }
 
     /// <summary>Heads removed from the layers that stay (a removed layer's go with it).</summary>
@@ -25,5 +26,6 @@ public sealed record StructuredPruneReport(StructuredPlan Plan, IReadOnlyList<St
     /// <summary>Feed-forward neurons removed from the layers that stay.</summary>
     public int NeuronsRemoved => Layers.Where(l => !l.Removed).Sum(l => l.NeuronsBefore - l.NeuronsAfter);
 
+    /// <summary>Whole layers removed.</summary>
     public int LayersRemoved => Layers.Count(l => l.Removed);
 }

@@ -24,6 +24,7 @@ public sealed record StructuredPruneSettings
     /// <summary>Number of whole layers to remove, the least important ones; fewer than the model has.</summary>
     public int LayersToRemove { get; init; }
 
+    /// <summary>How heads, neurons and layers are ranked: measured importance or seeded random.</summary>
     public StructuredCriterion Criterion { get; init; } = StructuredCriterion.Importance;
 
     /// <summary>Seeds the random criterion and breaks ties between equal scores.</summary>
@@ -32,6 +33,7 @@ public sealed record StructuredPruneSettings
     /// <summary>Calibration sentences; null: the built-in sample (<see cref="Calibration.CalibrationSentences.Sample"/>).</summary>
     public IReadOnlyList<string>? CalibrationSentences { get; init; }
 
+    /// <summary>Sentences per calibration batch.</summary>
     public int BatchSize { get; init; } = 16;
 
     /// <summary>Calibration sentences are cut to this many tokens.</summary>

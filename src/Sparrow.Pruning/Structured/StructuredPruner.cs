@@ -12,6 +12,8 @@ namespace Sparrow.Pruning.Structured;
 /// </summary>
 public static class StructuredPruner
 {
+    /// <summary>Ranks and removes heads, neurons and layers of a copy of <paramref name="model"/> as <paramref name="settings"/> say; returns it with what was removed.</summary>
+    /// <exception cref="PruningRequestException">The model is not a recognised encoder, or the fractions or layer count are out of range.</exception>
     /// <param name="progress">Told (steps done, steps) while importance is measured on the calibration sentences, for a progress bar.</param>
     public static (Model Pruned, StructuredPruneReport Report) Prune(Model model, StructuredPruneSettings settings, Action<int, int>? progress = null)
     {

@@ -10,15 +10,18 @@ namespace Sparrow.Pruning.Structured;
 public sealed record StructuredPruningRecord(string Criterion, double HeadFraction, double NeuronFraction, IReadOnlyList<int> RemovedLayers,
     IReadOnlyDictionary<string, IReadOnlyList<int>> RemovedHeads, IReadOnlyDictionary<string, int> NeuronsKept)
 {
+    /// <summary>The metadata key the record is stored under.</summary>
     public const string Key = "sparrow.structured";
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
+    /// <summary>The record of a structured run with <paramref name="settings"/> that produced <paramref name="report"/>.</summary>
     public static StructuredPruningRecord Of(StructuredPruneSettings settings, StructuredPruneReport report) =>
         new(settings.Criterion.ToString().ToLowerInvariant(), settings.HeadFraction, settings.NeuronFraction, report.Plan.Layers,
             report.Layers.Where(l => !l.Removed).ToDictionary(l => l.Layer.ToString(System.Globalization.CultureInfo.InvariantCulture), l => l.RemovedHeads),
             report.Layers.Where(l => !l.Removed).ToDictionary(l => l.Layer.ToString(System.Globalization.CultureInfo.InvariantCulture), l => l.NeuronsAfter));
 
+    /// <summary>Stores the record in <paramref name="model"/>'s metadata, replacing an earlier one.</summary>
     public void WriteTo(Model model)
     {
         model.MetadataProps.RemoveAll(kv => kv.Key == Key);

@@ -10,6 +10,8 @@ namespace Sparrow.Pruning.Structured;
 /// </summary>
 public static class StructuredRemoval
 {
+    /// <summary>A copy of <paramref name="model"/> with what <paramref name="plan"/> lists removed.</summary>
+    /// <exception cref="PruningRequestException">The plan names a layer or head the model lacks, lists a layer twice or removes every layer.</exception>
     public static Model Apply(Model model, StructuredPlan plan)
     {
         ArgumentNullException.ThrowIfNull(model);

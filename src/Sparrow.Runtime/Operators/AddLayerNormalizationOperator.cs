@@ -13,7 +13,7 @@ namespace Sparrow.Runtime.Operators;
 /// so the sum never makes a round trip through memory. Same arithmetic as Add then LayerNormalization.
 /// </summary>
 [OnnxOperator("AddLayerNormalization", Domain = OperatorContext.SparrowDomain)]
-public sealed class AddLayerNormalizationOperator : Operator
+internal sealed class AddLayerNormalizationOperator : Operator
 {
     private readonly float _epsilon;
 

@@ -6,7 +6,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>Add (opset 7+): A + B, element-wise with ONNX broadcasting, for every numeric type.</summary>
 [OnnxOperator("Add")]
-public sealed class AddOperator : Operator
+internal sealed class AddOperator : Operator
 {
     public AddOperator(Node node, OperatorContext context) : base(node) => Arithmetic.RejectLegacyBroadcast(node);
 

@@ -20,7 +20,7 @@ namespace Sparrow.Runtime.Operators;
 /// so results match the unfused operators (MatMul, Div or Mul, Add, Softmax) to float rounding, not bit for bit.
 /// </remarks>
 [OnnxOperator("Attention", Domain = OperatorContext.SparrowDomain)]
-public sealed class AttentionOperator : Operator
+internal sealed class AttentionOperator : Operator
 {
     /// <summary>Scores per task (floats) that stay in a core's L2 with room to spare.</summary>
     private const int ScoresPerTask = 1 << 15;

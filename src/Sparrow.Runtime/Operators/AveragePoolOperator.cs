@@ -11,7 +11,7 @@ namespace Sparrow.Runtime.Operators;
 /// padding too (not the extra room that ceil_mode adds past it); otherwise only taps inside the input.
 /// </summary>
 [OnnxOperator("AveragePool")]
-public sealed class AveragePoolOperator : Operator
+internal sealed class AveragePoolOperator : Operator
 {
     private readonly PoolAttributes _attributes;
     private readonly bool _countIncludePad;

@@ -11,7 +11,7 @@ namespace Sparrow.Runtime.Operators;
 /// with the batch's own mean and (population) variance and returns the updated running mean and variance.
 /// </summary>
 [OnnxOperator("BatchNormalization")]
-public sealed class BatchNormalizationOperator : Operator
+internal sealed class BatchNormalizationOperator : Operator
 {
     private readonly float _epsilon;
     private readonly float _momentum;

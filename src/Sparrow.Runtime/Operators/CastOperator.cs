@@ -10,7 +10,7 @@ namespace Sparrow.Runtime.Operators;
 /// String, bfloat16, float8 and 4-bit targets are rejected; 'saturate' (opset 19) only concerns float8.
 /// </summary>
 [OnnxOperator("Cast")]
-public sealed class CastOperator : Operator
+internal sealed class CastOperator : Operator
 {
     private readonly DataType _to;
 

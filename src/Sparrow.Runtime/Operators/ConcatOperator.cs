@@ -6,7 +6,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>ONNX Concat: joins inputs of one element type along an axis (negative from opset 11); copies bytes, so any type.</summary>
 [OnnxOperator("Concat")]
-public sealed class ConcatOperator : Operator
+internal sealed class ConcatOperator : Operator
 {
     private readonly long _axis;
 

@@ -6,7 +6,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>ConstantOfShape (opset 9+): a tensor of the shape in input 0 filled with the one-element 'value' attribute (default float32 0).</summary>
 [OnnxOperator("ConstantOfShape")]
-public sealed class ConstantOfShapeOperator : Operator
+internal sealed class ConstantOfShapeOperator : Operator
 {
     private readonly Tensor _value;
 

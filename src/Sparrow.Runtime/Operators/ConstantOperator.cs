@@ -9,7 +9,7 @@ namespace Sparrow.Runtime.Operators;
 /// supported. The tensor is built once; each run returns a view of it.
 /// </summary>
 [OnnxOperator("Constant")]
-public sealed class ConstantOperator : Operator
+internal sealed class ConstantOperator : Operator
 {
     private readonly Tensor _value;
 

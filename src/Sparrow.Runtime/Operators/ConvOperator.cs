@@ -21,7 +21,7 @@ namespace Sparrow.Runtime.Operators;
 /// sum the weighted unrolled rows instead of running a GEMM.
 /// </summary>
 [OnnxOperator("Conv")]
-public sealed class ConvOperator : Operator
+internal sealed class ConvOperator : Operator
 {
     private readonly string _autoPad;
     private readonly long[]? _dilations;

@@ -6,7 +6,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>Div (opset 7+): A / B element-wise with ONNX broadcasting, for every numeric type; integer division truncates toward zero.</summary>
 [OnnxOperator("Div")]
-public sealed class DivOperator : Operator
+internal sealed class DivOperator : Operator
 {
     public DivOperator(Node node, OperatorContext context) : base(node) => Arithmetic.RejectLegacyBroadcast(node);
 

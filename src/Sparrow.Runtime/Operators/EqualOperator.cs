@@ -7,7 +7,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>Equal: A == B element-wise with broadcasting, giving bool; NaN equals nothing. Strings are not supported.</summary>
 [OnnxOperator("Equal")]
-public sealed class EqualOperator : Operator
+internal sealed class EqualOperator : Operator
 {
     public EqualOperator(Node node, OperatorContext context) : base(node) => Arithmetic.RejectLegacyBroadcast(node);
 

@@ -10,7 +10,7 @@ namespace Sparrow.Runtime.Operators;
 /// <summary>Erf: the Gauss error function, element-wise (the GELU of BERT-family models).</summary>
 /// <remarks>float32 runs the vectorised <see cref="ErfKernel"/>; float64 and float16 the double-precision <see cref="ScalarErf"/>.</remarks>
 [OnnxOperator("Erf")]
-public sealed class ErfOperator : Operator
+internal sealed class ErfOperator : Operator
 {
     public ErfOperator(Node node, OperatorContext context) : base(node)
     {

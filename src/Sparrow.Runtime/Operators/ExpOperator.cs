@@ -8,7 +8,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>Exp: e to the power x, element-wise (TensorPrimitives.Exp, vectorised).</summary>
 [OnnxOperator("Exp")]
-public sealed class ExpOperator : Operator
+internal sealed class ExpOperator : Operator
 {
     public ExpOperator(Node node, OperatorContext context) : base(node)
     {

@@ -9,7 +9,7 @@ namespace Sparrow.Runtime.Operators;
 /// as in numpy: a 1 in the shape keeps the input's dimension, so the output may be larger than the shape.
 /// </summary>
 [OnnxOperator("Expand")]
-public sealed class ExpandOperator : Operator
+internal sealed class ExpandOperator : Operator
 {
     public ExpandOperator(Node node, OperatorContext context) : base(node)
     {

@@ -5,7 +5,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>ONNX Flatten: a 2-D view [product of dims before axis, product of the rest]; axis may be negative from opset 11.</summary>
 [OnnxOperator("Flatten")]
-public sealed class FlattenOperator : Operator
+internal sealed class FlattenOperator : Operator
 {
     private readonly long _axis;
 

@@ -10,7 +10,7 @@ namespace Sparrow.Runtime.Operators;
 /// embedding lookup is one memory copy per token, and any element type works.
 /// </summary>
 [OnnxOperator("Gather")]
-public sealed class GatherOperator : Operator
+internal sealed class GatherOperator : Operator
 {
     private readonly long _axis;
 

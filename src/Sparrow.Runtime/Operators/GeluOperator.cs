@@ -11,7 +11,7 @@ namespace Sparrow.Runtime.Operators;
 /// </summary>
 [OnnxOperator("Gelu")]
 [OnnxOperator("Gelu", Domain = OperatorContext.SparrowDomain)]
-public sealed class GeluOperator : Operator
+internal sealed class GeluOperator : Operator
 {
     /// <summary>Below this many elements per thread, splitting costs more than it saves.</summary>
     private const int MinElementsPerThread = 1 << 14;

@@ -13,7 +13,7 @@ namespace Sparrow.Runtime.Operators;
 /// the GEMM, transposed or not, or a sparse format), and this operator keeps only that form.
 /// </summary>
 [OnnxOperator("Gemm")]
-public sealed class GemmOperator : Operator
+internal sealed class GemmOperator : Operator
 {
     private readonly float _alpha;
     private readonly float _beta;

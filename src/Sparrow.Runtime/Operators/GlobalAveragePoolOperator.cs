@@ -7,7 +7,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>ONNX GlobalAveragePool over float32: the mean of each [N, C] plane of any number of spatial dimensions; output [N, C, 1, ...].</summary>
 [OnnxOperator("GlobalAveragePool")]
-public sealed class GlobalAveragePoolOperator : Operator
+internal sealed class GlobalAveragePoolOperator : Operator
 {
     public GlobalAveragePoolOperator(Node node, OperatorContext context) : base(node)
     {

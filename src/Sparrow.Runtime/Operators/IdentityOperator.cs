@@ -5,7 +5,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>Identity: the input, as a view that shares its memory. Sequences and optionals are not supported.</summary>
 [OnnxOperator("Identity")]
-public sealed class IdentityOperator : Operator
+internal sealed class IdentityOperator : Operator
 {
     public IdentityOperator(Node node, OperatorContext context) : base(node)
     {

@@ -15,7 +15,7 @@ namespace Sparrow.Runtime.Operators;
 /// element), spread over threads, because BERT-style models run this on every token of every layer.
 /// </summary>
 [OnnxOperator("LayerNormalization")]
-public sealed class LayerNormalizationOperator : Operator
+internal sealed class LayerNormalizationOperator : Operator
 {
     private readonly long _axis;
     private readonly float _epsilon;

@@ -15,7 +15,7 @@ namespace Sparrow.Runtime.Operators;
 /// the operator keeps only that; a W computed at run time still works, on the plain GEMM.
 /// </summary>
 [OnnxOperator("Linear", Domain = OperatorContext.SparrowDomain)]
-public sealed class LinearOperator : Operator
+internal sealed class LinearOperator : Operator
 {
     private readonly FusedActivation _activation;
     private readonly PreparedWeight? _weight;

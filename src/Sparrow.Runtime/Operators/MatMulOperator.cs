@@ -13,7 +13,7 @@ namespace Sparrow.Runtime.Operators;
 /// only that form. Other numeric types take a plain loop.
 /// </summary>
 [OnnxOperator("MatMul")]
-public sealed class MatMulOperator : Operator
+internal sealed class MatMulOperator : Operator
 {
     private readonly PreparedWeight? _weight;
 

@@ -13,7 +13,7 @@ namespace Sparrow.Runtime.Operators;
 /// float16, int8 and uint8.
 /// </summary>
 [OnnxOperator("MaxPool")]
-public sealed class MaxPoolOperator : Operator
+internal sealed class MaxPoolOperator : Operator
 {
     private readonly PoolAttributes _attributes;
     private readonly bool _columnMajor;

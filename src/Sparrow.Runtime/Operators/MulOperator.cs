@@ -6,7 +6,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>Mul (opset 7+): A * B, element-wise with ONNX broadcasting, for every numeric type.</summary>
 [OnnxOperator("Mul")]
-public sealed class MulOperator : Operator
+internal sealed class MulOperator : Operator
 {
     public MulOperator(Node node, OperatorContext context) : base(node) => Arithmetic.RejectLegacyBroadcast(node);
 

@@ -2,7 +2,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>Registers an <see cref="Operator"/> for an op type. The class needs a constructor (Node, OperatorContext).</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true)]
-public sealed class OnnxOperatorAttribute(string opType) : Attribute
+internal sealed class OnnxOperatorAttribute(string opType) : Attribute
 {
     public string OpType { get; } = opType;
 

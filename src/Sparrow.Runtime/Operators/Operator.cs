@@ -8,7 +8,7 @@ namespace Sparrow.Runtime.Operators;
 /// (a session may run on many threads at once), so operators keep no per-run state in fields.
 /// Outputs are new tensors owned by the caller; to pass an input through, return a view (<c>Reshape</c>).
 /// </summary>
-public abstract class Operator
+internal abstract class Operator
 {
     protected Operator(Node node) => Node = node;
 

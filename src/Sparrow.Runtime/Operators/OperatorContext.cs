@@ -5,7 +5,7 @@ using Sparrow.Tensors;
 namespace Sparrow.Runtime.Operators;
 
 /// <summary>What an operator may know when it is compiled: the opset, the constant inputs, the session's options.</summary>
-public sealed class OperatorContext
+internal sealed class OperatorContext
 {
     public const string SparrowDomain = "ai.sparrow";
 

@@ -28,10 +28,11 @@ public static class OperatorRegistry
     public static IReadOnlyCollection<string> Supported =>
         Constructors.Keys.Select(k => k.Domain.Length == 0 ? k.OpType : $"{k.Domain}:{k.OpType}").Order().ToArray();
 
+    /// <summary>Whether Sparrow runs <paramref name="opType"/> of <paramref name="domain"/> ("" for ai.onnx).</summary>
     public static bool IsSupported(string domain, string opType) => Constructors.ContainsKey((domain, opType));
 
     /// <summary>Compiles a node, or explains why it cannot (unknown op, unsupported attributes).</summary>
-    public static Operator Create(Node node, OperatorContext context)
+    internal static Operator Create(Node node, OperatorContext context)
     {
         if (!Constructors.TryGetValue((node.Domain, node.OpType), out var ctor))
         {

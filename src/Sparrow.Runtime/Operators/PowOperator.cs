@@ -13,7 +13,7 @@ namespace Sparrow.Runtime.Operators;
 /// through double and truncate.
 /// </summary>
 [OnnxOperator("Pow")]
-public sealed class PowOperator : Operator
+internal sealed class PowOperator : Operator
 {
     public PowOperator(Node node, OperatorContext context) : base(node) => Arithmetic.RejectLegacyBroadcast(node);
 

@@ -5,7 +5,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>ONNX ReduceSum: axes as an attribute before opset 13, as an optional input from 13; float32, float64, int32, int64.</summary>
 [OnnxOperator("ReduceSum")]
-public sealed class ReduceSumOperator : ReductionOperator
+internal sealed class ReduceSumOperator : ReductionOperator
 {
     public ReduceSumOperator(Node node, OperatorContext context) : base(node, context, axesInputOpset: 13)
     {

@@ -8,7 +8,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>Relu: max(x, 0) element-wise, for floats and (from opset 14) signed integers. NaN stays NaN.</summary>
 [OnnxOperator("Relu")]
-public sealed class ReluOperator : Operator
+internal sealed class ReluOperator : Operator
 {
     public ReluOperator(Node node, OperatorContext context) : base(node)
     {

@@ -9,7 +9,7 @@ namespace Sparrow.Runtime.Operators;
 /// 0 copies the input's dimension unless allowzero=1 (opset 14), -1 is inferred. Returns a view, never a copy.
 /// </summary>
 [OnnxOperator("Reshape")]
-public sealed class ReshapeOperator : Operator
+internal sealed class ReshapeOperator : Operator
 {
     private readonly bool _allowZero;
     private readonly long[]? _shapeAttribute;

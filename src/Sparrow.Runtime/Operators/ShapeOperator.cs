@@ -5,7 +5,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>Shape: the input's dimensions as int64; from opset 15 only those in [start, end), both clamped to the rank.</summary>
 [OnnxOperator("Shape")]
-public sealed class ShapeOperator : Operator
+internal sealed class ShapeOperator : Operator
 {
     private readonly long _start;
     private readonly long? _end;

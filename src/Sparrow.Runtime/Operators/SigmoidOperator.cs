@@ -8,7 +8,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>Sigmoid: 1 / (1 + e^-x), element-wise (TensorPrimitives.Sigmoid, vectorised).</summary>
 [OnnxOperator("Sigmoid")]
-public sealed class SigmoidOperator : Operator
+internal sealed class SigmoidOperator : Operator
 {
     public SigmoidOperator(Node node, OperatorContext context) : base(node)
     {

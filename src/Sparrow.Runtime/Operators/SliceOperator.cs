@@ -10,7 +10,7 @@ namespace Sparrow.Runtime.Operators;
 /// backwards. Any element type.
 /// </summary>
 [OnnxOperator("Slice")]
-public sealed class SliceOperator : Operator
+internal sealed class SliceOperator : Operator
 {
     private readonly long[]? _startsAttribute;
     private readonly long[]? _endsAttribute;

@@ -13,7 +13,7 @@ namespace Sparrow.Runtime.Operators;
 /// other axes work on whole inner rows at a time with TensorPrimitives.
 /// </summary>
 [OnnxOperator("Softmax")]
-public sealed class SoftmaxOperator : Operator
+internal sealed class SoftmaxOperator : Operator
 {
     private readonly long _axis;
     private readonly bool _coerceTo2D;

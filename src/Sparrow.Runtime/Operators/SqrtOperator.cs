@@ -8,7 +8,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>Sqrt: the square root, element-wise (TensorPrimitives.Sqrt, vectorised).</summary>
 [OnnxOperator("Sqrt")]
-public sealed class SqrtOperator : Operator
+internal sealed class SqrtOperator : Operator
 {
     public SqrtOperator(Node node, OperatorContext context) : base(node)
     {

@@ -9,7 +9,7 @@ namespace Sparrow.Runtime.Operators;
 /// or every axis of size 1 when none are given. Returns a view.
 /// </summary>
 [OnnxOperator("Squeeze")]
-public sealed class SqueezeOperator : Operator
+internal sealed class SqueezeOperator : Operator
 {
     private readonly bool _axesFromInput;
     private readonly long[]? _axesAttribute;

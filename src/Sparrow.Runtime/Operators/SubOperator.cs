@@ -6,7 +6,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>Sub (opset 7+): A - B, element-wise with ONNX broadcasting, for every numeric type.</summary>
 [OnnxOperator("Sub")]
-public sealed class SubOperator : Operator
+internal sealed class SubOperator : Operator
 {
     public SubOperator(Node node, OperatorContext context) : base(node) => Arithmetic.RejectLegacyBroadcast(node);
 

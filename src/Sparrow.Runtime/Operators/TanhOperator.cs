@@ -14,7 +14,7 @@ namespace Sparrow.Runtime.Operators;
 /// <see cref="AccurateTanh.PolynomialLimit"/> its result is replaced by the odd Taylor polynomial.
 /// </summary>
 [OnnxOperator("Tanh")]
-public sealed class TanhOperator : Operator
+internal sealed class TanhOperator : Operator
 {
     public TanhOperator(Node node, OperatorContext context) : base(node)
     {

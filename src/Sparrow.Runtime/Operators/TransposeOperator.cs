@@ -6,7 +6,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>ONNX Transpose (all opsets): permutes axes, default reversed; any element type.</summary>
 [OnnxOperator("Transpose")]
-public sealed class TransposeOperator : Operator
+internal sealed class TransposeOperator : Operator
 {
     private readonly long[]? _perm;
 

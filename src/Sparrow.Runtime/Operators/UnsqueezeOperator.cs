@@ -9,7 +9,7 @@ namespace Sparrow.Runtime.Operators;
 /// opset 13, required input after; negative axes count from the output's end). Returns a view.
 /// </summary>
 [OnnxOperator("Unsqueeze")]
-public sealed class UnsqueezeOperator : Operator
+internal sealed class UnsqueezeOperator : Operator
 {
     private readonly long[]? _axesAttribute;
 

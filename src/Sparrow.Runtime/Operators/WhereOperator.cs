@@ -6,7 +6,7 @@ namespace Sparrow.Runtime.Operators;
 
 /// <summary>Where (opset 9+): condition ? X : Y element-wise, the three inputs broadcast together; any element type.</summary>
 [OnnxOperator("Where")]
-public sealed class WhereOperator : Operator
+internal sealed class WhereOperator : Operator
 {
     public WhereOperator(Node node, OperatorContext context) : base(node)
     {

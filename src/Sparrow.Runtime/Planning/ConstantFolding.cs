@@ -9,7 +9,7 @@ namespace Sparrow.Runtime.Planning;
 /// whose shape is fully known) and replaces it by initializers. This collapses the
 /// Shape/Gather/Concat/Unsqueeze chains that exporters emit around Reshape.
 /// </summary>
-public static class ConstantFolding
+internal static class ConstantFolding
 {
     /// <summary>Folded tensors larger than this stay computed at run time, so folding never bloats a model.</summary>
     public const int MaxFoldedElements = 1 << 20;

@@ -3,7 +3,7 @@ using Sparrow.Graph;
 namespace Sparrow.Runtime.Planning;
 
 /// <summary>Removes nodes and initializers that no graph output depends on.</summary>
-public static class DeadNodeElimination
+internal static class DeadNodeElimination
 {
     public static void Run(ModelGraph graph)
     {

@@ -8,7 +8,7 @@ namespace Sparrow.Runtime.Planning;
 /// operators, so it lives here rather than in Sparrow.Graph), then the pattern fusions of Sparrow.Graph,
 /// then removal of what no output needs. Works on a copy; the caller's model is left as it was.
 /// </summary>
-public static class GraphOptimizer
+internal static class GraphOptimizer
 {
     public static Model Optimize(Model model, SessionOptions options)
     {

@@ -25,6 +25,7 @@ public enum KernelChoiceSource
 /// <summary>One candidate's measured time per call, at one row and at a batch of rows.</summary>
 public sealed record KernelTiming(string Kernel, double OneRowMilliseconds, double BatchMilliseconds)
 {
+    /// <summary>The two timings added: what the choice minimises.</summary>
     public double TotalMilliseconds => OneRowMilliseconds + BatchMilliseconds;
 }
 
@@ -55,5 +56,6 @@ public sealed record WeightKernelChoice(
     IReadOnlyList<KernelTiming> Timings,
     int BatchRows)
 {
+    /// <summary>Whether the weight runs in a sparse format rather than dense.</summary>
     public bool IsSparse => !string.Equals(Kernel, WeightKernelSelector.DenseName, StringComparison.OrdinalIgnoreCase);
 }

@@ -6,7 +6,9 @@ namespace Sparrow.Tensors.Kernels;
 /// <summary>An element-wise function a kernel applies to its results before storing them.</summary>
 public enum FusedActivation
 {
+    /// <summary>No activation: results are stored as computed.</summary>
     None = 0,
+    /// <summary>max(x, 0).</summary>
     Relu = 1,
 
     /// <summary>Exact GELU, x/2 * (1 + erf(x/sqrt 2)), as ONNX Gelu with approximate="none".</summary>

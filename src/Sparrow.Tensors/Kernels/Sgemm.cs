@@ -14,6 +14,7 @@ public static unsafe class Sgemm
     /// <summary>Which instruction set the kernels use on this machine ("Vector512", ...), for reports.</summary>
     public static string InstructionSet => GemmConfig.Best.Isa.ToString();
 
+    /// <summary>C = alpha * op(A) * op(B) + beta * C + bias, then <paramref name="activation"/>, with the kernels chosen for this machine (see the class summary for the layout).</summary>
     public static void Multiply(
         int m, int n, int k,
         ReadOnlySpan<float> a, int lda, bool transA,

@@ -30,16 +30,22 @@ public sealed unsafe class BitmaskMatrix : ISparseMatrix, ISparseRowSource
         for (var r = 0; r < rows; r++) _maxRowEntries = Math.Max(_maxRowEntries, rowStarts[r + 1] - rowStarts[r]);
     }
 
+    /// <inheritdoc/>
     public SparseFormat Format => SparseFormat.Bitmask;
 
+    /// <inheritdoc/>
     public string Description => "Bitmask";
 
+    /// <inheritdoc/>
     public int Rows { get; }
 
+    /// <inheritdoc/>
     public int Columns { get; }
 
+    /// <inheritdoc/>
     public long StoredValues => _values.LongLength;
 
+    /// <inheritdoc/>
     public long SizeInBytes => _values.LongLength * sizeof(float) + _bits.LongLength * sizeof(ulong) + _rowStarts.LongLength * sizeof(int);
 
     int ISparseRowSource.MaxRowEntries => _maxRowEntries;
@@ -83,6 +89,7 @@ public sealed unsafe class BitmaskMatrix : ISparseMatrix, ISparseRowSource
         return new BitmaskMatrix(rows, columns, values, bits, rowStarts);
     }
 
+    /// <inheritdoc/>
     public float[] ToDense()
     {
         var dense = new float[(long)Rows * Columns];
@@ -109,6 +116,7 @@ public sealed unsafe class BitmaskMatrix : ISparseMatrix, ISparseRowSource
         return count;
     }
 
+    /// <inheritdoc/>
     public void Multiply(ReadOnlySpan<float> x, int m, Span<float> y, ReadOnlySpan<float> bias, FusedActivation activation, int threads) =>
         Multiply(x, m, y, bias, activation, threads, SparseRowKernels.BestVectorBits);
 

@@ -28,12 +28,16 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
         _blockColumns = blockColumnIndices;
     }
 
+    /// <inheritdoc/>
     public SparseFormat Format => SparseFormat.Bsr;
 
+    /// <inheritdoc/>
     public string Description => $"BSR {BlockRows}x{BlockColumns}";
 
+    /// <inheritdoc/>
     public int Rows { get; }
 
+    /// <inheritdoc/>
     public int Columns { get; }
 
     /// <summary>Rows of W per block.</summary>
@@ -45,8 +49,10 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
     /// <summary>Stored blocks.</summary>
     public int StoredBlocks => _blockColumns.Length;
 
+    /// <inheritdoc/>
     public long StoredValues => _values.Length;
 
+    /// <inheritdoc/>
     public long SizeInBytes => (long)_values.Length * sizeof(float) + (long)_blockRowPointers.Length * sizeof(int) + (long)_blockColumns.Length * sizeof(int);
 
     private int BlockRowCount => (Rows + BlockRows - 1) / BlockRows;
@@ -94,6 +100,7 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
         return new BsrMatrix(rows, columns, blockRows, blockColumns, valuesList.ToArray(), blockRowPointers, columnsList.ToArray());
     }
 
+    /// <inheritdoc/>
     public float[] ToDense()
     {
         var dense = new float[(long)Rows * Columns];
@@ -109,6 +116,7 @@ public sealed unsafe class BsrMatrix : ISparseMatrix
         return dense;
     }
 
+    /// <inheritdoc/>
     public void Multiply(ReadOnlySpan<float> x, int m, Span<float> y, ReadOnlySpan<float> bias, FusedActivation activation, int threads)
     {
         CsrKernelSupport.CheckMultiply(this, x.Length, m, y.Length, bias.Length);

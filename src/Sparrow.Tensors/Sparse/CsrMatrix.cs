@@ -28,19 +28,25 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
         _columns32 = columns32;
     }
 
+    /// <inheritdoc/>
     public SparseFormat Format => SparseFormat.Csr;
 
+    /// <inheritdoc/>
     public string Description => $"CSR ({(UsesNarrowIndices ? 16 : 32)}-bit indices)";
 
+    /// <inheritdoc/>
     public int Rows { get; }
 
+    /// <inheritdoc/>
     public int Columns { get; }
 
     /// <summary>Whether column indices are stored in 16 bits.</summary>
     public bool UsesNarrowIndices => _columns16 != null;
 
+    /// <inheritdoc/>
     public long StoredValues => _values.Length;
 
+    /// <inheritdoc/>
     public long SizeInBytes => (long)_values.Length * sizeof(float) + (long)_rowPointers.Length * sizeof(int)
         + (_columns16 != null ? (long)_columns16.Length * sizeof(ushort) : (long)_columns32!.Length * sizeof(int));
 
@@ -87,6 +93,7 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
 
     internal static bool IsKept(ReadOnlySpan<float> dense, ReadOnlySpan<bool> mask, int i) => mask.IsEmpty ? dense[i] != 0f : mask[i];
 
+    /// <inheritdoc/>
     public float[] ToDense()
     {
         var dense = new float[(long)Rows * Columns];
@@ -98,6 +105,7 @@ public sealed unsafe class CsrMatrix : ISparseMatrix
 
     private int ColumnAt(int p) => _columns16 != null ? _columns16[p] : _columns32![p];
 
+    /// <inheritdoc/>
     public void Multiply(ReadOnlySpan<float> x, int m, Span<float> y, ReadOnlySpan<float> bias, FusedActivation activation, int threads)
     {
         CsrKernelSupport.CheckMultiply(this, x.Length, m, y.Length, bias.Length);

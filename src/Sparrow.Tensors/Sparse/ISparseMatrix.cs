@@ -9,6 +9,7 @@ namespace Sparrow.Tensors.Sparse;
 /// </summary>
 public interface ISparseMatrix
 {
+    /// <summary>The storage format, for reports and the runtime's choice of kernel.</summary>
     SparseFormat Format { get; }
 
     /// <summary>A short description of the format and its parameters, e.g. "CSR (16-bit indices)" or "BSR 4x1".</summary>

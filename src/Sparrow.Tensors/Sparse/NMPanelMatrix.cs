@@ -36,20 +36,28 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         _positions = new byte[length];
     }
 
+    /// <inheritdoc/>
     public SparseFormat Format => SparseFormat.NM;
 
+    /// <inheritdoc/>
     public string Description => $"N:M {N}:{M} panels";
 
+    /// <inheritdoc/>
     public int Rows { get; }
 
+    /// <inheritdoc/>
     public int Columns { get; }
 
+    /// <summary>Most values kept per group.</summary>
     public int N { get; }
 
+    /// <summary>Group length along the input features.</summary>
     public int M { get; }
 
+    /// <inheritdoc/>
     public long StoredValues => _values.LongLength;
 
+    /// <inheritdoc/>
     public long SizeInBytes => _values.LongLength * sizeof(float) + _positions.LongLength;
 
     int ISparseRowSource.MaxRowEntries => _groups * N;
@@ -91,6 +99,7 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         return matrix;
     }
 
+    /// <inheritdoc/>
     public float[] ToDense()
     {
         var dense = new float[(long)Rows * Columns];
@@ -118,6 +127,7 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         return count;
     }
 
+    /// <inheritdoc/>
     public void Multiply(ReadOnlySpan<float> x, int m, Span<float> y, ReadOnlySpan<float> bias, FusedActivation activation, int threads)
     {
         SparseRowKernels.CheckArguments(this, x, m, y, bias, 0);

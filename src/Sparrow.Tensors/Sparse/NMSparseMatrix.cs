@@ -31,12 +31,16 @@ public sealed unsafe class NMSparseMatrix : ISparseMatrix, ISparseRowSource
         _positions = new ulong[(long)rows * _positionWordsPerRow];
     }
 
+    /// <inheritdoc/>
     public SparseFormat Format => SparseFormat.NM;
 
+    /// <inheritdoc/>
     public string Description => $"N:M {N}:{M}";
 
+    /// <inheritdoc/>
     public int Rows { get; }
 
+    /// <inheritdoc/>
     public int Columns { get; }
 
     /// <summary>Most values kept per group.</summary>
@@ -45,8 +49,10 @@ public sealed unsafe class NMSparseMatrix : ISparseMatrix, ISparseRowSource
     /// <summary>Group length along the input features.</summary>
     public int M { get; }
 
+    /// <inheritdoc/>
     public long StoredValues => _values.LongLength;
 
+    /// <inheritdoc/>
     public long SizeInBytes => _values.LongLength * sizeof(float) + _positions.LongLength * sizeof(ulong);
 
     int ISparseRowSource.MaxRowEntries => _groupsPerRow * N;
@@ -128,6 +134,7 @@ public sealed unsafe class NMSparseMatrix : ISparseMatrix, ISparseRowSource
         _positions[(long)row * _positionWordsPerRow + bit / 64] |= (ulong)position << (int)(bit % 64);
     }
 
+    /// <inheritdoc/>
     public float[] ToDense()
     {
         var dense = new float[(long)Rows * Columns];
@@ -179,6 +186,7 @@ public sealed unsafe class NMSparseMatrix : ISparseMatrix, ISparseRowSource
         return count;
     }
 
+    /// <inheritdoc/>
     public void Multiply(ReadOnlySpan<float> x, int m, Span<float> y, ReadOnlySpan<float> bias, FusedActivation activation, int threads) =>
         Multiply(x, m, y, bias, activation, threads, SparseRowKernels.BestVectorBits);
 

@@ -21,6 +21,7 @@ public static class SparseKernelTable
         }
     }
 
+    /// <summary>Every format and parameter set that has kernels, in a fixed order.</summary>
     public static IReadOnlyList<Entry> All { get; } =
     [
         new("CSR", SparseFormat.Csr, null, (dense, rows, columns, mask) => CsrMatrix.FromDense(dense, rows, columns, mask)),
@@ -38,6 +39,8 @@ public static class SparseKernelTable
         new("Bitmask", SparseFormat.Bitmask, null, (dense, rows, columns, mask) => BitmaskMatrix.FromDense(dense, rows, columns, mask)),
     ];
 
+    /// <summary>The entry called <paramref name="name"/> (case-insensitive), e.g. "CSR" or "NM 2:4".</summary>
+    /// <exception cref="ArgumentException">No entry has that name; the message lists the known ones.</exception>
     public static Entry Find(string name) =>
         All.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"No sparse kernel named '{name}'; known: {string.Join(", ", All.Select(e => e.Name))}.");

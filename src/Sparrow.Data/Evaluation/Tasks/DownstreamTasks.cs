@@ -3,6 +3,7 @@ namespace Sparrow.Data.Evaluation.Tasks;
 /// <summary>The downstream tasks Sparrow knows by name, read from the task data folder (<see cref="TaskData"/>).</summary>
 public static class DownstreamTasks
 {
+    /// <summary>The task names: "fortunes" and "spam".</summary>
     public static IReadOnlyList<string> Names { get; } = [FortunesTopics.Name, SpamAssassin.Name];
 
     /// <summary>

@@ -7,7 +7,7 @@ namespace Sparrow.Data.Evaluation.Tasks;
 /// Topic classification of the Debian <c>fortunes</c> collection: each file of the folder is a category
 /// (people, computers, politics, ...) and holds records separated by lines that are only "%".
 /// </summary>
-public static partial class FortunesTopics
+internal static partial class FortunesTopics
 {
     public const string Name = "fortunes";
 

@@ -3,6 +3,7 @@ namespace Sparrow.Data.Evaluation.Tasks;
 /// <summary>A classification data set: named classes and labelled texts (each text once).</summary>
 public sealed class LabelledDataset
 {
+    /// <summary>A data set called <paramref name="name"/> whose items' labels index <paramref name="classNames"/>.</summary>
     public LabelledDataset(string name, IReadOnlyList<string> classNames, IEnumerable<LabelledText> items)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -12,10 +13,13 @@ public sealed class LabelledDataset
         Items = WithoutDuplicates(items, ClassNames.Count);
     }
 
+    /// <summary>The task's name, e.g. "spam".</summary>
     public string Name { get; }
 
+    /// <summary>The class names; an item's label is an index into this list.</summary>
     public IReadOnlyList<string> ClassNames { get; }
 
+    /// <summary>The items, in the order they were read.</summary>
     public IReadOnlyList<LabelledText> Items { get; }
 
     /// <summary>How many items each class holds, by class index.</summary>

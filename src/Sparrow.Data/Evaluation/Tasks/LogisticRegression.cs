@@ -7,7 +7,7 @@ namespace Sparrow.Data.Evaluation.Tasks;
 /// fitted by L-BFGS on the full batch. The loss is convex, so the fit is the same optimum whatever the start;
 /// everything runs in one thread in a fixed order, so it is deterministic.
 /// </summary>
-public sealed class LogisticRegression
+internal sealed class LogisticRegression
 {
     private readonly double[] _mean;
     private readonly double[] _scale;

@@ -11,6 +11,7 @@ namespace Sparrow.Data.Evaluation.Tasks;
 /// </summary>
 public static partial class SpamAssassin
 {
+    /// <summary>The task's name.</summary>
     public const string Name = "spam";
 
     /// <summary>Class indices: 0 = ham, 1 = spam.</summary>

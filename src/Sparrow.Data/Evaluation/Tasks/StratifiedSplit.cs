@@ -4,7 +4,7 @@ namespace Sparrow.Data.Evaluation.Tasks;
 public sealed record DatasetSplit(IReadOnlyList<LabelledText> Train, IReadOnlyList<LabelledText> Test);
 
 /// <summary>Train/test splits that keep each class's share in both parts, the same for the same seed.</summary>
-public static class StratifiedSplit
+internal static class StratifiedSplit
 {
     /// <summary>
     /// Splits each class separately: a seeded shuffle, then round(count × testFraction) of it to the test part,

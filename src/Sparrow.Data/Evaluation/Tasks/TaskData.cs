@@ -7,12 +7,16 @@ namespace Sparrow.Data.Evaluation.Tasks;
 /// </summary>
 public static class TaskData
 {
+    /// <summary>The environment variable that names the data folder.</summary>
     public const string EnvironmentVariable = "SPARROW_DATA_DIR";
 
+    /// <summary>The fortunes data set's subfolder.</summary>
     public const string FortunesFolder = "fortunes";
 
+    /// <summary>The SpamAssassin data set's subfolder.</summary>
     public const string SpamAssassinFolder = "spam-assassin";
 
+    /// <summary>$SPARROW_DATA_DIR when set, else ~/.cache/sparrow/datasets.</summary>
     public static string DefaultDirectory
     {
         get

@@ -55,6 +55,8 @@ public sealed class TextClassificationTask
     /// </summary>
     public static IReadOnlyList<double> L2Grid { get; } = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1];
 
+    /// <summary>A task over <paramref name="dataset"/>, trained on <paramref name="split"/>'s training items and scored on its test items.</summary>
+    /// <exception cref="ArgumentException">The split has no training or no test items.</exception>
     public TextClassificationTask(LabelledDataset dataset, DatasetSplit split)
     {
         if (split.Train.Count == 0 || split.Test.Count == 0) throw new ArgumentException($"Task '{dataset.Name}' needs training and test items.", nameof(split));
@@ -62,10 +64,13 @@ public sealed class TextClassificationTask
         Split = split;
     }
 
+    /// <summary>The data set the items come from.</summary>
     public LabelledDataset Dataset { get; }
 
+    /// <summary>The training and test items.</summary>
     public DatasetSplit Split { get; }
 
+    /// <summary>The data set's name.</summary>
     public string Name => Dataset.Name;
 
     /// <summary>At most <paramref name="limit"/> items of <paramref name="dataset"/> (balanced per class), split stratified.</summary>

@@ -2,7 +2,7 @@ using Sparrow.Tensors;
 
 namespace Sparrow.Runtime.Operators.Elementwise;
 
-/// <summary>Work written once for any element type; <see cref="ElementTypeDispatch"/> picks <typeparamref name="T"/> at run time.</summary>
+/// <summary>Work written once for any element type; <see cref="ElementTypeDispatch"/> picks the type argument of <c>Invoke</c> at run time.</summary>
 internal interface ITypedFunction
 {
     Tensor Invoke<T>() where T : unmanaged;

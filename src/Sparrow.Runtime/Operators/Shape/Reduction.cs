@@ -10,7 +10,7 @@ namespace Sparrow.Runtime.Operators.Shape;
 /// keepdims, noop_with_empty_axes, and a sum kernel that merges neighbouring axes so that every reduction
 /// becomes sums of contiguous rows or additions of contiguous rows.
 /// </summary>
-public abstract class ReductionOperator : Operator
+internal abstract class ReductionOperator : Operator
 {
     private readonly long[]? _axesAttribute;
     private readonly bool _axesFromInput;

@@ -47,7 +47,7 @@ internal static class TransposeKernel
         return output;
     }
 
-    /// <summary>Transposes <paramref name="source"/> (shape <paramref name="shape"/>) into <paramref name="destination"/>.</summary>
+    /// <summary>Transposes <paramref name="source"/> into <paramref name="destination"/>, axes in the order <paramref name="perm"/>.</summary>
     public static void Transpose(Tensor source, Tensor destination, int[] perm)
     {
         var size = DataTypes.SizeOf(source.ElementType);
