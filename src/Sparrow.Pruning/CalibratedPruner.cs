@@ -27,7 +27,7 @@ public static class CalibratedPruner
     /// <paramref name="settings"/> scoring by Wanda with statistics already gathered (one calibration reused for
     /// many prunings, e.g. by sensitivity analysis): |W| times each input feature's norm, compared per output.
     /// </summary>
-    internal static PruneSettings WithWandaCriterion(PruneSettings settings, IReadOnlyDictionary<string, LayerInputStatistics> statistics)
+    public static PruneSettings WithWandaCriterion(PruneSettings settings, IReadOnlyDictionary<string, LayerInputStatistics> statistics)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(statistics);
@@ -48,7 +48,7 @@ public static class CalibratedPruner
     }
 
     /// <summary>The targets Wanda would prune under <paramref name="settings"/>, checked (MatMul and Gemm only, pattern fits).</summary>
-    internal static IReadOnlyList<PruningTarget> WandaTargets(Model model, PruneSettings settings) => CheckTargets(model, settings, "wanda");
+    public static IReadOnlyList<PruningTarget> WandaTargets(Model model, PruneSettings settings) => CheckTargets(model, settings, "wanda");
 
     /// <summary>
     /// SparseGPT, layer after layer as the paper does it: the targets that read the same input (Q, K and V) are

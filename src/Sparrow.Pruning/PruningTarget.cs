@@ -11,8 +11,9 @@ public sealed record PruningTarget(string WeightName, Node Node, int[] Shape, in
 /// a constant, except embeddings (tables read by Gather) and the final classifier (the last matrix product
 /// of the graph), whose pruning costs the most quality for the least saving.
 /// </summary>
-internal static class PruningTargets
+public static class PruningTargets
 {
+    /// <summary>The default targets of <paramref name="graph"/>, in graph order.</summary>
     public static IReadOnlyList<PruningTarget> Find(ModelGraph graph)
     {
         var gathered = new HashSet<string>(graph.Nodes.Where(n => n.OpType == "Gather" && n.Inputs.Count > 0).Select(n => n.Inputs[0]));

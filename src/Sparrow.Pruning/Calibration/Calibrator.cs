@@ -5,7 +5,7 @@ using Sparrow.Tensors;
 namespace Sparrow.Pruning.Calibration;
 
 /// <summary>How <see cref="Calibrator"/> runs the model.</summary>
-internal sealed class CalibrationOptions
+public sealed class CalibrationOptions
 {
     /// <summary>Also accumulate XᵀX per target (SparseGPT's Hessian); costs K² doubles and K² multiply-adds per row.</summary>
     public bool WithHessian { get; set; }
@@ -40,7 +40,7 @@ internal sealed class CalibrationOptions
 /// per-column norm of an unfolded input, and calibration-based criteria do not handle them yet.
 /// Targets that read the same X (Q, K and V) are accumulated once and get copies of the same statistics.
 /// </remarks>
-internal static class Calibrator
+public static class Calibrator
 {
     /// <summary>Whether <c>Run</c> gives statistics for this target (MatMul and Gemm do; Conv does not).</summary>
     public static bool Supports(PruningTarget target) => target.Node.OpType is "MatMul" or "Gemm" && target.Node.Domain.Length == 0;
@@ -50,6 +50,7 @@ internal static class Calibrator
         Model model, IReadOnlyList<PruningTarget> targets, IEnumerable<IReadOnlyDictionary<string, Tensor>> batches, bool withHessian = false) =>
         Run(model, targets, batches, new CalibrationOptions { WithHessian = withHessian });
 
+    /// <summary>Statistics of each supported target's input over all batches, as <paramref name="options"/> say (Hessian, threads, progress).</summary>
     public static IReadOnlyDictionary<string, LayerInputStatistics> Run(
         Model model, IReadOnlyList<PruningTarget> targets, IEnumerable<IReadOnlyDictionary<string, Tensor>> batches, CalibrationOptions options)
     {

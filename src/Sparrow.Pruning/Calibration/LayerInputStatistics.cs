@@ -8,8 +8,9 @@ namespace Sparrow.Pruning.Calibration;
 /// the sum of squares (Wanda scores |W| by the feature's L2 norm) and, when asked for, XᵀX (SparseGPT's Hessian).
 /// Sums are in double: thousands of tokens of float activations lose digits in float.
 /// </summary>
-internal sealed class LayerInputStatistics
+public sealed class LayerInputStatistics
 {
+    /// <summary>Empty statistics of an input with <paramref name="features"/> features; <paramref name="withHessian"/> also keeps XᵀX.</summary>
     public LayerInputStatistics(int features, bool withHessian)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(features);

@@ -18,7 +18,7 @@ namespace Sparrow.Tensors.Kernels;
 /// Every element, including a tail shorter than a vector, goes through the same vector code, so a value's
 /// result never depends on where it sits in the span; the scalar <see cref="Erf(float)"/> uses it too.
 /// </remarks>
-internal static class ErfKernel
+public static class ErfKernel
 {
     private const float SmallLimit = 1f;
     private const float Saturation = 4f;

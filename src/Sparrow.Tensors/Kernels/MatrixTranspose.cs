@@ -9,7 +9,7 @@ namespace Sparrow.Tensors.Kernels;
 /// weight multiplies a vector of X's rows) and their results back; element by element that costs as much as
 /// the multiply itself at high sparsity, so full 8x8 tiles go through registers with AVX shuffles.
 /// </summary>
-internal static unsafe class MatrixTranspose
+public static unsafe class MatrixTranspose
 {
     /// <summary>Transposes <paramref name="rows"/> x <paramref name="columns"/> of src (row stride srcStride) into dst (row stride dstStride).</summary>
     // Full optimisation from the first call: at tier 0 the intrinsics are calls, and the kernel choice times the

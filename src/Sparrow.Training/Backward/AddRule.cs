@@ -5,7 +5,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>Add: both operands get dY.</summary>
 [BackwardRule("Add")]
-public sealed class AddRule : BinaryRule
+internal sealed class AddRule : BinaryRule
 {
     /// <summary>Compiles the rule.</summary>
     public AddRule(Node node, OperatorContext context) : base(node) { }

@@ -5,7 +5,7 @@ using Sparrow.Runtime.Operators;
 namespace Sparrow.Training.Backward;
 
 /// <summary>Finds the backward rule for a node: every <see cref="BackwardRule"/> marked with <see cref="BackwardRuleAttribute"/>.</summary>
-public static class BackwardRegistry
+internal static class BackwardRegistry
 {
     private static readonly Dictionary<(string Domain, string OpType), ConstructorInfo> Constructors = Discover();
 

@@ -9,7 +9,7 @@ namespace Sparrow.Training.Backward;
 /// inputs and outputs), the gradients of its inputs. One class per op type, found by
 /// <see cref="BackwardRuleAttribute"/>, compiled once per node like an <see cref="Operator"/>.
 /// </summary>
-public abstract class BackwardRule
+internal abstract class BackwardRule
 {
     /// <summary>Keeps the node.</summary>
     protected BackwardRule(Node node) => Node = node;
@@ -26,7 +26,7 @@ public abstract class BackwardRule
 }
 
 /// <summary>What a backward rule reads: the forward pass's tensors, the output gradients, which inputs need one.</summary>
-public sealed class BackwardContext
+internal sealed class BackwardContext
 {
     internal BackwardContext(Tensor?[] inputs, Tensor?[] outputs, Tensor<float>?[] outputGradients, bool[] needsGradient,
         Autograd.ParameterMask?[] inputMasks, int threads, bool sparseWeightGradients)
@@ -80,7 +80,7 @@ public sealed class BackwardContext
 
 /// <summary>Marks a <see cref="BackwardRule"/> with the op type it differentiates (several allowed).</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true)]
-public sealed class BackwardRuleAttribute(string opType) : Attribute
+internal sealed class BackwardRuleAttribute(string opType) : Attribute
 {
     /// <summary>The ONNX op type.</summary>
     public string OpType { get; } = opType;

@@ -9,7 +9,7 @@ namespace Sparrow.Training.Backward;
 /// dX = dY·scale/√(var+ε), dScale = Σ dY·x̂, dB = Σ dY per channel; mean and var get no gradient.
 /// </summary>
 [BackwardRule("BatchNormalization")]
-public sealed class BatchNormalizationRule : BackwardRule
+internal sealed class BatchNormalizationRule : BackwardRule
 {
     private readonly float _epsilon;
 

@@ -8,7 +8,7 @@ namespace Sparrow.Training.Backward;
 /// Element-wise two-input operators with numpy broadcasting: each rule gives the gradient with respect to
 /// an operand at the broadcast shape, and this base sums it back down to the operand's own shape.
 /// </summary>
-public abstract class BinaryRule : BackwardRule
+internal abstract class BinaryRule : BackwardRule
 {
     /// <summary>Keeps the node.</summary>
     protected BinaryRule(Node node) : base(node) { }

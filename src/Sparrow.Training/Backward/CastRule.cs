@@ -6,7 +6,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>Cast: float32 to float32 passes the gradient through; a cast to or from another type carries none.</summary>
 [BackwardRule("Cast")]
-public sealed class CastRule : BackwardRule
+internal sealed class CastRule : BackwardRule
 {
     /// <summary>Compiles the rule.</summary>
     public CastRule(Node node, OperatorContext context) : base(node) { }

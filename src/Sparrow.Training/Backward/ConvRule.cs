@@ -11,7 +11,7 @@ namespace Sparrow.Training.Backward;
 /// dB = Σ dY. Other spatial ranks are not supported yet.
 /// </summary>
 [BackwardRule("Conv")]
-public sealed class ConvRule : BackwardRule
+internal sealed class ConvRule : BackwardRule
 {
     private readonly string _autoPad;
     private readonly long[]? _pads;

@@ -5,7 +5,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>Div: dA = dY / B, dB = −dY·A / B².</summary>
 [BackwardRule("Div")]
-public sealed class DivRule : BinaryRule
+internal sealed class DivRule : BinaryRule
 {
     /// <summary>Compiles the rule.</summary>
     public DivRule(Node node, OperatorContext context) : base(node) { }

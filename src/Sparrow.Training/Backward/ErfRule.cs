@@ -5,7 +5,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>Erf: 2/√π · exp(−x²).</summary>
 [BackwardRule("Erf")]
-public sealed class ErfRule : UnaryRule
+internal sealed class ErfRule : UnaryRule
 {
     private const double TwoOverSqrtPi = 1.1283791670955126;
 

@@ -5,7 +5,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>Exp: y.</summary>
 [BackwardRule("Exp")]
-public sealed class ExpRule : UnaryRule
+internal sealed class ExpRule : UnaryRule
 {
     /// <summary>Compiles the rule.</summary>
     public ExpRule(Node node, OperatorContext context) : base(node) { }

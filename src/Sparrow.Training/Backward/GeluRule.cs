@@ -9,7 +9,7 @@ namespace Sparrow.Training.Backward;
 /// 0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))).
 /// </summary>
 [BackwardRule("Gelu")]
-public sealed class GeluRule : UnaryRule
+internal sealed class GeluRule : UnaryRule
 {
     private readonly bool _tanh;
 

@@ -12,7 +12,7 @@ namespace Sparrow.Training.Backward;
 /// kept positions.
 /// </summary>
 [BackwardRule("Gemm")]
-public sealed class GemmRule : BackwardRule
+internal sealed class GemmRule : BackwardRule
 {
     private readonly float _alpha;
     private readonly float _beta;

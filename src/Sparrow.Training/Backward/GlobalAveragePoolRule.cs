@@ -6,7 +6,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>GlobalAveragePool: every element of a plane gets its plane's gradient divided by the plane size.</summary>
 [BackwardRule("GlobalAveragePool")]
-public sealed class GlobalAveragePoolRule : BackwardRule
+internal sealed class GlobalAveragePoolRule : BackwardRule
 {
     /// <summary>Compiles the rule.</summary>
     public GlobalAveragePoolRule(Node node, OperatorContext context) : base(node) { }

@@ -17,7 +17,7 @@ namespace Sparrow.Training.Backward;
 [BackwardRule("Expand")]
 [BackwardRule("Concat")]
 [BackwardRule("Tile")]
-public sealed class IndexMapRule : BackwardRule
+internal sealed class IndexMapRule : BackwardRule
 {
     private readonly Operator _forward;
     private readonly bool _rowGather;

@@ -11,7 +11,7 @@ namespace Sparrow.Training.Backward;
 /// dScale = Σ dY·x̂, dB = Σ dY, dX = σ⁻¹ (g − mean(g) − x̂ · mean(g·x̂)) with g = dY·Scale.
 /// </summary>
 [BackwardRule("LayerNormalization")]
-public sealed class LayerNormalizationRule : BackwardRule
+internal sealed class LayerNormalizationRule : BackwardRule
 {
     private readonly long _axis;
     private readonly float _epsilon;

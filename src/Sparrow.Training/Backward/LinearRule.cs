@@ -10,7 +10,7 @@ namespace Sparrow.Training.Backward;
 /// as MatMul and a bias sum. A pruned W gets its gradient only at its kept positions.
 /// </summary>
 [BackwardRule("Linear", Domain = OperatorContext.SparrowDomain)]
-public sealed class LinearRule : BackwardRule
+internal sealed class LinearRule : BackwardRule
 {
     private readonly string _activation;
 

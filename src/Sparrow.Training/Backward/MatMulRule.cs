@@ -12,7 +12,7 @@ namespace Sparrow.Training.Backward;
 /// only at the kept positions (<see cref="BackwardContext.SparseWeightGradients"/>).
 /// </summary>
 [BackwardRule("MatMul")]
-public sealed class MatMulRule : BackwardRule
+internal sealed class MatMulRule : BackwardRule
 {
     /// <summary>Compiles the rule.</summary>
     public MatMulRule(Node node, OperatorContext context) : base(node) { }

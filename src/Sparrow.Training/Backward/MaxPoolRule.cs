@@ -11,7 +11,7 @@ namespace Sparrow.Training.Backward;
 /// it supports (pads, strides, dilations, ceil_mode) is covered.
 /// </summary>
 [BackwardRule("MaxPool")]
-public sealed class MaxPoolRule : BackwardRule
+internal sealed class MaxPoolRule : BackwardRule
 {
     private readonly Operator _withIndices;
 

@@ -6,7 +6,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>Mul: dA = dY·B, dB = dY·A.</summary>
 [BackwardRule("Mul")]
-public sealed class MulRule : BinaryRule
+internal sealed class MulRule : BinaryRule
 {
     /// <summary>Compiles the rule.</summary>
     public MulRule(Node node, OperatorContext context) : base(node) { }

@@ -17,7 +17,7 @@ namespace Sparrow.Training.Backward;
 [BackwardRule("Less")]
 [BackwardRule("Not")]
 [BackwardRule("ArgMax")]
-public sealed class NoGradientRule : BackwardRule
+internal sealed class NoGradientRule : BackwardRule
 {
     /// <summary>Compiles the rule.</summary>
     public NoGradientRule(Node node, OperatorContext context) : base(node) { }

@@ -5,7 +5,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>Pow: dA = dY·B·A^(B−1), dB = dY·A^B·ln A (defined for A &gt; 0).</summary>
 [BackwardRule("Pow")]
-public sealed class PowRule : BinaryRule
+internal sealed class PowRule : BinaryRule
 {
     /// <summary>Compiles the rule.</summary>
     public PowRule(Node node, OperatorContext context) : base(node) { }

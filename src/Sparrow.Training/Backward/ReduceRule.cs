@@ -12,7 +12,7 @@ namespace Sparrow.Training.Backward;
 /// </summary>
 [BackwardRule("ReduceSum")]
 [BackwardRule("ReduceMean")]
-public sealed class ReduceRule : BackwardRule
+internal sealed class ReduceRule : BackwardRule
 {
     private readonly bool _mean;
     private readonly bool _axesFromInput;

@@ -5,7 +5,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>Relu: the gradient passes where x &gt; 0.</summary>
 [BackwardRule("Relu")]
-public sealed class ReluRule : UnaryRule
+internal sealed class ReluRule : UnaryRule
 {
     /// <summary>Compiles the rule.</summary>
     public ReluRule(Node node, OperatorContext context) : base(node) { }

@@ -10,7 +10,7 @@ namespace Sparrow.Training.Backward;
 [BackwardRule("Squeeze")]
 [BackwardRule("Unsqueeze")]
 [BackwardRule("Identity")]
-public sealed class ReshapeRule : BackwardRule
+internal sealed class ReshapeRule : BackwardRule
 {
     /// <summary>Compiles the rule.</summary>
     public ReshapeRule(Node node, OperatorContext context) : base(node) { }

@@ -5,7 +5,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>Sigmoid: y (1 − y).</summary>
 [BackwardRule("Sigmoid")]
-public sealed class SigmoidRule : UnaryRule
+internal sealed class SigmoidRule : UnaryRule
 {
     /// <summary>Compiles the rule.</summary>
     public SigmoidRule(Node node, OperatorContext context) : base(node) { }

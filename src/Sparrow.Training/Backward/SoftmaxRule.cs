@@ -10,7 +10,7 @@ namespace Sparrow.Training.Backward;
 /// </summary>
 [BackwardRule("Softmax")]
 [BackwardRule("LogSoftmax")]
-public sealed class SoftmaxRule : BackwardRule
+internal sealed class SoftmaxRule : BackwardRule
 {
     private readonly bool _log;
     private readonly bool _coerceTo2D;

@@ -5,7 +5,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>Sqrt: 1 / (2 y).</summary>
 [BackwardRule("Sqrt")]
-public sealed class SqrtRule : UnaryRule
+internal sealed class SqrtRule : UnaryRule
 {
     /// <summary>Compiles the rule.</summary>
     public SqrtRule(Node node, OperatorContext context) : base(node) { }

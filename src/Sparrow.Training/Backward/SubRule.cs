@@ -6,7 +6,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>Sub: dA = dY, dB = −dY.</summary>
 [BackwardRule("Sub")]
-public sealed class SubRule : BinaryRule
+internal sealed class SubRule : BinaryRule
 {
     /// <summary>Compiles the rule.</summary>
     public SubRule(Node node, OperatorContext context) : base(node) { }

@@ -5,7 +5,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>Tanh: 1 − y².</summary>
 [BackwardRule("Tanh")]
-public sealed class TanhRule : UnaryRule
+internal sealed class TanhRule : UnaryRule
 {
     /// <summary>Compiles the rule.</summary>
     public TanhRule(Node node, OperatorContext context) : base(node) { }

@@ -4,7 +4,7 @@ using Sparrow.Tensors;
 namespace Sparrow.Training.Backward;
 
 /// <summary>Element-wise one-input operators: dX = dY · f'(x, y), written once per op as a local derivative.</summary>
-public abstract class UnaryRule : BackwardRule
+internal abstract class UnaryRule : BackwardRule
 {
     /// <summary>Keeps the node.</summary>
     protected UnaryRule(Node node) : base(node) { }

@@ -7,7 +7,7 @@ namespace Sparrow.Training.Backward;
 
 /// <summary>Where(C, X, Y): dX = dOut where C, dY = dOut where not C, each summed to its operand's shape.</summary>
 [BackwardRule("Where")]
-public sealed class WhereRule : BackwardRule
+internal sealed class WhereRule : BackwardRule
 {
     /// <summary>Compiles the rule.</summary>
     public WhereRule(Node node, OperatorContext context) : base(node) { }

@@ -7,8 +7,9 @@ namespace Sparrow.Data.Evaluation.Tasks;
 /// Topic classification of the Debian <c>fortunes</c> collection: each file of the folder is a category
 /// (people, computers, politics, ...) and holds records separated by lines that are only "%".
 /// </summary>
-internal static partial class FortunesTopics
+public static partial class FortunesTopics
 {
+    /// <summary>The task's name, as <c>sparrow eval --task</c> takes it.</summary>
     public const string Name = "fortunes";
 
     /// <summary>The largest categories are used, so that every class has enough records to learn and to test.</summary>
