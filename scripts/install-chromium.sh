@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs Debian's `chromium` (headless browser for the report rendering test) when it is missing; safe to run
-# again and from several processes at once (they wait on one lock). CI runs it before the tests; the test runs it
-# too. Prints the path of the chromium executable on its last line.
+# again and from several processes at once (they wait on one lock). The report's browser test runs it (so `.ci/run`
+# needs no step of its own). Prints the path of the chromium executable on its last line.
 set -euo pipefail
 
 find_chromium() {
