@@ -2,6 +2,7 @@ using Sparrow.Training.Experiments;
 
 // dotnet run -c Release --project bench/Sparrow.Training.Experiments -- fashion-mnist [--steps N] [--data DIR] ...
 if (args.Length > 0 && args[0] == "profile") return StepProfile.Run(args[1..]);
+if (args.Length > 0 && args[0] == "char-gpt") return CharGptExperiment.Run(args[1..]);
 if (args.Length > 0 && args[0] == "weight-gradient") return WeightGradientTiming.Run(args[1..]);
 if (args.Length == 0 || args[0] != "fashion-mnist")
 {
