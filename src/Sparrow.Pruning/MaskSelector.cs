@@ -31,7 +31,7 @@ internal sealed record LayerScores(string Name, float[] Scores, int Rows, int Co
 /// group of M. Ties are broken by position (the earlier goes first), so the mask depends only on the scores.
 /// NaN scores count as the lowest.
 /// </summary>
-internal static class MaskSelector
+public static class MaskSelector
 {
     /// <summary>⌊sparsity · units⌋, with a little slack so that 0.29 · 100 is 29 and not 28 by rounding error.</summary>
     public static long PrunedCount(long units, double sparsity) => Math.Min(units, (long)Math.Floor(sparsity * units + 1e-9));
@@ -66,7 +66,7 @@ internal static class MaskSelector
     /// Masks for several weights pruned against one threshold: ⌊sparsity · all units⌋ of the lowest-scoring units
     /// across all of them, ties broken by layer order then position. N:M has no global form (every group keeps N).
     /// </summary>
-    public static IReadOnlyList<bool[]> SelectGlobal(IReadOnlyList<LayerScores> layers, PruningPattern pattern, double sparsity,
+    internal static IReadOnlyList<bool[]> SelectGlobal(IReadOnlyList<LayerScores> layers, PruningPattern pattern, double sparsity,
         BlockScoreReduction blockScore = BlockScoreReduction.Sum)
     {
         if (pattern.Kind == PatternKind.NM)

@@ -5,7 +5,7 @@ namespace Sparrow.Pruning;
 /// patterns, criteria and sparse kernels read: MatMul [K, N] and Gemm transB=0 are transposed; Gemm transB=1
 /// [N, K] is already [out, in]; Conv [O, I, kh, kw] is read as [O, I·kh·kw].
 /// </summary>
-internal static class WeightLayout
+public static class WeightLayout
 {
     /// <summary>(out, in) of the target.</summary>
     public static (int Rows, int Columns) OutByInShape(PruningTarget target)
@@ -17,6 +17,7 @@ internal static class WeightLayout
         return (shape.Length == 0 ? 1 : shape[0], inner);
     }
 
+    /// <summary>A copy of the stored weight (or scores in its layout) as [out, in].</summary>
     public static float[] ToOutByIn(PruningTarget target, ReadOnlySpan<float> stored)
     {
         if (!Transposed(target)) return stored.ToArray();
@@ -28,6 +29,7 @@ internal static class WeightLayout
         return result;
     }
 
+    /// <summary>Writes an [out, in] array back into the target's stored layout.</summary>
     public static void FromOutByIn(PruningTarget target, ReadOnlySpan<float> outByIn, Span<float> stored)
     {
         if (!Transposed(target))
