@@ -95,4 +95,3 @@ public class EnergyCommandTests
         Assert.StartsWith("hello-from-child", r.Output.TrimStart());
     }
 }
-}

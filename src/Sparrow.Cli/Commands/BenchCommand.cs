@@ -127,6 +127,14 @@ internal static class BenchCommand
         return command;
     }
 
+    /// <summary>An output file must say what it holds: a model or other input given by mistake is never written over.</summary>
+    private static void CheckExtension(string? path, string option, params string[] extensions)
+    {
+        if (path is null) return;
+        if (!extensions.Any(e => Path.GetExtension(path).Equals(e, StringComparison.OrdinalIgnoreCase)))
+            throw new UsageException($"{option} {path}: give a file name ending in {string.Join(" or ", extensions)}.");
+    }
+
     internal static int Run(CommandContext context, Settings settings)
     {
         var console = context.Console;
@@ -137,6 +145,10 @@ internal static class BenchCommand
         CheckFileOption(settings.Markdown, "--markdown");
         CheckFileOption(settings.Csv, "--csv");
         CheckFileOption(settings.EnergyPlot, "--energy-plot");
+        CheckExtension(settings.Csv, "--csv", ".csv");
+        CheckExtension(settings.EnergyPlot, "--energy-plot", ".png", ".svg");
+        foreach (var (output, option) in new[] { (settings.Csv, "--csv"), (settings.EnergyPlot, "--energy-plot"), (settings.Markdown, "--markdown"), (settings.Json, "--json") })
+            JsonOutput.RefuseInputs(output, option, settings.ModelPaths);
         var energySettings = settings.Energy ?? new EnergySettings();
         var footprint = energySettings.Footprint();
         var meterChoice = energySettings.ChooseMeter();
