@@ -86,10 +86,13 @@ public static class SparrowApp
     /// </summary>
     private static string? UnknownOption(ParseResult parse, string[] args)
     {
-        if (args.Contains("--")) return null;
+        // Only the words before '--' can be misspelt options: what follows is the user's (e.g. a command to run).
+        var separator = Array.IndexOf(args, "--");
+        var beforeSeparator = new HashSet<string>(separator < 0 ? args : args[..separator], StringComparer.Ordinal);
         return parse.CommandResult.Children.OfType<System.CommandLine.Parsing.ArgumentResult>()
             .SelectMany(a => a.Tokens).Select(t => t.Value)
-            .FirstOrDefault(v => v.Length > 1 && v[0] == '-' && !double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _));
+            .FirstOrDefault(v => v.Length > 1 && v[0] == '-' && v != "--" && beforeSeparator.Contains(v)
+                && !double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _));
     }
 
     private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult? result)

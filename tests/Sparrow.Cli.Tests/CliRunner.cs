@@ -65,3 +65,14 @@ internal static class Needs
     public const string Category = "Needs";
     public const string Operators = "Operators";
 }
+
+/// <summary>
+/// Tests that measure child processes' CPU time (getrusage of reaped children counts every child this test process
+/// reaps) and tests that start child processes: run one at a time, after the parallel tests, so that no other test's
+/// children distort a measurement.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ChildProcesses
+{
+    public const string Name = "Child processes";
+}

@@ -4,6 +4,7 @@ using Sparrow.Data.Evaluation.Tasks;
 namespace Sparrow.Cli.Tests;
 
 /// <summary>The task samples shipped in Sparrow.Data for the demo, and the script that makes them.</summary>
+[Collection(ChildProcesses.Name)]
 public class DemoSampleTests
 {
     [Theory]

@@ -5,11 +5,12 @@ namespace Sparrow.Cli.Tests;
 /// <summary>CommandContext.Progress: a live bar on a terminal, plain lines elsewhere, nothing with --quiet.</summary>
 public class ProgressTests
 {
-    private static (CommandContext Context, TestConsole Console) Context(Verbosity verbosity, bool interactive = false)
+    private static (CommandContext Context, TestConsole Console) Context(Verbosity verbosity, bool interactive = false, TimeSpan? remarkAfter = null)
     {
         var console = new TestConsole().Width(200);
         if (interactive) console.Interactive().EmitAnsiSequences();
-        return (new CommandContext(console, ["test"]) { Verbosity = verbosity }, console);
+        // "Quick" is set by the threshold, not by how fast a loaded machine happens to be.
+        return (new CommandContext(console, ["test"]) { Verbosity = verbosity, ProgressRemarkAfter = remarkAfter ?? TimeSpan.MaxValue }, console);
     }
 
     [Fact]
@@ -57,6 +58,17 @@ public class ProgressTests
             context.Info("a remark");
             Assert.Equal(verbosity == Verbosity.Quiet ? "" : "a remark\n", console.Output.Replace("\r", ""));
         }
+    }
+
+    [Fact]
+    public void Work_longer_than_the_threshold_says_how_long_it_took()
+    {
+        var (context, console) = Context(Verbosity.Normal, remarkAfter: TimeSpan.Zero);
+        context.Progress("Slow", 1, step => step.Advance());
+        Assert.Contains("Slow: done in", console.Output);
+        (context, console) = Context(Verbosity.Quiet, remarkAfter: TimeSpan.Zero);
+        context.Progress("Slow", 1, step => step.Advance());
+        Assert.Equal("", console.Output);
     }
 
     [Fact]

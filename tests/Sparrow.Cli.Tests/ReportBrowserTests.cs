@@ -9,6 +9,7 @@ namespace Sparrow.Cli.Tests;
 /// Opens the report in headless Chromium (Debian's <c>chromium</c>, installed by scripts/install-chromium.sh when
 /// missing) and checks that the page renders with every image decoded. No skipping: without a browser this fails.
 /// </summary>
+[Collection(ChildProcesses.Name)]
 public class ReportBrowserTests
 {
     private static readonly Lazy<string> Chromium = new(InstallChromium, LazyThreadSafetyMode.ExecutionAndPublication);

@@ -12,7 +12,7 @@ internal static class ReportSamples
           "measuredUtc": "2026-11-28T10:00:00Z",
           "machine": { "cpu": "Test CPU 9000", "logicalCores": 2, "vectorIsa": "AVX-512", "runtime": ".NET 10", "onnxRuntime": "1.31.1", "threads": 2 },
           "warmup": 30,
-          "runs": 20,
+          "runs": 20,{{EnergySettings(energy)}}
           "models": [
             { "label": "dense.onnx", "path": "models/dense.onnx", "initializerBytes": 90000000, "sessionWeightBytes": 90000000, "kernelChoices": { "'a' (Linear)": "Dense", "'b' (Linear)": "Dense" } },
             { "label": "m50.onnx", "path": "models/m50.onnx", "initializerBytes": 90000000, "sessionWeightBytes": 60000000, "kernelChoices": { "'a' (Linear)": "CSR", "'b' (Linear)": "Dense" } },
@@ -29,10 +29,15 @@ internal static class ReportSamples
         }
         """;
 
+    // Bench's top-level energy block: how energy was measured and priced, once per file.
+    private static string EnergySettings(bool energy) => energy
+        ? """ "energy": { "energyMethod": "estimate", "estimated": true, "description": "CPU time x 10 W per core", "region": "world", "gramsPerKwh": 475, "pue": 1.0, "pricePerKwh": 0.3, "currency": "EUR" },"""
+        : "";
+
     private static string Row(string model, int batch, double sparrow, double ort, double baselineOrt, double? joules)
     {
         var energy = joules is { } j
-            ? string.Create(CultureInfo.InvariantCulture, $$""", "energyJoulesPerInference": {{j}}, "inferencesPerJoule": {{1 / j}}, "gCO2ePerMillion": {{j * 1e6 / 3.6e6 * 475}}, "costPerMillion": {{j * 1e6 / 3.6e6 * 0.3}}, "energyMethod": "estimated (CPU time x 10 W per core)" """)
+            ? string.Create(CultureInfo.InvariantCulture, $$""", "sparrowEnergy": { "energyJoulesPerInference": {{j}}, "inferencesPerJoule": {{1 / j}}, "gCO2ePerMillion": {{j * 1e6 / 3.6e6 * 475}}, "costPerMillion": {{j * 1e6 / 3.6e6 * 0.3}}, "energyMethod": "estimate", "estimated": true, "cpuSecondsPerInference": {{j / 10}} }, "ortEnergy": { "energyJoulesPerInference": {{j * 1.1}}, "inferencesPerJoule": {{1 / (j * 1.1)}}, "energyMethod": "estimate", "estimated": true } """)
             : "";
         return string.Create(CultureInfo.InvariantCulture, $$"""
             { "batch": {{batch}}, "sequence": 32, "model": "{{model}}", "sparrowMs": { "median": {{sparrow}}, "p25": {{sparrow * 0.98}}, "p75": {{sparrow * 1.03}}, "min": {{sparrow * 0.95}} },

@@ -57,7 +57,22 @@ public class ReportTests
         Assert.Equal(0.20, energy.JoulesPerInference);
         Assert.Equal(5.0, energy.InferencesPerJoule!.Value, 9);
         Assert.Equal(0.20 * 1e6 / 3.6e6 * 475, energy.GramsCo2ePerMillion!.Value, 9);
-        Assert.StartsWith("estimated", energy.Method);
+        Assert.Equal("estimate", energy.Method);
+        Assert.Equal("EUR", energy.Currency); // from the file's energy block
+        Assert.Equal(0.22, energy.OrtJoulesPerInference!.Value, 9); // ortEnergy
+    }
+
+    [Fact]
+    public void Older_flat_energy_fields_still_read()
+    {
+        var row = new BenchResultEntry { EnergyJoulesPerInference = 0.5, EnergyMethod = "rapl", Currency = "USD", OrtEnergyJoulesPerInference = 0.6 };
+        var energy = ReportInputs.EnergyOf(row, null)!;
+        Assert.Equal(0.5, energy.JoulesPerInference);
+        Assert.Equal(2.0, energy.InferencesPerJoule!.Value, 9);
+        Assert.Equal("rapl", energy.Method);
+        Assert.Equal("USD", energy.Currency);
+        Assert.Equal(0.6, energy.OrtJoulesPerInference);
+        Assert.Null(ReportInputs.EnergyOf(new BenchResultEntry(), null));
     }
 
     [Fact]
@@ -141,6 +156,7 @@ public class ReportTests
         var links = Regex.Matches(text, @"!\[[^\]]*\]\(([^)]+)\)").Select(m => Uri.UnescapeDataString(m.Groups[1].Value)).ToArray();
         Assert.Equal(result.Document.Images.Select(i => $"summary-{i.Name}.png"), links);
         Assert.Contains("summary-energy-per-inference.png", links);
+        Assert.Contains("summary-quality-vs-energy.png", links); // energy against quality: the Pareto view (issue 6)
         Assert.Contains("summary-sensitivity.png", links);
         foreach (var link in links)
         {
@@ -231,7 +247,8 @@ public class ReportTests
         var r = CliRunner.Run("prune", dense, "--method", "magnitude", "--sparsity", "0.5", "-o", pruned);
         Assert.True(r.ExitCode == 0, r.ToString());
         var bench = folder.File("bench.json");
-        r = CliRunner.Run("bench", dense, pruned, "--batch", "1", "--seq", "8", "--warmup", "0", "--runs", "2", "--threads", "1", "--no-profile", "--json", bench);
+        r = CliRunner.Run("bench", dense, pruned, "--batch", "1", "--seq", "8", "--warmup", "0", "--runs", "2", "--threads", "1", "--no-profile",
+            "--energy-method", "estimate", "--json", bench);
         Assert.True(r.ExitCode == 0, r.ToString());
         var eval = folder.File("eval.json");
         var data = Path.Combine(AppContext.BaseDirectory, "TestData", "datasets");
@@ -260,11 +277,18 @@ public class ReportTests
         Assert.Matches(">\\d+\\.\\d\\dx</td>", row);
         Assert.Contains("Sparsity per layer", page);
         Assert.Contains("## Sparsity per layer", File.ReadAllText(markdown));
+        // Energy from bench's real JSON (nested sparrowEnergy, currency in the energy block): the section, its table and plots.
+        Assert.Contains(">Energy</h2>", page);
+        Assert.Contains("## Energy", File.ReadAllText(markdown));
+        Assert.Matches(">mJ/inference b1 s8</th>", page);
         var sources = ImageSource.Matches(page).Select(m => m.Groups[1].Value).ToArray();
-        Assert.Equal(3, sources.Length); // quality vs latency (b1 s8), quality vs sparsity, the pruned model's layers
+        // energy per inference, quality vs energy, quality vs latency (b1 s8), quality vs sparsity, the pruned model's layers
+        Assert.Equal(5, sources.Length);
         foreach (var source in sources) AssertPngDataUri(source);
         foreach (var file in Directory.GetFiles(folder.Path, "report-*.png")) Assert.True(new FileInfo(file).Length > 1000, file);
-        Assert.Equal(3, Directory.GetFiles(folder.Path, "report-*.png").Length);
+        Assert.Equal(5, Directory.GetFiles(folder.Path, "report-*.png").Length);
+        Assert.True(File.Exists(folder.File("report-energy-per-inference.png")));
+        Assert.True(File.Exists(folder.File("report-quality-vs-energy.png")));
     }
 
     internal static void AssertPngDataUri(string source)

@@ -10,6 +10,7 @@ namespace Sparrow.Cli.Tests;
 /// NuGet.config) and its own package folder, so it cannot use a stale Sparrow.Cli from the user's cache.
 /// Slow (it packs and extracts a package of a few hundred MB), so it has its own trait to filter on.
 /// </summary>
+[Collection(ChildProcesses.Name)]
 [Trait("Category", "Slow")]
 public class ToolInstallTests
 {

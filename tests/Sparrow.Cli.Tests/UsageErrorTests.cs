@@ -176,4 +176,31 @@ public class UsageErrorTests
     [Fact]
     public void Embed_rejects_a_max_length_past_the_model_positions() =>
         AssertOneLineError(CliRunner.Run("embed", "hello", "--max-length", "1000"), "--max-length");
+
+    [Fact]
+    public void Json_output_naming_an_input_of_the_command_is_refused()
+    {
+        using var folder = new TempDirectory();
+        var recipe = folder.File("plan.json");
+        const string plan = """{ "method": "magnitude", "sparsity": 0.5 }""";
+        File.WriteAllText(recipe, plan);
+        var r = CliRunner.Run("prune", "--recipe", recipe, "-o", folder.File("out.onnx"), "--json", recipe);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--json", r.Error);
+        Assert.Equal(plan, File.ReadAllText(recipe)); // untouched
+    }
+
+    [Fact]
+    public void Bench_outputs_need_their_extensions_and_never_name_a_model()
+    {
+        using var folder = new TempDirectory();
+        var model = CliRunner.MiniLmPath;
+        AssertOneLineError(CliRunner.Run("bench", model, "--csv", folder.File("results.txt")), "--csv");
+        AssertOneLineError(CliRunner.Run("bench", model, "--energy-plot", folder.File("plot.jpg")), "--energy-plot");
+        // A model that happens to end in .csv is still a model: never written over.
+        var csvModel = folder.File("model.csv");
+        File.Copy(model, csvModel);
+        AssertOneLineError(CliRunner.Run("bench", csvModel, "--csv", csvModel), "--csv");
+        Assert.Equal(new FileInfo(model).Length, new FileInfo(csvModel).Length);
+    }
 }

@@ -127,6 +127,14 @@ internal static class BenchCommand
         return command;
     }
 
+    /// <summary>An output file must say what it holds: a model or other input given by mistake is never written over.</summary>
+    private static void CheckExtension(string? path, string option, params string[] extensions)
+    {
+        if (path is null) return;
+        if (!extensions.Any(e => Path.GetExtension(path).Equals(e, StringComparison.OrdinalIgnoreCase)))
+            throw new UsageException($"{option} {path}: give a file name ending in {string.Join(" or ", extensions)}.");
+    }
+
     internal static int Run(CommandContext context, Settings settings)
     {
         var console = context.Console;
@@ -137,9 +145,17 @@ internal static class BenchCommand
         CheckFileOption(settings.Markdown, "--markdown");
         CheckFileOption(settings.Csv, "--csv");
         CheckFileOption(settings.EnergyPlot, "--energy-plot");
+        CheckExtension(settings.Csv, "--csv", ".csv");
+        CheckExtension(settings.EnergyPlot, "--energy-plot", ".png", ".svg");
+        foreach (var (output, option) in new[] { (settings.Csv, "--csv"), (settings.EnergyPlot, "--energy-plot"), (settings.Markdown, "--markdown"), (settings.Json, "--json") })
+            JsonOutput.RefuseInputs(output, option, settings.ModelPaths);
         var energySettings = settings.Energy ?? new EnergySettings();
         var footprint = energySettings.Footprint();
         var meterChoice = energySettings.ChooseMeter();
+        // Why a counter was not used, said where the user reads it, not only in the JSON.
+        foreach (var skip in meterChoice.Skipped) context.Info($"Energy: skipped {Markup.Escape(skip)}.");
+        if (meterChoice.Meter.Method == EnergyMethod.Perf)
+            context.Info("Energy: perf is read once around a block of runs per engine and model (starting perf costs more than one run), after the timed runs.");
         var threads = CommonOptions.ResolveThreads(settings.Threads);
         var sparseKernel = CommonOptions.ResolveSparseKernel(settings.SparseKernel);
         var paths = settings.ModelPaths.Count > 0 ? settings.ModelPaths.Cast<string?>().ToArray() : [null];
@@ -287,23 +303,41 @@ internal static class BenchCommand
             var sparrowTimes = models.Select(_ => new List<double>(settings.Runs)).ToArray();
             var ortTimes = models.Select(_ => new List<double>(settings.Runs)).ToArray();
             // Energy is read around each timed run (the runs alternate, so a total over the loop would mix engines);
-            // the meter's own reads stay outside the latency stopwatch.
+            // the meter's own reads stay outside the latency stopwatch. perf is the exception: starting perf costs more
+            // than a run of a few ms, so its energy is read once around a block of the same number of runs per engine
+            // and model, after the timed loop.
+            var perRun = meter.Method != EnergyMethod.Perf;
             var sparrowEnergy = models.Select(_ => new List<EnergyReading>(settings.Runs)).ToArray();
             var ortEnergy = models.Select(_ => new List<EnergyReading>(settings.Runs)).ToArray();
             for (var i = 0; i < settings.Runs; i++)
                 for (var j = 0; j < models.Count; j++)
                 {
-                    using (var m = meter.Start())
+                    using (var m = perRun ? meter.Start() : null)
                     {
                         sparrowTimes[j].Add(RunSparrow(models[j].Session, prepared[j].Inputs, null));
+                        if (m is not null) sparrowEnergy[j].Add(m.Stop());
+                    }
+                    using (var m = perRun ? meter.Start() : null)
+                    {
+                        ortTimes[j].Add(RunOrt(models[j].Ort, prepared[j].Bound));
+                        if (m is not null) ortEnergy[j].Add(m.Stop());
+                    }
+                }
+            if (!perRun)
+                for (var j = 0; j < models.Count; j++)
+                {
+                    using (var m = meter.Start())
+                    {
+                        for (var i = 0; i < settings.Runs; i++) RunSparrow(models[j].Session, prepared[j].Inputs, null);
                         sparrowEnergy[j].Add(m.Stop());
                     }
                     using (var m = meter.Start())
                     {
-                        ortTimes[j].Add(RunOrt(models[j].Ort, prepared[j].Bound));
+                        for (var i = 0; i < settings.Runs; i++) RunOrt(models[j].Ort, prepared[j].Bound);
                         ortEnergy[j].Add(m.Stop());
                     }
                 }
+            var runsPerReading = perRun ? 1 : settings.Runs;
             var baseline = BenchStats.Of(ortTimes[0]);
             var rows = new List<Row>();
             var profileRuns = settings.Profile ? Math.Max(3, settings.Runs / 4) : 0;
@@ -319,7 +353,7 @@ internal static class BenchCommand
                 int? seq = hasSequence && models[j].HasSequence ? sequence : null;
                 rows.Add(new Row(batch, seq, j, models[j].Label, BenchStats.Of(sparrowTimes[j]), BenchStats.Of(ortTimes[j]), baseline,
                     prepared[j].Flops, profile.ByOpType, profileRuns, TimeSpan.FromMilliseconds(wall),
-                    EnergyStats.Of(sparrowEnergy[j], batch), EnergyStats.Of(ortEnergy[j], batch)));
+                    EnergyStats.Of(sparrowEnergy[j], batch, runsPerReading), EnergyStats.Of(ortEnergy[j], batch, runsPerReading)));
             }
             return rows;
         }
@@ -389,7 +423,8 @@ internal static class BenchCommand
 
     /// <summary>What the energy figures are and how they were obtained, for the table title and the Markdown.</summary>
     private static string EnergyCaption(FootprintSettings footprint, EnergyMeterChoice meter) =>
-        $"Energy per inference (inf), the timed runs' total over their items (latency is the median); CPU ms, joules, inferences per joule, gCO2e and cost per million inferences: {meter.Meter.Description}; read around each timed run "
+        $"Energy per inference (inf), the timed runs' total over their items (latency is the median); CPU ms, joules, inferences per joule, gCO2e and cost per million inferences: {meter.Meter.Description}; "
+        + (meter.Meter.Method == EnergyMethod.Perf ? "read once around a block of as many runs per engine and model, after the timed runs (perf's start-up would swamp a single run) " : "read around each timed run ")
         + $"(the estimate: this whole process; counters: whole CPU packages); carbon and cost at {footprint.Describe()}";
 
     /// <summary>The energy table: one row per batch, sequence, model and engine, latency beside energy, shared by the console and Markdown.</summary>

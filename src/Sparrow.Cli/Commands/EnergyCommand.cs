@@ -33,7 +33,8 @@ internal static class EnergyCommand
     /// <param name="json">Where the JSON goes: null (nowhere), "" (standard output, instead of the table) or a file.</param>
     internal static int Run(CommandContext context, IReadOnlyList<string> commandLine, EnergySettings settings, string? json)
     {
-        var r = EnergyRun.Run(commandLine, settings);
+        // The child's stdout goes where our remarks go: our stderr when the JSON owns stdout, so the JSON stays pure.
+        var r = EnergyRun.Run(commandLine, settings, context.Remarks.Profile.Out.Writer, context.Error.Profile.Out.Writer);
         var footprintSettings = settings.Footprint();
         JsonOutput.Write(context, json, Json(context, r, footprintSettings), () => Print(context.Console, r, footprintSettings));
         return r.ExitCode == 0 ? ExitCodes.Success : ExitCodes.Failure;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sparrow.Graph;
 
 namespace Sparrow.Cli.Execution;
 
@@ -36,7 +37,11 @@ internal static class EnergyPlots
     /// Draws quality against energy per inference (the Pareto view): every variant with a quality, the front of those
     /// no other beats on both (less energy, higher quality) joined by a line. PNG, or SVG for a .svg path.
     /// </summary>
-    public static void SavePareto(string path, IReadOnlyList<Point> points, string title, string qualityLabel = "quality (higher is better)")
+    public static void SavePareto(string path, IReadOnlyList<Point> points, string title, string qualityLabel = "quality (higher is better)") =>
+        Save(ParetoPlot(points, title, qualityLabel), path);
+
+    /// <summary>The plot <see cref="SavePareto"/> saves, for callers that embed it (the report).</summary>
+    public static ScottPlot.Plot ParetoPlot(IReadOnlyList<Point> points, string title, string qualityLabel = "quality (higher is better)")
     {
         var usable = points.Where(p => double.IsFinite(p.JoulesPerInference) && p.Quality is { } q && double.IsFinite(q)).ToArray();
         if (usable.Length == 0) throw new ArgumentException("No point has both an energy and a quality figure to plot.", nameof(points));
@@ -57,16 +62,19 @@ internal static class EnergyPlots
         plot.Axes.Left.Label.Text = qualityLabel;
         plot.Title(title);
         plot.ShowLegend();
-        Save(plot, path);
+        return plot;
     }
 
     private static void Save(ScottPlot.Plot plot, string path)
     {
         const int width = 800, height = 520;
-        var temporary = path + ".tmp";
-        if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase)) plot.SaveSvg(temporary, width, height);
-        else plot.SavePng(temporary, width, height);
-        File.Move(temporary, path, overwrite: true);
+        // Through Sparrow.Graph's AtomicFile: an interrupted write never leaves half a plot under the final name.
+        if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase)) AtomicFile.WriteAllText(path, plot.GetSvgXml(width, height));
+        else
+        {
+            var png = plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
+            AtomicFile.Write(path, stream => stream.Write(png));
+        }
     }
 
     /// <summary>The variants no other beats on both energy (lower) and quality (higher), by energy.</summary>

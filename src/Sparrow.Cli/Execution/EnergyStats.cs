@@ -12,10 +12,11 @@ namespace Sparrow.Cli.Execution;
 /// <param name="Method">How the joules were obtained.</param>
 internal sealed record EnergyStats(double JoulesPerInference, double CpuSecondsPerInference, double CpuJoulesPerInference, double DramJoulesPerInference, EnergyMethod Method)
 {
-    public static EnergyStats? Of(IReadOnlyCollection<EnergyReading> readings, int batch)
+    /// <param name="runsPerReading">Runs each reading covers: 1 when read around each run, the block's runs when read around a block (perf).</param>
+    public static EnergyStats? Of(IReadOnlyCollection<EnergyReading> readings, int batch, int runsPerReading = 1)
     {
         if (readings.Count == 0) return null;
-        double items = readings.Count * batch;
+        double items = (double)readings.Count * runsPerReading * batch;
         return new EnergyStats(readings.Sum(r => r.Joules) / items, readings.Sum(r => r.CpuSeconds ?? 0) / items,
             readings.Sum(r => r.CpuJoules) / items, readings.Sum(r => r.DramJoules) / items, readings.First().Method);
     }

@@ -37,6 +37,9 @@ public sealed class CommandContext(IAnsiConsole console, IReadOnlyList<string> a
     /// <summary>True while a command writes its JSON to standard output: everything else then goes to standard error.</summary>
     public bool JsonOnStandardOutput { get; internal set; }
 
+    /// <summary>Work under this long ends without a "done in" remark (shown with --verbose); tests set it to be independent of the machine's load.</summary>
+    internal TimeSpan ProgressRemarkAfter { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Where remarks and progress go: standard output, or standard error while JSON owns standard output.</summary>
     public IAnsiConsole Remarks => JsonOnStandardOutput ? Error : Console;
 

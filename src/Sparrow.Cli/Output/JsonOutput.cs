@@ -43,7 +43,37 @@ public static class JsonOutput
         if (value.Length > 0 && !string.Equals(Path.GetExtension(value), ".json", StringComparison.OrdinalIgnoreCase)
             && (File.Exists(value) || Path.GetExtension(value).Equals(".onnx", StringComparison.OrdinalIgnoreCase)))
             throw new UsageException($"--json {value}: Sparrow will not write JSON over a file that is not .json; give a .json file name, or put --json after the other arguments for standard output.");
+        // An input of the command named again as the JSON file (prune --recipe plan.json --json plan.json) would be
+        // overwritten by its own results: any other word of the command line naming the same file is refused.
+        if (value.Length > 0)
+            RefuseInputs(value, "--json", parse.Tokens.Where(t => t.Type == System.CommandLine.Parsing.TokenType.Argument && !ReferenceEquals(t, result.Tokens[0])).Select(t => t.Value));
         return value;
+    }
+
+    /// <summary>Refuses an output path that names the same file as one of the command's inputs (or other outputs).</summary>
+    /// <param name="output">The output file; null or empty: nothing to check.</param>
+    /// <param name="option">The option that names it, for the message.</param>
+    /// <param name="inputs">The command's input paths (nulls ignored).</param>
+    internal static void RefuseInputs(string? output, string option, IEnumerable<string?> inputs)
+    {
+        if (string.IsNullOrEmpty(output)) return;
+        var target = Path.GetFullPath(output);
+        var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        foreach (var input in inputs)
+        {
+            if (string.IsNullOrEmpty(input)) continue;
+            string full;
+            try
+            {
+                full = Path.GetFullPath(input);
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                continue;
+            }
+            if (string.Equals(full, target, comparison))
+                throw new UsageException($"{option} {output} names a file the command also reads or writes ({input}); give another file name so that it is not overwritten.");
+        }
     }
 
     /// <summary>

@@ -100,9 +100,9 @@ internal static class ProgressDisplay
             result = work(step);
         }
         var elapsed = Stopwatch.GetElapsedTime(started);
-        // Work that took under a second needs no remark; a longer one says how long it took (and --verbose always does).
+        // Work that took under a second (ProgressRemarkAfter) needs no remark; a longer one says how long it took (and --verbose always does).
         var line = $"[grey]{Markup.Escape(description)}: done in {Format(elapsed)}[/]";
-        if (elapsed.TotalSeconds >= 1) context.Info(line);
+        if (elapsed >= context.ProgressRemarkAfter) context.Info(line);
         else context.Detail(line);
         return result;
     }

@@ -36,6 +36,7 @@ internal static class ReportContent
             blocks.Add(new HeadingBlock(2, "Energy"));
             blocks.Add(EnergyTable(data));
             if (ReportPlots.EnergyPerInference(data, "energy-per-inference") is { } energyPlot) blocks.Add(energyPlot);
+            if (ReportPlots.QualityVsEnergy(data, "quality-vs-energy") is { } paretoPlot) blocks.Add(paretoPlot);
         }
         if (data.Variants.Any(v => v.InitializerBytes is not null || v.SessionWeightBytes is not null || v.Sparsity is not null))
         {

@@ -128,16 +128,27 @@ internal static class ReportInputs
             }
             var dense = results.FirstOrDefault(r => r.Model == baselineLabel && r.Batch == row.Batch && r.Sequence == row.Sequence);
             var denseOrt = dense?.OrtMs?.Median ?? (row.SparrowOverBaselineOrt is { } ratio && ratio > 0 ? row.SparrowMs.Median / ratio : null);
-            var energy = row.EnergyJoulesPerInference is null && row.InferencesPerJoule is null && row.GramsCo2ePerMillion is null && row.CostPerMillion is null
-                ? null
-                : new EnergyFigures(row.EnergyJoulesPerInference ?? (row.InferencesPerJoule is > 0 ? 1 / row.InferencesPerJoule : null),
-                    row.InferencesPerJoule ?? (row.EnergyJoulesPerInference is > 0 ? 1 / row.EnergyJoulesPerInference : null),
-                    row.GramsCo2ePerMillion, row.CostPerMillion, row.EnergyMethod, row.Currency, row.OrtEnergyJoulesPerInference);
+            var energy = EnergyOf(row, file.Energy);
             // A later file measuring the same model at the same size replaces the earlier row: one row per size.
             variant.Latency.RemoveAll(l => l.Batch == row.Batch && l.Sequence == row.Sequence);
             variant.Latency.Add(new LatencyRow(row.Batch.Value, row.Sequence, row.SparrowMs, row.OrtMs, dense?.SparrowMs?.Median, denseOrt,
                 baselineLabel ?? "", energy));
         }
+    }
+
+    /// <summary>A row's energy: bench's nested <c>sparrowEnergy</c>/<c>ortEnergy</c> (currency and method from the file's
+    /// <c>energy</c> block), else the older flat fields; null when the row has none.</summary>
+    internal static EnergyFigures? EnergyOf(BenchResultEntry row, BenchEnergySettings? settings)
+    {
+        var sparrow = row.SparrowEnergy;
+        double? joules = sparrow?.EnergyJoulesPerInference ?? row.EnergyJoulesPerInference;
+        double? perJoule = sparrow?.InferencesPerJoule ?? row.InferencesPerJoule;
+        double? grams = sparrow?.GramsCo2ePerMillion ?? row.GramsCo2ePerMillion;
+        double? cost = sparrow?.CostPerMillion ?? row.CostPerMillion;
+        if (joules is null && perJoule is null && grams is null && cost is null) return null;
+        return new EnergyFigures(joules ?? (perJoule is > 0 ? 1 / perJoule : null), perJoule ?? (joules is > 0 ? 1 / joules : null), grams, cost,
+            sparrow?.EnergyMethod ?? row.EnergyMethod ?? settings?.EnergyMethod, settings?.Currency ?? row.Currency,
+            row.OrtEnergy?.EnergyJoulesPerInference ?? row.OrtEnergyJoulesPerInference);
     }
 
     private static void AddEval(ReportData data, string path, EvalFile file)

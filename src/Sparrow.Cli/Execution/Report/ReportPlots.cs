@@ -125,6 +125,29 @@ internal static class ReportPlots
             + (methods.Length > 0 ? $"; method: {string.Join(", ", methods)}." : "."), Width, Height);
     }
 
+    /// <summary>
+    /// Embedding fidelity against Sparrow's energy per inference (issue 6's Pareto view), at the first batch size and sequence
+    /// length with energy; null unless at least one model has both.
+    /// </summary>
+    public static ImageBlock? QualityVsEnergy(ReportData data, string name)
+    {
+        foreach (var (batch, sequence) in data.Configurations)
+        {
+            var points = data.Variants
+                .Select(v => (Variant: v, Joules: v.Latency.FirstOrDefault(l => l.Batch == batch && l.Sequence == sequence)?.Energy?.JoulesPerInference))
+                .Where(p => p.Variant.MeanCosine is not null && p.Joules is { } j && double.IsFinite(j))
+                .Select(p => new EnergyPlots.Point(p.Variant.Name, p.Variant.Sparsity?.Sparsity ?? 0, p.Variant.MeanCosine, p.Joules!.Value))
+                .ToArray();
+            if (points.Length == 0) continue;
+            var label = sequence is { } s ? $"batch {batch}, sequence {s}" : $"batch {batch}";
+            var methods = data.Variants.SelectMany(v => v.Latency).Select(l => l.Energy?.Method).Where(m => !string.IsNullOrEmpty(m)).Distinct().ToArray();
+            var plot = EnergyPlots.ParetoPlot(points, $"Quality against energy per inference ({label})", "mean cosine to the reference");
+            return Image(plot, name, $"Quality against energy at {label}: each model's embedding fidelity against Sparrow's energy per inference"
+                + (methods.Length > 0 ? $" ({string.Join(", ", methods)})" : "") + "; the line joins the Pareto front (no other model uses less energy and is closer to the reference).", Width, Height);
+        }
+        return null;
+    }
+
     /// <summary>The sensitivity heat map of <c>sparrow sensitivity</c>, drawn by the same code that command uses.</summary>
     public static ImageBlock SensitivityHeatmap(SensitivityFile file, string name)
     {

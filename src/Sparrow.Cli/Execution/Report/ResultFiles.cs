@@ -14,6 +14,8 @@ internal sealed class BenchFile
     public BenchMachine? Machine { get; set; }
     public int? Warmup { get; set; }
     public int? Runs { get; set; }
+    /// <summary>How bench measured energy and priced it, once per file (its <c>energy</c> block).</summary>
+    public BenchEnergySettings? Energy { get; set; }
     public List<BenchModelEntry>? Models { get; set; }
     public List<BenchResultEntry>? Results { get; set; }
 }
@@ -56,7 +58,11 @@ internal sealed class BenchResultEntry
     public double? SparrowOverOrt { get; set; }
     public double? SparrowOverBaselineOrt { get; set; }
 
-    // Energy (issue 6): present when bench measured or estimated it.
+    // Energy (issue 6): bench writes it nested, per engine, when it measured or estimated it.
+    public BenchEnergyEntry? SparrowEnergy { get; set; }
+    public BenchEnergyEntry? OrtEnergy { get; set; }
+
+    // The same figures flat on the row: an older shape, still read because it costs nothing.
     public double? EnergyJoulesPerInference { get; set; }
     public double? InferencesPerJoule { get; set; }
     [JsonPropertyName("gCO2ePerMillion")]
@@ -66,6 +72,28 @@ internal sealed class BenchResultEntry
     public string? Currency { get; set; }
     /// <summary>ONNX Runtime's energy on the same model, when bench gives it.</summary>
     public double? OrtEnergyJoulesPerInference { get; set; }
+}
+
+/// <summary>Bench's top-level <c>energy</c> block.</summary>
+internal sealed class BenchEnergySettings
+{
+    public string? EnergyMethod { get; set; }
+    public bool? Estimated { get; set; }
+    public string? Region { get; set; }
+    public string? Currency { get; set; }
+}
+
+/// <summary>One engine's energy at one row of bench's results (<c>sparrowEnergy</c>, <c>ortEnergy</c>).</summary>
+internal sealed class BenchEnergyEntry
+{
+    public double? EnergyJoulesPerInference { get; set; }
+    public double? InferencesPerJoule { get; set; }
+    [JsonPropertyName("gCO2ePerMillion")]
+    public double? GramsCo2ePerMillion { get; set; }
+    public double? CostPerMillion { get; set; }
+    public string? EnergyMethod { get; set; }
+    public bool? Estimated { get; set; }
+    public double? CpuSecondsPerInference { get; set; }
 }
 
 /// <summary><c>sparrow eval --json</c>.</summary>
