@@ -1,3 +1,4 @@
+using Sparrow.Benchmarks;
 using Sparrow.Tensors;
 using Sparrow.Training.Data;
 using Sparrow.Training.Models;

@@ -1,3 +1,4 @@
+using Sparrow.Benchmarks;
 using System.Globalization;
 using Sparrow.Tensors.Kernels;
 using Sparrow.Training.Autograd;
