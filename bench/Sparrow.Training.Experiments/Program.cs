@@ -3,10 +3,12 @@ using Sparrow.Training.Experiments;
 // dotnet run -c Release --project bench/Sparrow.Training.Experiments -- fashion-mnist [--steps N] [--data DIR] ...
 if (args.Length > 0 && args[0] == "profile") return StepProfile.Run(args[1..]);
 if (args.Length > 0 && args[0] == "weight-gradient") return WeightGradientTiming.Run(args[1..]);
+if (args.Length > 0 && args[0] == "minilm-step") return MiniLmStepTiming.Run(args[1..]);
 if (args.Length == 0 || args[0] != "fashion-mnist")
 {
     Console.Error.WriteLine("usage: Sparrow.Training.Experiments fashion-mnist [--data DIR] [--steps N] [--batch B] [--lr RATE] [--threads T] [--seed S] [--timing-steps K] [--distill] [--scope layer|global] [--timing-only]\n" +
-        "       Sparrow.Training.Experiments weight-gradient [--out 300] [--in 784] [--batch 128]");
+        "       Sparrow.Training.Experiments weight-gradient [--out 300] [--in 784] [--batch 128]\n" +
+        "       Sparrow.Training.Experiments minilm-step [--batch 8] [--seq 32] [--rounds 5] [--threads 1]");
     return 2;
 }
 try
