@@ -6,11 +6,11 @@ namespace Sparrow.Cli.Tests;
 
 public sealed class RecoverTests
 {
-    /// <summary>MiniLM with two weights (one of each shape) pruned 50% by magnitude, made once: a pruned copy of the embedded model.</summary>
+    /// <summary>MiniLM with two weights (one of each shape) pruned 90% by magnitude, made once: a pruned copy of the embedded model.</summary>
     private static readonly Lazy<string> PrunedMiniLm = new(() =>
     {
         var path = Path.Combine(Path.GetTempPath(), $"sparrow-tests-recover-pruned-{Environment.ProcessId}.onnx");
-        var result = CliRunner.Run("prune", "--method", "magnitude", "--sparsity", "0.5", "--include", "^(927|939)$", "-o", path);
+        var result = CliRunner.Run("prune", "--method", "magnitude", "--sparsity", "0.9", "--include", "^(927|939)$", "-o", path);
         Assert.True(result.ExitCode == 0, result.ToString());
         return path;
     });
@@ -25,7 +25,7 @@ public sealed class RecoverTests
     }
 
     private static string[] Tiny(TempDirectory folder, params string[] more) =>
-        ["recover", PrunedMiniLm.Value, "--data", Sentences(folder), "--steps", "4", "--batch", "4", "--max-tokens", "16", "--lr", "1e-3", "--fidelity-sentences", "4", .. more];
+        ["recover", PrunedMiniLm.Value, "--data", Sentences(folder), "--steps", "4", "--batch", "4", "--max-tokens", "16", "--lr", "3e-5", .. more];
 
     [Fact]
     public void Recover_keeps_the_zeros_lowers_the_loss_and_raises_fidelity()
@@ -33,7 +33,7 @@ public sealed class RecoverTests
         using var folder = new TempDirectory();
         var output = folder.File("recovered.onnx");
         var json = folder.File("recover.json");
-        var result = CliRunner.Run(Tiny(folder, "--json", json, "-o", output));
+        var result = CliRunner.Run(Tiny(folder, "--fidelity-sentences", "4", "--json", json, "-o", output));
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("Energy per epoch (estimated", result.Output);
         Assert.Contains("Kept all", result.Output);
