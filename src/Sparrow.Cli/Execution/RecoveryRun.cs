@@ -132,7 +132,7 @@ internal static class RecoveryRun
                         var seconds = clock.Elapsed.TotalSeconds;
                         step.Describe(string.Create(CultureInfo.InvariantCulture,
                             $"loss {result.Loss:0.00000}, {sentencesDone / Math.Max(seconds, 1e-9):0.0} sentences/s, {tokens / Math.Max(seconds, 1e-9):0} tokens/s"));
-                        step.Advance($"step {result.Step + 1}");
+                        step.Advance();
                         var stepsDone = recovery.Step;
                         if (stepsDone % recovery.StepsPerEpoch == 0 || stepsDone == settings.Steps)
                         {
@@ -223,7 +223,7 @@ internal static class RecoveryRun
         {
             var console = context.Console;
             var table = new Table().Border(TableBorder.Simple)
-                .Title(Markup.Escape($"Energy per epoch ({EnergyFormat.Kind(total.Method)}: {meter.Meter.Description})"))
+                .Title(Markup.Escape($"Energy per epoch ({MethodCaption(total.Method, meter.Meter.Description)})"))
                 .AddColumn(new TableColumn("epoch").RightAligned()).AddColumn(new TableColumn("steps").RightAligned()).AddColumn(new TableColumn("mean loss").RightAligned())
                 .AddColumn(new TableColumn("seconds").RightAligned()).AddColumn(new TableColumn("sentences/s").RightAligned()).AddColumn(new TableColumn("energy").RightAligned());
             foreach (var e in epochs)
@@ -239,6 +239,13 @@ internal static class RecoveryRun
                 + (settings.Checkpoint is null ? "" : $" The checkpoint {Markup.Escape(settings.Checkpoint)} holds the final state; delete it before a new run."));
         });
         return ExitCodes.Success;
+    }
+
+    /// <summary>"estimated: ..." or "measured: ...", without repeating the word when the meter's description starts with it.</summary>
+    private static string MethodCaption(EnergyMethod method, string description)
+    {
+        var kind = EnergyFormat.Kind(method);
+        return description.StartsWith(kind, StringComparison.OrdinalIgnoreCase) ? description : $"{kind}: {description}";
     }
 
     private static void Check(Settings settings)
