@@ -27,6 +27,7 @@ public static class SparrowApp
         root.Add(InspectCommand.Create(context));
         root.Add(PruneCommand.Create(context));
         root.Add(CompactCommand.Create(context));
+        root.Add(RecoverCommand.Create(context));
         root.Add(BenchCommand.Create(context));
         root.Add(EvalCommand.Create(context));
         root.Add(SensitivityCommand.Create(context));

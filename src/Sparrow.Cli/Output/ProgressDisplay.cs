@@ -8,12 +8,24 @@ public sealed class ProgressStep
 {
     private readonly Action<string?> onAdvance;
     private readonly Action<int>? onTotal;
+    private readonly Action<string>? onDescribe;
 
-    internal ProgressStep(Action<string?> onAdvance, int total, Action<int>? onTotal = null)
+    internal ProgressStep(Action<string?> onAdvance, int total, Action<int>? onTotal = null, Action<string>? onDescribe = null)
     {
         this.onAdvance = onAdvance;
         this.onTotal = onTotal;
+        this.onDescribe = onDescribe;
         Total = total;
+    }
+
+    /// <summary>The live figures shown after the description (e.g. "loss 0.012, 31 sentences/s"); null until set.</summary>
+    public string? Status { get; private set; }
+
+    /// <summary>Replaces the live figures shown next to the bar's description (and in the plain progress lines).</summary>
+    public void Describe(string status)
+    {
+        Status = status;
+        onDescribe?.Invoke(status);
     }
 
     /// <summary>Steps in all, as far as known (0 until library code reports its count through <see cref="AsCallback"/>).</summary>
@@ -71,7 +83,8 @@ internal static class ProgressDisplay
                     {
                         // An unknown count (0) shows an empty bar until the work reports its total.
                         var task = progress.AddTask(Markup.Escape(description), maxValue: Math.Max(steps, 1));
-                        return work(new ProgressStep(_ => task.Increment(1), steps, total => task.MaxValue = total));
+                        return work(new ProgressStep(_ => task.Increment(1), steps, total => task.MaxValue = total,
+                            status => task.Description = Markup.Escape($"{description}: {status}")));
                     });
             }
             finally
@@ -89,7 +102,8 @@ internal static class ProgressDisplay
                 var now = Stopwatch.GetTimestamp();
                 var elapsed = Stopwatch.GetElapsedTime(started, now);
                 var left = step!.Total > step.Done && step.Done > 0 ? $", about {Format(elapsed * ((double)(step.Total - step.Done) / step.Done))} left" : "";
-                var line = $"[grey]{Markup.Escape(description)}: {(what is null ? "" : Markup.Escape(what) + ", ")}{step.Done}/{step.Total}{left}[/]";
+                var status = step.Status is null ? "" : ", " + Markup.Escape(step.Status);
+                var line = $"[grey]{Markup.Escape(description)}: {(what is null ? "" : Markup.Escape(what) + ", ")}{step.Done}/{step.Total}{left}{status}[/]";
                 if (context.Verbosity == Verbosity.Verbose) context.Detail(line);
                 else if (Stopwatch.GetElapsedTime(lastLine, now) >= PlainLineInterval && step.Done < step.Total)
                 {
