@@ -1,3 +1,4 @@
+using Sparrow.Benchmarks;
 using System.Diagnostics;
 using System.Globalization;
 using Sparrow.Data.Models;
