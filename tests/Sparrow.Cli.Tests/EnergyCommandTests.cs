@@ -94,4 +94,32 @@ public class EnergyCommandTests
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.StartsWith("hello-from-child", r.Output.TrimStart());
     }
+
+    [Fact]
+    public void Csv_gets_one_row_per_run_under_a_stable_header_and_other_files_are_refused()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("runs.csv");
+        Assert.Equal(0, CliRunner.Run("energy", "--energy-method", "estimate", "--csv", csv, "--", "true").ExitCode);
+        Assert.Equal(1, CliRunner.Run("energy", "--energy-method", "estimate", "--region", "FR", "--csv", csv, "--", "false").ExitCode);
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal("measuredUtc,command,exitCode,durationSeconds,cpuSeconds,joules,kilowattHours,gCO2e,cost,currency,energyMethod,estimated,region,gramsPerKwh,pue,pricePerKwh", lines[0]);
+        var first = lines[1].Split(',');
+        var second = lines[2].Split(',');
+        Assert.Equal(("true", "0", "estimate", "true"), (first[1], first[2], first[10], first[11]));
+        Assert.Equal(("false", "1", "FR"), (second[1], second[2], second[12]));
+        // joules → kWh → gCO2e with the row's own intensity and PUE.
+        var joules = double.Parse(second[5], System.Globalization.CultureInfo.InvariantCulture);
+        var grams = double.Parse(second[7], System.Globalization.CultureInfo.InvariantCulture);
+        var intensity = double.Parse(second[13], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(joules / 3.6e6 * intensity, grams, 9);
+
+        // A file with other columns is refused before anything runs, and left as it was.
+        var other = dir.File("other.csv");
+        File.WriteAllText(other, "a,b\n1,2\n");
+        Assert.Equal(2, CliRunner.Run("energy", "--csv", other, "--", "true").ExitCode);
+        Assert.Equal("a,b\n1,2\n", File.ReadAllText(other));
+        Assert.Equal(2, CliRunner.Run("energy", "--csv", dir.File("runs.txt"), "--", "true").ExitCode);
+    }
 }

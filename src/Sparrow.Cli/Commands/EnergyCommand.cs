@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Sparrow.Cli.Execution;
 using Sparrow.Energy;
+using Sparrow.Graph;
 using Spectre.Console;
 
 namespace Sparrow.Cli.Commands;
@@ -21,22 +22,35 @@ internal static class EnergyCommand
             Arity = ArgumentArity.OneOrMore,
         };
         var json = JsonOutput.Option();
+        var csv = new Option<string?>("--csv") { Description = "Append one row (stable columns) for this run to this .csv file, creating it with a header when missing." };
         var energy = new EnergyOptions();
         var command = new Command("energy", "Runs a command and measures its energy, carbon and cost (RAPL, perf, or an estimate from CPU time, always labelled).");
         command.Add(commandArgs);
         energy.AddTo(command);
         command.Add(json);
-        command.SetAction(parse => Run(context, parse.GetValue(commandArgs) ?? [], energy.Read(parse), JsonOutput.Target(parse, json)));
+        command.Add(csv);
+        command.SetAction(parse => Run(context, parse.GetValue(commandArgs) ?? [], energy.Read(parse), JsonOutput.Target(parse, json), parse.GetValue(csv)));
         return command;
     }
 
     /// <param name="json">Where the JSON goes: null (nowhere), "" (standard output, instead of the table) or a file.</param>
-    internal static int Run(CommandContext context, IReadOnlyList<string> commandLine, EnergySettings settings, string? json)
+    /// <param name="csv">A .csv file to append this run's row to, or null.</param>
+    internal static int Run(CommandContext context, IReadOnlyList<string> commandLine, EnergySettings settings, string? json, string? csv = null)
     {
+        if (csv is not null && !string.Equals(Path.GetExtension(csv), ".csv", StringComparison.OrdinalIgnoreCase))
+            throw new UsageException($"--csv {csv}: give a file name ending in .csv.");
+        // Read before the command runs, so that a file with other columns stops the run before anything is measured.
+        var existingCsv = csv is not null && File.Exists(csv) ? File.ReadAllText(csv) : null;
+        if (csv is not null) EnergyCsv.CheckCommandFile(existingCsv, csv);
         // The child's stdout goes where our remarks go: our stderr when the JSON owns stdout, so the JSON stays pure.
         var r = EnergyRun.Run(commandLine, settings, context.Remarks.Profile.Out.Writer, context.Error.Profile.Out.Writer);
         var footprintSettings = settings.Footprint();
         JsonOutput.Write(context, json, Json(context, r, footprintSettings), () => Print(context.Console, r, footprintSettings));
+        if (csv is not null)
+        {
+            AtomicFile.WriteAllText(csv, EnergyCsv.AppendCommandRow(existingCsv, csv, r, footprintSettings, DateTime.UtcNow));
+            context.Info($"Appended this run to [bold]{Markup.Escape(csv)}[/].");
+        }
         return r.ExitCode == 0 ? ExitCodes.Success : ExitCodes.Failure;
     }
 

@@ -95,6 +95,39 @@ internal static class EnergyCsv
         return csv.ToString();
     }
 
+    /// <summary>The columns of <c>sparrow energy --csv</c>: one row per measured command.</summary>
+    public static readonly string[] CommandColumns =
+    [
+        "measuredUtc", "command", "exitCode", "durationSeconds", "cpuSeconds", "joules", "kilowattHours", "gCO2e", "cost", "currency",
+        "energyMethod", "estimated", "region", "gramsPerKwh", "pue", "pricePerKwh",
+    ];
+
+    /// <summary>
+    /// <paramref name="existing"/> (the file's text, or null when there is none) with one more row for a measured
+    /// command, as CodeCarbon appends to its emissions.csv; a file with other columns is refused, not overwritten.
+    /// </summary>
+    public static string AppendCommandRow(string? existing, string path, EnergyRunResult r, FootprintSettings s, DateTime measuredUtc)
+    {
+        CheckCommandFile(existing, path);
+        var csv = new StringBuilder(existing is { Length: > 0 } ? existing : string.Join(',', CommandColumns) + "\n");
+        string[] cells =
+        [
+            measuredUtc.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), string.Join(' ', r.Command), Number(r.ExitCode),
+            Number(r.Duration.TotalSeconds), Number(r.CpuSeconds), Number(r.Reading.Joules), Number(r.Reading.KilowattHours),
+            Number(r.Footprint.GramsCo2e), Number(r.Footprint.Cost), s.Currency, EnergyFormat.MethodName(r.Reading.Method),
+            r.Reading.IsEstimated ? "true" : "false", s.Grid.Code, Number(s.Grid.GramsPerKilowattHour), Number(s.Pue), Number(s.PricePerKilowattHour),
+        ];
+        csv.Append(string.Join(',', cells.Select(Quote))).Append('\n');
+        return csv.ToString();
+    }
+
+    /// <summary>Refuses a file that was not written by <c>sparrow energy --csv</c> (its first line is not our header).</summary>
+    public static void CheckCommandFile(string? existing, string path)
+    {
+        if (existing is { Length: > 0 } && !existing.StartsWith(string.Join(',', CommandColumns) + "\n", StringComparison.Ordinal))
+            throw new UsageException($"--csv {path} exists with other columns; give a new file or one written by sparrow energy --csv.");
+    }
+
     private static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
     private static string Number(int v) => v.ToString(CultureInfo.InvariantCulture);
