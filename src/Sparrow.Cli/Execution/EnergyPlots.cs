@@ -58,6 +58,8 @@ internal static class EnergyPlots
             f.MarkerSize = 0;
         }
         foreach (var p in usable) Label(plot, p.Name, p.JoulesPerInference * 1e3, p.Quality!.Value);
+        // Autoscaling sees the points, not their names: leave room so a name centred over an edge point is not cut.
+        plot.Axes.Margins(horizontal: 0.3, vertical: 0.15);
         plot.Axes.Bottom.Label.Text = "energy per inference (mJ)";
         plot.Axes.Left.Label.Text = qualityLabel;
         plot.Title(title);
