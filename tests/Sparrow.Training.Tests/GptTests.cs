@@ -123,43 +123,8 @@ public class GptTests
         var graph = new TrainingGraph(model, Trainer.FloatInitializers(model).ToArray());
         var ids = Counting(2, 6, Tiny.Vocabulary, seed: 8);
         var inputs = new Dictionary<string, Tensor> { [ModelBuilder.InputName] = ids };
-        double[] weights;
-        using (var pass = graph.Forward(inputs))
-        {
-            var y = pass.FloatValue(ModelBuilder.OutputName);
-            var r = new Random(9);
-            weights = Enumerable.Range(0, y.Length).Select(_ => r.NextDouble() * 2 - 1).ToArray();
-            pass.Backward(ModelBuilder.OutputName, Tensor<float>.FromArray(weights.Select(w => (float)w).ToArray(), y.CopyShape()));
-        }
-        double Loss()
-        {
-            using var pass = graph.Forward(inputs);
-            var y = pass.FloatValue(ModelBuilder.OutputName).Span;
-            double sum = 0;
-            for (var i = 0; i < y.Length; i++) sum += y[i] * weights[i];
-            return sum;
-        }
-        const float Epsilon = 1e-2f;
-        var checkedCount = 0;
-        foreach (var parameter in graph.Parameters)
-        {
-            var values = parameter.Value.Span;
-            var step = Math.Max(1, values.Length / 6);
-            for (var i = 0; i < values.Length; i += step)
-            {
-                var original = values[i];
-                values[i] = original + Epsilon;
-                var plus = Loss();
-                values[i] = original - Epsilon;
-                var minus = Loss();
-                values[i] = original;
-                var numeric = (plus - minus) / (2.0 * Epsilon);
-                var analytic = (double)parameter.Gradient[i];
-                Assert.True(Math.Abs(numeric - analytic) <= 5e-3 + 2e-2 * Math.Max(Math.Abs(numeric), Math.Abs(analytic)),
-                    $"d/d{parameter.Name}[{i}] analytic {analytic:G6}, numeric {numeric:G6}");
-                checkedCount++;
-            }
-        }
+        var checkedCount = FiniteDifferenceCheck.Run(graph, inputs, ModelBuilder.OutputName, seed: 9, samplesPerParameter: 6,
+            absoluteTolerance: 5e-3, relativeTolerance: 2e-2);
         Assert.True(checkedCount > 100, $"{checkedCount} checked");
     }
 }

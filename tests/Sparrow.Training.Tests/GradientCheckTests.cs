@@ -113,44 +113,8 @@ public class GradientCheckTests
         var (model, parameters) = Cases[name]();
         var graph = new TrainingGraph(model, parameters);
         var output = model.Graph.Outputs[0].Name;
-        double[] weights;
-        using (var pass = graph.Forward(new Dictionary<string, Tensor>()))
-        {
-            var y = pass.FloatValue(output);
-            var random = new Random(12345);
-            weights = Enumerable.Range(0, y.Length).Select(_ => random.NextDouble() * 2 - 1).ToArray();
-            pass.Backward(output, Tensor<float>.FromArray(weights.Select(w => (float)w).ToArray(), y.CopyShape()));
-        }
-        double Loss()
-        {
-            using var pass = graph.Forward(new Dictionary<string, Tensor>());
-            var y = pass.FloatValue(output).Span;
-            double sum = 0;
-            for (var i = 0; i < y.Length; i++) sum += y[i] * weights[i];
-            return sum;
-        }
-        const float Epsilon = 1e-2f;
-        var checkedCount = 0;
-        foreach (var parameter in graph.Parameters)
-        {
-            var values = parameter.Value.Span;
-            var step = Math.Max(1, values.Length / 24);
-            for (var i = 0; i < values.Length; i += step)
-            {
-                var original = values[i];
-                values[i] = original + Epsilon;
-                var plus = Loss();
-                values[i] = original - Epsilon;
-                var minus = Loss();
-                values[i] = original;
-                var numeric = (plus - minus) / (2.0 * Epsilon);
-                var analytic = (double)parameter.Gradient[i];
-                var tolerance = 2e-3 + 1e-2 * Math.Max(Math.Abs(numeric), Math.Abs(analytic));
-                Assert.True(Math.Abs(numeric - analytic) <= tolerance,
-                    $"{name}: d/d{parameter.Name}[{i}] analytic {analytic:G6}, numeric {numeric:G6}");
-                checkedCount++;
-            }
-        }
+        var checkedCount = FiniteDifferenceCheck.Run(graph, new Dictionary<string, Tensor>(), output, seed: 12345, samplesPerParameter: 24,
+            absoluteTolerance: 2e-3, relativeTolerance: 1e-2, label: name + ": ");
         Assert.True(checkedCount > 0);
     }
 
