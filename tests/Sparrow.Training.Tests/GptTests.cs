@@ -127,4 +127,65 @@ public class GptTests
             absoluteTolerance: 5e-3, relativeTolerance: 2e-2);
         Assert.True(checkedCount > 100, $"{checkedCount} checked");
     }
+
+    private static readonly GptOptions TinyMoE = Tiny with { Experts = 4, ExpertsPerToken = 2 };
+
+    [Fact]
+    public void MoE_decoder_counts_parameters_trains_and_runs_in_onnx_runtime_once_expanded()
+    {
+        var model = GptBuilder.Build(TinyMoE, seed: 2);
+        Assert.Equal(TinyMoE.ParameterCount, model.Graph.Initializers.Values.Sum(t => (long)t.Length));
+        var moe = Sparrow.Graph.Passes.MixtureOfExperts.Describe(model);
+        Assert.Equal(2, moe.Count);
+        Assert.Equal(TinyMoE.ParameterCount - TinyMoE.ActiveParameterCount, moe.Sum(l => l.TotalParameters - l.ActiveParametersPerToken));
+
+        var trainer = new Trainer(model, new AdamW(weightDecay: 0), new ConstantSchedule(0.01f), new TrainerOptions());
+        var batch = Counting(4, 8, Tiny.Vocabulary, seed: 3);
+        var inputs = new Dictionary<string, Tensor> { [ModelBuilder.InputName] = batch };
+        var first = trainer.TrainStep(inputs, (y, g) => NextTokenLoss(y, batch, g)).Loss;
+        double last = first;
+        for (var i = 0; i < 60; i++) last = trainer.TrainStep(inputs, (y, g) => NextTokenLoss(y, batch, g)).Loss;
+        Assert.True(last < 0.5 * first, $"loss {first:F3} -> {last:F3}");
+
+        var probe = Counting(2, 5, Tiny.Vocabulary, seed: 4);
+        float[] sparrow;
+        long[] counts;
+        using (var pass = trainer.Graph.Forward(new Dictionary<string, Tensor> { [ModelBuilder.InputName] = probe }))
+        {
+            sparrow = pass.FloatValue(ModelBuilder.OutputName).ToArray();
+            counts = ((Tensor<long>)pass.Value(GptBuilder.ExpertCountsOutput(0))).ToArray();
+        }
+        Assert.Equal(2 * 5 * 2, counts.Sum()); // dropless: every token reaches k = 2 experts
+        var expanded = Sparrow.Graph.Onnx.OnnxImporter.Load(OnnxExporter.ToBytes(model));
+        Assert.Equal(2, Sparrow.Graph.Passes.MixtureOfExperts.ExpandToStandardOnnx(expanded));
+        using var session = new InferenceSession(OnnxExporter.ToBytes(expanded));
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(ModelBuilder.InputName, new OrtLongTensor(probe.ToArray(), [2, 5]))]);
+        var reference = results.Single(r => r.Name == ModelBuilder.OutputName).AsEnumerable<float>().ToArray();
+        Assert.Equal(reference.Length, sparrow.Length);
+        for (var i = 0; i < reference.Length; i++)
+            Assert.True(Math.Abs(sparrow[i] - reference[i]) <= 1e-4 + 1e-4 * Math.Abs(reference[i]), $"logit {i}: Sparrow {sparrow[i]}, ONNX Runtime {reference[i]}");
+        Assert.Equal(counts, results.Single(r => r.Name == GptBuilder.ExpertCountsOutput(0)).AsEnumerable<long>().ToArray());
+    }
+
+    /// <summary>
+    /// k = E here: with k &lt; E, moving one weight by ±ε can change some token's top-k choice, a jump that no
+    /// gradient describes (the rule's own checks pick cases away from such ties). With every expert chosen the
+    /// router still gets its gradient through the renormalised gates.
+    /// </summary>
+    [Fact]
+    public void Gradients_of_the_MoE_decoder_match_finite_differences()
+    {
+        var model = GptBuilder.Build(TinyMoE with { Layers = 1, ExpertsPerToken = 4 }, seed: 6);
+        var random = new Xoshiro256(7);
+        foreach (var (name, tensor) in model.Graph.Initializers)
+        {
+            var span = tensor.As<float>().Span;
+            for (var i = 0; i < span.Length; i++) span[i] += (float)(0.3 * random.NextGaussian());
+        }
+        var graph = new TrainingGraph(model, Trainer.FloatInitializers(model).ToArray());
+        var inputs = new Dictionary<string, Tensor> { [ModelBuilder.InputName] = Counting(2, 6, Tiny.Vocabulary, seed: 8) };
+        var checkedCount = FiniteDifferenceCheck.Run(graph, inputs, ModelBuilder.OutputName, seed: 9, samplesPerParameter: 6,
+            absoluteTolerance: 5e-3, relativeTolerance: 2e-2);
+        Assert.True(checkedCount > 50, $"{checkedCount} checked");
+    }
 }

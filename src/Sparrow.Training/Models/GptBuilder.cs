@@ -12,17 +12,26 @@ namespace Sparrow.Training.Models;
 /// <param name="Layers">Decoder blocks.</param>
 /// <param name="MlpRatio">The MLP's hidden width as a multiple of D.</param>
 /// <param name="TiedHead">Output head = the token embedding table transposed (else a separate [D, V] weight).</param>
-public sealed record GptOptions(int Vocabulary, int Context = 128, int Width = 128, int Heads = 4, int Layers = 4, int MlpRatio = 4, bool TiedHead = false)
+/// <param name="Experts">0: dense MLPs. Otherwise each block's MLP is an ai.sparrow:MoE layer of this many experts, each an
+/// MLP of hidden width MlpRatio·D (docs/operators/moe.md).</param>
+/// <param name="ExpertsPerToken">k, the experts each token runs (MoE only).</param>
+/// <param name="CapacityFactor">The MoE layers' capacity factor; 0 = dropless.</param>
+public sealed record GptOptions(int Vocabulary, int Context = 128, int Width = 128, int Heads = 4, int Layers = 4, int MlpRatio = 4, bool TiedHead = false,
+    int Experts = 0, int ExpertsPerToken = 2, float CapacityFactor = 0f)
 {
     /// <summary>The number of trainable values the built model holds.</summary>
-    public long ParameterCount
+    public long ParameterCount => Count(Math.Max(1, Experts));
+
+    /// <summary>The trainable values one token uses: with MoE, the router and k experts per block instead of all of them.</summary>
+    public long ActiveParameterCount => Count(Experts == 0 ? 1 : Math.Min(ExpertsPerToken, Experts));
+
+    private long Count(int expertsCounted)
     {
-        get
-        {
-            long d = Width, hidden = (long)MlpRatio * Width;
-            var block = 4 * d /* two LayerNorms */ + 4 * (d * d + d) /* Q, K, V, O */ + d * hidden + hidden + hidden * d + d;
-            return Vocabulary * d + Context * d + Layers * block + 2 * d + (TiedHead ? 0 : d * Vocabulary);
-        }
+        long d = Width, hidden = (long)MlpRatio * Width;
+        var mlp = d * hidden + hidden + hidden * d + d;
+        var router = Experts > 0 ? Experts * d + Experts : 0;
+        var block = 4 * d /* two LayerNorms */ + 4 * (d * d + d) /* Q, K, V, O */ + expertsCounted * mlp + router;
+        return Vocabulary * d + Context * d + Layers * block + 2 * d + (TiedHead ? 0 : d * Vocabulary);
     }
 }
 
@@ -31,6 +40,9 @@ public sealed record GptOptions(int Vocabulary, int Context = 128, int Width = 1
 /// position embeddings, pre-norm residual blocks of causal multi-head self-attention and a Gelu MLP,
 /// LayerNormalization, and an output head (tied to the token table or separate). Input <c>input</c> = int64
 /// token ids [batch, seq] with seq ≤ context; output <c>logits</c> [batch, seq, vocabulary].
+/// With <see cref="GptOptions.Experts"/> &gt; 0 each MLP is one <c>ai.sparrow:MoE</c> node (so the model needs Sparrow,
+/// or <c>MixtureOfExperts.ExpandToStandardOnnx</c>, to run), and the graph has two more outputs per block:
+/// <see cref="RouterLogitsOutput"/> (for the load-balancing and z losses) and <see cref="ExpertCountsOutput"/>.
 /// </summary>
 /// <remarks>
 /// Every constant that is not a weight (the causal mask, the attention scale, shapes, slice bounds) is a Constant
@@ -48,6 +60,8 @@ public static class GptBuilder
         if (options.Width % options.Heads != 0) throw new ArgumentException($"The width {options.Width} is not a multiple of the {options.Heads} heads.");
         if (options.Vocabulary < 1 || options.Context < 1 || options.Layers < 1 || options.MlpRatio < 1)
             throw new ArgumentException("Vocabulary, context, layers and MLP ratio must be positive.");
+        if (options.Experts < 0 || (options.Experts > 0 && (options.ExpertsPerToken < 1 || options.ExpertsPerToken > options.Experts)))
+            throw new ArgumentException($"Experts must be 0 (dense) or positive with 1 ≤ ExpertsPerToken ≤ Experts; got {options.Experts} experts, k = {options.ExpertsPerToken}.");
         var random = new Xoshiro256(seed);
         int d = options.Width, heads = options.Heads, headWidth = d / heads, hidden = options.MlpRatio * d;
         var residualStd = 0.02 / Math.Sqrt(2.0 * options.Layers);
@@ -105,9 +119,30 @@ public static class GptBuilder
             x = g.Node("Add", [x, attention], $"{p}.residual1");
 
             var h2 = LayerNorm(g, $"{p}.ln2", x, d);
-            var up = Projection($"{p}.mlp.fc1", h2, d, hidden, 0.02);
-            var act = g.Node("Gelu", [up], $"{p}.mlp.gelu");
-            var down = Projection($"{p}.mlp.fc2", act, hidden, d, residualStd);
+            string down;
+            if (options.Experts > 0)
+            {
+                int e = options.Experts;
+                graph.Initializers[$"{p}.moe.router.weight"] = Normal(random, [e, d], 0.02);
+                graph.Initializers[$"{p}.moe.router.bias"] = Tensor<float>.Allocate([e], clear: true);
+                graph.Initializers[$"{p}.moe.w1"] = Normal(random, [e, hidden, d], 0.02);
+                graph.Initializers[$"{p}.moe.b1"] = Tensor<float>.Allocate([e, hidden], clear: true);
+                graph.Initializers[$"{p}.moe.w2"] = Normal(random, [e, d, hidden], residualStd);
+                graph.Initializers[$"{p}.moe.b2"] = Tensor<float>.Allocate([e, d], clear: true);
+                down = $"{p}.moe.out";
+                var moe = new Node("MoE", [h2, $"{p}.moe.router.weight", $"{p}.moe.router.bias", $"{p}.moe.w1", $"{p}.moe.b1", $"{p}.moe.w2", $"{p}.moe.b2"],
+                    [down, ExpertCountsOutput(layer), RouterLogitsOutput(layer)], $"{p}.moe", "ai.sparrow");
+                moe.Attributes.Add(NodeAttribute.Int("k", options.ExpertsPerToken));
+                moe.Attributes.Add(NodeAttribute.String("activation", "gelu"));
+                moe.Attributes.Add(NodeAttribute.Float("capacity_factor", options.CapacityFactor));
+                graph.Nodes.Add(moe);
+            }
+            else
+            {
+                var up = Projection($"{p}.mlp.fc1", h2, d, hidden, 0.02);
+                var act = g.Node("Gelu", [up], $"{p}.mlp.gelu");
+                down = Projection($"{p}.mlp.fc2", act, hidden, d, residualStd);
+            }
             x = g.Node("Add", [x, down], $"{p}.residual2");
         }
         var final = LayerNorm(g, "ln_f", x, d);
@@ -123,10 +158,23 @@ public static class GptBuilder
         }
         graph.Outputs.Add(new ValueInfo(ModelBuilder.OutputName, DataType.Float32,
             [Dimension.Named("batch"), Dimension.Named("seq"), Dimension.Fixed(options.Vocabulary)]));
+        for (var layer = 0; layer < options.Layers && options.Experts > 0; layer++)
+        {
+            graph.Outputs.Add(new ValueInfo(RouterLogitsOutput(layer), DataType.Float32,
+                [Dimension.Named("batch"), Dimension.Named("seq"), Dimension.Fixed(options.Experts)]));
+            graph.Outputs.Add(new ValueInfo(ExpertCountsOutput(layer), DataType.Int64, [Dimension.Fixed(options.Experts)]));
+        }
         var model = new Model(graph) { ProducerName = "Sparrow.Training", IrVersion = 9 };
         model.OpsetImports[""] = 20; // Gelu is an ai.onnx operator from opset 20
+        if (options.Experts > 0) model.OpsetImports["ai.sparrow"] = 1;
         return model;
     }
+
+    /// <summary>The graph output with block <paramref name="layer"/>'s router logits [batch, seq, experts] (MoE models).</summary>
+    public static string RouterLogitsOutput(int layer) => $"h{layer}.moe.router_logits";
+
+    /// <summary>The graph output with block <paramref name="layer"/>'s tokens per expert, int64 [experts] (MoE models).</summary>
+    public static string ExpertCountsOutput(int layer) => $"h{layer}.moe.expert_counts";
 
     private static string LayerNorm(GraphWriter g, string name, string input, int width)
     {
