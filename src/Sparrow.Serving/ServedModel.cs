@@ -30,6 +30,25 @@ public sealed class ServedModel : IDisposable
                 ? DefaultModel.HiddenStateOutput
                 : Session.OutputMetadata.FirstOrDefault(o => o.ElementType == DataType.Float32 && o.Shape?.Count == 3)?.Name;
             EmbeddingInputs = inputNames;
+            if (HiddenStateOutput is not null) EmbeddingSize = ProbeEmbeddingSize();
+        }
+    }
+
+    /// <summary>Runs the encoder once on [CLS] [SEP]: the width of its token states, and proof that it runs at all.</summary>
+    private int ProbeEmbeddingSize()
+    {
+        using var tokens = Tokenizer.EncodeBatch([""], MaxLength);
+        var outputs = Session.Run(tokens.ToInputs(EmbeddingInputs));
+        try
+        {
+            var states = outputs[HiddenStateOutput!];
+            if (states.ElementType != DataType.Float32 || states.Rank != 3)
+                throw new InvalidDataException($"output '{HiddenStateOutput}' is {DataTypes.Name(states.ElementType)} [{string.Join(", ", states.CopyShape())}], expected float32 [batch, seq, dim]");
+            return states.Shape[2];
+        }
+        finally
+        {
+            foreach (var t in outputs.Values) t.Dispose();
         }
     }
 
@@ -90,7 +109,10 @@ public sealed class ServedModel : IDisposable
     public string Hash { get; }
 
     /// <summary>Whether the model can serve embeddings (token ids in, token states out).</summary>
-    public bool CanEmbed => EmbeddingInputs is not null && HiddenStateOutput is not null;
+    public bool CanEmbed => EmbeddingSize is not null;
+
+    /// <summary>The width of the model's sentence embeddings; null when it is no sentence encoder.</summary>
+    public int? EmbeddingSize { get; }
 
     /// <summary>The model's inputs.</summary>
     public IReadOnlyList<ValueInfo> Inputs => Session.InputMetadata;

@@ -30,8 +30,7 @@ public sealed class SparrowEmbeddingGenerator : IEmbeddingGenerator<string, Embe
         var options = new ServingOptions { MaxBatch = maxBatch, MaxDelay = maxDelay ?? TimeSpan.Zero, MaxQueue = int.MaxValue, CacheEntries = 0 };
         options.Validate();
         _batcher = new RequestBatcher(model, options, new ServerMetrics(), EnergyMeters.CreateEstimate());
-        var size = model.Outputs.First(o => o.Name == model.HiddenStateOutput).Shape?[2].Value;
-        _metadata = new EmbeddingGeneratorMetadata("sparrow", null, model.Name, size is { } s ? (int)s : null);
+        _metadata = new EmbeddingGeneratorMetadata("sparrow", null, model.Name, model.EmbeddingSize);
     }
 
     /// <summary>A generator over the embedded all-MiniLM-L6-v2, which it owns.</summary>

@@ -90,11 +90,10 @@ internal sealed class RequestBatcher : IAsyncDisposable
                 var items = group.ToArray();
                 try
                 {
-                    Measured(items.Length, () =>
-                    {
-                        if (items[0] is EmbeddingItem) RunEmbeddings(items.Cast<EmbeddingItem>().ToArray());
-                        else RunTensors(items.Cast<TensorItem>().ToArray());
-                    });
+                    var complete = Measured(items.Length, () => items[0] is EmbeddingItem
+                        ? RunEmbeddings(items.Cast<EmbeddingItem>().ToArray())
+                        : RunTensors(items.Cast<TensorItem>().ToArray()));
+                    complete();
                 }
                 catch (Exception e)
                 {
@@ -104,21 +103,25 @@ internal sealed class RequestBatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs one model call (or a few, when a tensor batch falls back), recording its size and estimated energy.</summary>
-    private void Measured(int items, Action run)
+    /// <summary>
+    /// Runs one model call (or a few, when a tensor batch falls back) and records its size and estimated energy before
+    /// the callers hear back (so that metrics read after a response include its batch); returns what answers them.
+    /// </summary>
+    private Action Measured(int items, Func<Action> run)
     {
         var cpuBefore = Environment.CpuUsage.TotalTime;
         var start = Stopwatch.GetTimestamp();
-        run();
+        var complete = run();
         var elapsed = Stopwatch.GetElapsedTime(start);
         var cpuSeconds = Math.Max(0, (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds);
         // The same estimate as EstimatedEnergyMeter's readings, without building their description per batch.
         var joules = cpuSeconds * _energy.Cpu.WattsPerCore + Environment.WorkingSet / (double)(1L << 30) * _energy.DramWattsPerGigabyte * elapsed.TotalSeconds;
         _metrics.BatchSize.Observe(items);
         _metrics.AddEnergy(joules, items);
+        return complete;
     }
 
-    private void RunEmbeddings(EmbeddingItem[] items)
+    private Action RunEmbeddings(EmbeddingItem[] items)
     {
         var length = items[0].PaddedLength;
         int[] shape = [items.Length, length];
@@ -148,11 +151,11 @@ internal sealed class RequestBatcher : IAsyncDisposable
             if (outputs[_model.HiddenStateOutput!] is not Tensor<float> states)
                 throw new InvalidOperationException($"Output '{_model.HiddenStateOutput}' is not float32.");
             var embeddings = EmbeddingMath.MeanPool(states, mask);
-            for (var row = 0; row < items.Length; row++)
+            foreach (var embedding in embeddings) EmbeddingMath.L2Normalize(embedding);
+            return () =>
             {
-                EmbeddingMath.L2Normalize(embeddings[row]);
-                items[row].Result.TrySetResult(embeddings[row]);
-            }
+                for (var row = 0; row < items.Length; row++) items[row].Result.TrySetResult(embeddings[row]);
+            };
         }
         finally
         {
@@ -160,13 +163,9 @@ internal sealed class RequestBatcher : IAsyncDisposable
         }
     }
 
-    private void RunTensors(TensorItem[] items)
+    private Action RunTensors(TensorItem[] items)
     {
-        if (items.Length == 1)
-        {
-            RunAlone(items[0]);
-            return;
-        }
+        if (items.Length == 1) return RunAlone(items[0]);
         var total = items.Sum(i => i.Rows);
         var inputs = new Dictionary<string, Tensor>();
         try
@@ -179,16 +178,21 @@ internal sealed class RequestBatcher : IAsyncDisposable
                 // Only outputs with one row per input row can be split back; otherwise run each request alone.
                 if (outputs.Values.Any(o => o.Rank == 0 || o.Shape[0] != total))
                 {
-                    foreach (var item in items) RunAlone(item);
-                    return;
+                    var each = items.Select(RunAlone).ToArray();
+                    return () => { foreach (var answer in each) answer(); };
                 }
                 var offset = 0;
-                foreach (var item in items)
+                var split = new IReadOnlyDictionary<string, Tensor>[items.Length];
+                for (var k = 0; k < items.Length; k++)
                 {
-                    var own = outputs.ToDictionary(o => o.Key, o => Rows(o.Value, offset, item.Rows));
-                    offset += item.Rows;
-                    item.Result.TrySetResult(own);
+                    var start = offset;
+                    split[k] = outputs.ToDictionary(o => o.Key, o => Rows(o.Value, start, items[k].Rows));
+                    offset += items[k].Rows;
                 }
+                return () =>
+                {
+                    for (var k = 0; k < items.Length; k++) items[k].Result.TrySetResult(split[k]);
+                };
             }
             finally
             {
@@ -201,15 +205,16 @@ internal sealed class RequestBatcher : IAsyncDisposable
         }
     }
 
-    private void RunAlone(TensorItem item)
+    private Action RunAlone(TensorItem item)
     {
         try
         {
-            item.Result.TrySetResult(_model.Session.Run(item.Inputs));
+            var outputs = _model.Session.Run(item.Inputs);
+            return () => item.Result.TrySetResult(outputs);
         }
         catch (Exception e)
         {
-            item.Fail(e);
+            return () => item.Fail(e);
         }
     }
 

@@ -33,10 +33,10 @@ internal sealed class Endpoints(ServedModel model, ServingOptions options, Reque
                 _ => throw new RequestException(400, $"'encoding_format' must be \"float\" or \"base64\", got {format}."),
             } : throw new RequestException(400, $"'encoding_format' must be \"float\" or \"base64\", got {format}.");
         }
-        var size = model.Outputs.First(o => o.Name == model.HiddenStateOutput).Shape?[2].Value;
+        var size = model.EmbeddingSize;
         if (root.TryGetProperty("dimensions", out var dimensions) && dimensions.ValueKind != JsonValueKind.Null
             && (!dimensions.TryGetInt32(out var wanted) || size is null || wanted != size))
-            throw new RequestException(400, $"'dimensions' {dimensions} is not offered: {model.Name} makes {size?.ToString() ?? "fixed-size"} dimensional embeddings.");
+            throw new RequestException(400, $"'dimensions' {dimensions} is not offered: {model.Name} makes {size}-dimensional embeddings.");
 
         var results = new CachedEmbedding?[texts.Length];
         var keys = new CacheKey[texts.Length];
