@@ -84,7 +84,7 @@ public class ServeTests
         Assert.True(r.ExitCode == 0, r.ToString());
         using var json = JsonDocument.Parse(r.Output);
         var rows = json.RootElement.GetProperty("rows").EnumerateArray().ToArray();
-        Assert.Equal(["off", "on"], rows.Select(x => x.GetProperty("batching").GetString()).Order().ToArray());
+        Assert.Equal(new[] { "off", "on" }, rows.Select(x => x.GetProperty("batching").GetString()!).Order().ToArray());
         Assert.All(rows, x => Assert.Equal(8, x.GetProperty("requests").GetInt32()));
         Assert.Equal(1.0, rows.Single(x => x.GetProperty("batching").GetString() == "off").GetProperty("meanBatch").GetDouble());
     }

@@ -58,7 +58,7 @@ internal static class ServeBenchCommand
         foreach (var path in modelPaths)
             if (!File.Exists(path)) throw new UsageException($"{path}: file not found.");
         var resolvedThreads = CommonOptions.ResolveThreads(threads);
-        string?[] paths = modelPaths.Length == 0 ? [null] : modelPaths;
+        var paths = modelPaths.Length == 0 ? new string?[] { null } : modelPaths.Select(p => (string?)p).ToArray();
         var turns = new List<Turn>();
         context.Progress("Load test", paths.Length * rounds * 2, step =>
         {
