@@ -127,7 +127,10 @@ public sealed class SparrowServer : IAsyncDisposable
         return new SparrowServer(app, batcher, model, options, new Uri(bound.EndsWith('/') ? bound : bound + "/"), metrics, caches);
     }
 
-    /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM or <see cref="StopAsync"/>) and has stopped.</summary>
+    /// <summary>
+    /// Waits until the server is asked to stop (Ctrl+C, SIGTERM, <see cref="StopAsync"/>, or <paramref name="cancellationToken"/>),
+    /// then stops it gracefully (see <see cref="StopAsync"/>) and completes once it has stopped.
+    /// </summary>
     public async Task WaitForShutdownAsync(CancellationToken cancellationToken = default)
     {
         var lifetime = _app.Services.GetRequiredService<IHostApplicationLifetime>();

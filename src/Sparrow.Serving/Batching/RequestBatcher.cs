@@ -123,7 +123,9 @@ internal sealed class RequestBatcher : IAsyncDisposable
 
     private Action RunEmbeddings(EmbeddingItem[] items)
     {
-        var length = items[0].PaddedLength;
+        // The bucket only groups texts of similar length; each batch pads to its own longest text, so that a
+        // text alone (batching off) runs unpadded, as sparrow embed runs it.
+        var length = items.Max(i => i.TokenIds.Length);
         int[] shape = [items.Length, length];
         using var ids = Tensor<long>.Allocate(shape, clear: false);
         using var mask = Tensor<long>.Allocate(shape);

@@ -10,21 +10,21 @@ internal abstract class WorkItem
     public abstract void Fail(Exception error);
 }
 
-/// <summary>One text's token ids, waiting for its embedding. Texts batch with others of the same padded length.</summary>
-internal sealed class EmbeddingItem(int[] tokenIds, int paddedLength) : WorkItem
+/// <summary>One text's token ids, waiting for its embedding. Texts batch with others of the same length bucket.</summary>
+internal sealed class EmbeddingItem(int[] tokenIds, int lengthBucket) : WorkItem
 {
     public int[] TokenIds { get; } = tokenIds;
 
-    public int PaddedLength { get; } = paddedLength;
+    public int LengthBucket { get; } = lengthBucket;
 
     public TaskCompletionSource<float[]> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public override object BatchKey => PaddedLength;
+    public override object BatchKey => LengthBucket;
 
     public override void Fail(Exception error) => Result.TrySetException(error);
 
     /// <summary>
-    /// The padded length of a text of <paramref name="tokens"/> tokens: the next power of two from 8, at most
+    /// The length bucket of a text of <paramref name="tokens"/> tokens: the next power of two from 8, at most
     /// <paramref name="maxLength"/>. Few distinct lengths let texts of similar length share a batch while short
     /// texts pay for little padding.
     /// </summary>
