@@ -44,7 +44,8 @@ internal static class ServeBenchCommand
         return command;
     }
 
-    internal sealed record Turn(string Model, bool Batching, int Requests, double Seconds, List<double> LatenciesMs, double CpuSeconds, double BatchSizeSum, double Batches);
+    internal sealed record Turn(string Model, bool Batching, int Requests, double Seconds, List<double> LatenciesMs, double CpuSeconds, double BatchSizeSum, double Batches,
+        double ModelBusySeconds);
 
     internal static int Run(CommandContext context, string[] modelPaths, int clients, int requests, double maxSeconds, int rounds, int maxBatch, double maxDelayMs,
         int threads, string? json)
@@ -100,6 +101,10 @@ internal static class ServeBenchCommand
                 p99Ms = Percentile(latencies, 0.99),
                 meanBatch = g.Sum(t => t.BatchSizeSum) / Math.Max(1, g.Sum(t => t.Batches)),
                 cpuMsPerRequest = g.Sum(t => t.CpuSeconds) * 1000 / count,
+                // Wall time of model calls per request, and the share of the turn the model was busy: near 100% the
+                // model is the bottleneck; well below it, the requests' own path (HTTP, JSON, clients) is.
+                modelMsPerRequest = g.Sum(t => t.ModelBusySeconds) * 1000 / count,
+                modelBusyPercent = 100 * g.Sum(t => t.ModelBusySeconds) / g.Sum(t => t.Seconds),
             };
         }).ToArray();
         var results = new
@@ -109,10 +114,11 @@ internal static class ServeBenchCommand
         };
         JsonOutput.Write(context, json, results, () =>
         {
-            var table = new Table().AddColumns("model", "batching", "requests", "req/s", "p50 ms", "p99 ms", "mean batch", "CPU ms/req");
+            var table = new Table().AddColumns("model", "batching", "requests", "req/s", "p50 ms", "p99 ms", "mean batch", "CPU ms/req", "model ms/req", "model busy");
             foreach (var r in rows)
                 table.AddRow(Markup.Escape(r.model), r.batching, r.requests.ToString(CultureInfo.InvariantCulture), r.requestsPerSecond.ToString("0.0", CultureInfo.InvariantCulture),
-                    Ms(r.p50Ms), Ms(r.p99Ms), r.meanBatch.ToString("0.0", CultureInfo.InvariantCulture), Ms(r.cpuMsPerRequest));
+                    Ms(r.p50Ms), Ms(r.p99Ms), r.meanBatch.ToString("0.0", CultureInfo.InvariantCulture), Ms(r.cpuMsPerRequest),
+                    Ms(r.modelMsPerRequest), r.modelBusyPercent.ToString("0", CultureInfo.InvariantCulture) + "%");
             context.Console.Write(table);
             foreach (var g in rows.GroupBy(r => r.model))
             {
@@ -144,7 +150,8 @@ internal static class ServeBenchCommand
         double Metric(string text, string name) => text.Split('\n').Where(l => l.StartsWith(name + " ")).Select(l => double.Parse(l[(name.Length + 1)..], CultureInfo.InvariantCulture)).Sum();
         return new Turn(label, batching, done, seconds, latencies, cpu,
             Metric(metricsAfter, "sparrow_batch_size_sum") - Metric(metricsBefore, "sparrow_batch_size_sum"),
-            Metric(metricsAfter, "sparrow_batch_size_count") - Metric(metricsBefore, "sparrow_batch_size_count"));
+            Metric(metricsAfter, "sparrow_batch_size_count") - Metric(metricsBefore, "sparrow_batch_size_count"),
+            Metric(metricsAfter, "sparrow_model_busy_seconds_total") - Metric(metricsBefore, "sparrow_model_busy_seconds_total"));
     }
 
     /// <summary>Clients post until <paramref name="requests"/> have been sent or the time is up; returns the requests answered.</summary>

@@ -117,7 +117,7 @@ internal sealed class RequestBatcher : IAsyncDisposable
         // The same estimate as EstimatedEnergyMeter's readings, without building their description per batch.
         var joules = cpuSeconds * _energy.Cpu.WattsPerCore + Environment.WorkingSet / (double)(1L << 30) * _energy.DramWattsPerGigabyte * elapsed.TotalSeconds;
         _metrics.BatchSize.Observe(items);
-        _metrics.AddEnergy(joules, items);
+        _metrics.AddBatch(joules, items, elapsed.TotalSeconds);
         return complete;
     }
 

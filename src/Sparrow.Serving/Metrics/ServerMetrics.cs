@@ -13,6 +13,7 @@ internal sealed class ServerMetrics
     private readonly Lock _energyLock = new();
     private double _joules;
     private long _itemsRun;
+    private double _busySeconds;
 
     public Histogram Latency { get; } = new("sparrow_request_duration_seconds", "Time from a request's arrival to its response.",
         [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
@@ -24,13 +25,14 @@ internal sealed class ServerMetrics
 
     public long RequestCount(string endpoint, int status) => _requests.TryGetValue((endpoint, status), out var n) ? n : 0;
 
-    /// <summary>Adds a batch's estimated energy, shared by the items it ran.</summary>
-    public void AddEnergy(double joules, int items)
+    /// <summary>Adds a batch: its estimated energy, shared by the items it ran, and the wall time the model was busy with it.</summary>
+    public void AddBatch(double joules, int items, double busySeconds)
     {
         lock (_energyLock)
         {
             _joules += joules;
             _itemsRun += items;
+            _busySeconds += busySeconds;
         }
     }
 
@@ -55,14 +57,18 @@ internal sealed class ServerMetrics
         Gauge(text, "sparrow_cache_hit_ratio", "Cache hits over lookups (0 before any lookup).", lookups == 0 ? 0 : (double)cacheHits / lookups);
         Gauge(text, "sparrow_cache_entries", "Results the cache holds.", cacheEntries);
         Gauge(text, "sparrow_cache_bytes", "Bytes of results the cache holds.", cacheBytes);
-        double joules;
+        double joules, busy;
         long items;
         lock (_energyLock)
         {
             joules = _joules;
             items = _itemsRun;
+            busy = _busySeconds;
         }
         Counter(text, "sparrow_items_run_total", "Items (texts, tensor requests) run through the model.", items);
+        text.Append("# HELP sparrow_model_busy_seconds_total Wall time the model spent running batches (its share of the elapsed time is its utilisation).\n");
+        text.Append("# TYPE sparrow_model_busy_seconds_total counter\n");
+        text.Append("sparrow_model_busy_seconds_total ").Append(Histogram.Format(busy)).Append('\n');
         text.Append("# HELP sparrow_energy_joules_total Estimated energy of all batches run (").Append(energyMethod).Append(").\n");
         text.Append("# TYPE sparrow_energy_joules_total counter\n");
         text.Append("sparrow_energy_joules_total ").Append(Histogram.Format(joules)).Append('\n');
