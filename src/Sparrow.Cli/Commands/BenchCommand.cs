@@ -120,6 +120,7 @@ internal static class BenchCommand
         };
         energy.AddTo(command);
         command.Add(KernelBenchCommand.Create(context));
+        command.Add(ServeBenchCommand.Create(context));
         command.SetAction(parse => Run(context, new Settings(
             parse.GetValue(models) ?? [], parse.GetValue(batch) ?? "1", parse.GetValue(sequence) ?? "32", parse.GetValue(threads),
             parse.GetValue(warmup), parse.GetValue(runs), parse.GetValue(seed), parse.GetValue(markdown), !parse.GetValue(noProfile),

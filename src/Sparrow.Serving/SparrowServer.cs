@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sparrow.Energy;
+using Sparrow.Serving.Batching;
+using Sparrow.Serving.Http;
+using Sparrow.Serving.Metrics;
+
+namespace Sparrow.Serving;
+
+/// <summary>
+/// Serves a <see cref="ServedModel"/> over HTTP with Kestrel: <c>POST /v1/embeddings</c> (OpenAI-compatible),
+/// <c>POST /v1/infer</c> (named tensors as JSON), <c>GET /health</c> and <c>GET /metrics</c> (Prometheus text).
+/// Requests are batched dynamically and their results cached (see <see cref="ServingOptions"/>). Stopping finishes
+/// every request already accepted before it returns.
+/// </summary>
+public sealed class SparrowServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly RequestBatcher _batcher;
+    private readonly Lock _stopLock = new();
+    private Task? _stopping;
+
+    private SparrowServer(WebApplication app, RequestBatcher batcher, ServedModel model, ServingOptions options, Uri address, ServerMetrics metrics, ServingCaches caches)
+    {
+        _app = app;
+        _batcher = batcher;
+        Model = model;
+        Options = options;
+        Address = address;
+        Metrics = metrics;
+        Caches = caches;
+    }
+
+    /// <summary>The model served.</summary>
+    public ServedModel Model { get; }
+
+    /// <summary>The options the server runs with.</summary>
+    public ServingOptions Options { get; }
+
+    /// <summary>The base address the server listens on, e.g. <c>http://127.0.0.1:8080/</c> (the real port when 0 was asked for).</summary>
+    public Uri Address { get; }
+
+    /// <summary>Items accepted and waiting to run.</summary>
+    public int QueueLength => _batcher.QueueLength;
+
+    internal ServerMetrics Metrics { get; }
+
+    internal ServingCaches Caches { get; }
+
+    /// <summary>Starts serving <paramref name="model"/>; returns once the server listens.</summary>
+    /// <exception cref="IOException">The address is in use or cannot be bound.</exception>
+    public static async Task<SparrowServer> StartAsync(ServedModel model, ServingOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new ServingOptions();
+        options.Validate();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Parse(options.Host), options.Port);
+            kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            kestrel.AddServerHeader = false;
+        });
+        var app = builder.Build();
+
+        var metrics = new ServerMetrics();
+        var energy = EnergyMeters.CreateEstimate();
+        var caches = new ServingCaches(options.CacheEntries, options.CacheBytes);
+        var batcher = new RequestBatcher(model, options, metrics, energy);
+        var endpoints = new Endpoints(model, options, batcher, caches);
+        var energyMethod = $"estimated from CPU time at {energy.Cpu.WattsPerCore:0.##} W per core";
+
+        app.Use(async (context, next) =>
+        {
+            var start = Stopwatch.GetTimestamp();
+            try
+            {
+                await next(context);
+            }
+            catch (RequestException e)
+            {
+                if (!context.Response.HasStarted) await Endpoints.WriteErrorAsync(context, e.Status, e.Message);
+            }
+            catch (Exception e) when (!context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
+            {
+                await Endpoints.WriteErrorAsync(context, 500, $"The model failed on this request: {e.Message}");
+            }
+            var path = context.Request.Path.Value ?? "";
+            var endpoint = path is "/v1/embeddings" or "/v1/infer" or "/health" or "/metrics" ? path : "other";
+            metrics.CountRequest(endpoint, context.Response.StatusCode);
+            if (endpoint is "/v1/embeddings" or "/v1/infer") metrics.Latency.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        });
+        app.MapPost("/v1/embeddings", endpoints.EmbeddingsAsync);
+        app.MapPost("/v1/infer", endpoints.InferAsync);
+        app.MapGet("/health", endpoints.HealthAsync);
+        app.MapGet("/metrics", async context =>
+        {
+            var text = metrics.Render(batcher.QueueLength, caches.Hits, caches.Misses, caches.Embeddings.Count + caches.Responses.Count,
+                caches.Embeddings.Bytes + caches.Responses.Bytes, energyMethod);
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await context.Response.WriteAsync(text, context.RequestAborted);
+        });
+
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            await batcher.DisposeAsync();
+            await app.DisposeAsync();
+            if (e is IOException) throw new IOException($"Cannot listen on {options.Host}:{options.Port}: {e.Message}", e);
+            throw;
+        }
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new SparrowServer(app, batcher, model, options, new Uri(bound.EndsWith('/') ? bound : bound + "/"), metrics, caches);
+    }
+
+    /// <summary>
+    /// Waits until the server is asked to stop (Ctrl+C, SIGTERM, <see cref="StopAsync"/>, or <paramref name="cancellationToken"/>),
+    /// then stops it gracefully (see <see cref="StopAsync"/>) and completes once it has stopped.
+    /// </summary>
+    public async Task WaitForShutdownAsync(CancellationToken cancellationToken = default)
+    {
+        var lifetime = _app.Services.GetRequiredService<IHostApplicationLifetime>();
+        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStopping.Register(() => stopping.TrySetResult()))
+        using (cancellationToken.Register(() => stopping.TrySetResult()))
+            await stopping.Task;
+        await StopAsync();
+    }
+
+    /// <summary>
+    /// Stops listening, lets every request already accepted finish (up to <see cref="ServingOptions.ShutdownTimeout"/>),
+    /// then stops the batching worker once the queue is empty.
+    /// </summary>
+    public Task StopAsync()
+    {
+        lock (_stopLock) return _stopping ??= StopCoreAsync();
+    }
+
+    private async Task StopCoreAsync()
+    {
+        await _app.StopAsync();
+        await _batcher.DisposeAsync();
+    }
+
+    /// <summary>Stops (see <see cref="StopAsync"/>) and releases the host; the model stays the caller's.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await _app.DisposeAsync();
+    }
+}
