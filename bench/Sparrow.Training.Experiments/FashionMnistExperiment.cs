@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Sparrow.Data.Datasets;
 using Sparrow.Graph;
+using Sparrow.Graph.Onnx;
 using Sparrow.Pruning;
 using Sparrow.Tensors;
 using Sparrow.Tensors.Kernels;
@@ -28,10 +29,26 @@ internal static class FashionMnistExperiment
         Console.WriteLine($"# Fashion-MNIST LeNet-300-100: {train.Count} train / {test.Count} test images, N = {options.Steps} steps of {options.Batch}, " +
             $"SGD momentum 0.9, lr {options.Rate} (recovery {options.RecoveryRate}{(options.Distill ? ", distilling from the dense model, T = 2, weight 0.5" : "")}) warm-up + cosine, magnitude pruning {(options.GlobalScope ? "with one global threshold" : "per layer")}, seed {options.Seed}, {options.Threads} thread(s), {Sgemm.InstructionSet}, {Environment.ProcessorCount} cores");
 
-        var dense = ModelBuilder.Mlp([784, 300, 100, 10], options.Seed);
+        if (options.Gradual)
+            Console.WriteLine($"# recovery = gradual magnitude pruning from the dense model (Zhu & Gupta cubic schedule, s0 = 0, per layer, {options.GradualPrunings} pruning steps over the first {Percent(options.GradualFraction)} of the budget), then fine-tuning with the masks enforced");
+
         var watch = Stopwatch.StartNew();
-        var denseTrainer = NewTrainer(dense, options, options.Rate, options.Steps);
-        denseTrainer.Fit(train, options.Steps, Progress(options.Steps));
+        Model dense;
+        Trainer denseTrainer;
+        if (options.DenseFile is { } cached && File.Exists(cached))
+        {
+            // The same seed and options give the same dense model; the file only saves retraining it.
+            dense = OnnxImporter.Load(cached);
+            denseTrainer = NewTrainer(dense, options, options.Rate, options.Steps);
+            Console.WriteLine($"dense: read from {cached}");
+        }
+        else
+        {
+            dense = ModelBuilder.Mlp([784, 300, 100, 10], options.Seed);
+            denseTrainer = NewTrainer(dense, options, options.Rate, options.Steps);
+            denseTrainer.Fit(train, options.Steps, Progress(options.Steps));
+            if (options.DenseFile is { } path) OnnxExporter.Save(dense, path);
+        }
         var denseAccuracy = denseTrainer.Accuracy(test);
         Console.WriteLine($"dense: test accuracy {Percent(denseAccuracy, 2)} after {options.Steps} steps ({watch.Elapsed.TotalSeconds:F0} s)");
 
@@ -41,19 +58,42 @@ internal static class FashionMnistExperiment
             return 0;
         }
         var rows = new List<string> { $"| dense | 0% | {options.Steps} | {Percent(denseAccuracy, 2)} | 100% |" };
-        foreach (var sparsity in new[] { 0.9, 0.95 })
+        foreach (var sparsity in options.Sparsities)
         {
             var pruned = Prune(dense, sparsity, options);
             var oneShot = NewTrainer(ModelBuilder.DeepCopy(pruned), options, 0f, 1).Accuracy(test);
             rows.Add($"| pruned, no recovery | {Percent(sparsity)} | 0 | {Percent(oneShot, 2)} | {Percent(oneShot / denseAccuracy, 1)} |");
             Console.WriteLine($"{Percent(sparsity)} one-shot: {Percent(oneShot, 2)}");
-            foreach (var budget in new[] { 0.1, 0.2 })
+            foreach (var budget in options.Budgets)
             {
                 var steps = (long)Math.Round(budget * options.Steps);
-                var model = ModelBuilder.DeepCopy(pruned);
+                var model = ModelBuilder.DeepCopy(options.Gradual ? dense : pruned);
                 var trainer = NewTrainer(model, options, options.RecoveryRate, steps);
-                var masked = trainer.MaskZeros();
-                trainer.Fit(train, steps, teacher: options.Distill ? denseTrainer.Predict : null, temperature: 2.0, distillationWeight: 0.5);
+                Func<Tensor<float>, Tensor<float>>? teacher = options.Distill ? denseTrainer.Predict : null;
+                IReadOnlyList<Autograd.Parameter> masked;
+                if (options.Gradual)
+                {
+                    // Prune the weights one-shot pruning prunes (every Gemm weight but the final classifier's) a
+                    // little at a time during the first part of the budget, then fine-tune.
+                    var targets = pruned.Graph.Initializers.Where(i => i.Value is Tensor<float> { Rank: >= 2 } w && w.Span.Contains(0f)).Select(i => i.Key).ToHashSet();
+                    masked = trainer.Graph.Parameters.Where(p => targets.Contains(p.Name)).ToList();
+                    var span = Math.Max(1, (long)Math.Round(options.GradualFraction * steps));
+                    var interval = (int)Math.Max(1, span / options.GradualPrunings);
+                    var schedule = new GradualPruning(0, sparsity, 0, (int)(span / interval), interval);
+                    while (trainer.Step < steps)
+                    {
+                        schedule.Apply(trainer.Step, masked);
+                        trainer.Fit(train, trainer.Step + 1, teacher: teacher, temperature: 2.0, distillationWeight: 0.5);
+                    }
+                }
+                else
+                {
+                    masked = trainer.MaskZeros();
+                    trainer.Fit(train, steps, teacher: teacher, temperature: 2.0, distillationWeight: 0.5);
+                }
+                var kept = masked.Sum(p => (long)p.Mask!.KeptCount);
+                var total = masked.Sum(p => (long)p.Mask!.Length);
+                Console.WriteLine($"  weights kept: {kept} of {total} ({Percent(1 - (double)kept / total, 2)} sparse)");
                 var accuracy = trainer.Accuracy(test);
                 var zeros = masked.Sum(p => p.Value.Span.Count(0f));
                 var expected = masked.Sum(p => p.Mask!.Length - p.Mask.KeptCount);
@@ -67,6 +107,7 @@ internal static class FashionMnistExperiment
         Console.WriteLine("| --- | --- | --- | --- | --- |");
         foreach (var row in rows) Console.WriteLine(row);
 
+        if (options.SkipTiming) return 0;
         Console.WriteLine();
         Timing(dense, train, options);
         return 0;
@@ -172,6 +213,17 @@ internal static class FashionMnistExperiment
 
     private sealed record Options(string Data, long Steps, int Batch, float Rate, float RecoveryRate, int Threads, long Seed, int TimingSteps, bool TimingOnly = false, bool Distill = false, bool GlobalScope = false)
     {
+        public double[] Sparsities { get; init; } = [0.9, 0.95];
+        public double[] Budgets { get; init; } = [0.1, 0.2];
+        public bool Gradual { get; init; }
+        public double GradualFraction { get; init; } = 0.5;
+        public int GradualPrunings { get; init; } = 10;
+        public bool SkipTiming { get; init; }
+        public string? DenseFile { get; init; }
+
+        private static double[] List(string text) =>
+            text.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+
         public static Options Parse(string[] args)
         {
             var o = new Options("/usr/share/datasets/fashion-mnist", 3000, 128, 0.05f, 0.01f, 1, 0, 60);
@@ -189,6 +241,13 @@ internal static class FashionMnistExperiment
                     "--seed" => o with { Seed = long.Parse(Value(), CultureInfo.InvariantCulture) },
                     "--timing-only" => o with { TimingOnly = true },
                     "--distill" => o with { Distill = true },
+                    "--sparsities" => o with { Sparsities = List(Value()) },
+                    "--budgets" => o with { Budgets = List(Value()) },
+                    "--gradual" => o with { Gradual = true },
+                    "--gradual-fraction" => o with { GradualFraction = double.Parse(Value(), CultureInfo.InvariantCulture) },
+                    "--gradual-prunings" => o with { GradualPrunings = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                    "--no-timing" => o with { SkipTiming = true },
+                    "--dense" => o with { DenseFile = Value() },
                     "--scope" => Value() switch
                     {
                         "layer" => o with { GlobalScope = false },
@@ -200,6 +259,8 @@ internal static class FashionMnistExperiment
                 };
             }
             if (o.Steps < 10) throw new ArgumentException("--steps must be at least 10.");
+            if (o.Gradual && o.GlobalScope) throw new ArgumentException("--gradual prunes per layer; --scope global is not supported with it.");
+            if (o.GradualFraction is <= 0 or > 1) throw new ArgumentException("--gradual-fraction is in (0, 1].");
             return o;
         }
     }

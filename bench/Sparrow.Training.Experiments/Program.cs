@@ -8,7 +8,7 @@ if (args.Length > 0 && args[0] == "weight-gradient") return WeightGradientTiming
 if (args.Length > 0 && args[0] == "minilm-step") return MiniLmStepTiming.Run(args[1..]);
 if (args.Length == 0 || args[0] != "fashion-mnist")
 {
-    Console.Error.WriteLine("usage: Sparrow.Training.Experiments fashion-mnist [--data DIR] [--steps N] [--batch B] [--lr RATE] [--threads T] [--seed S] [--timing-steps K] [--distill] [--scope layer|global] [--timing-only]\n" +
+    Console.Error.WriteLine("usage: Sparrow.Training.Experiments fashion-mnist [--data DIR] [--steps N] [--batch B] [--lr RATE] [--threads T] [--seed S] [--timing-steps K] [--distill] [--scope layer|global] [--recovery-lr RATE] [--gradual [--gradual-fraction 0.5] [--gradual-prunings 10]] [--sparsities 0.9,0.95] [--budgets 0.1,0.2] [--dense FILE.onnx] [--no-timing] [--timing-only]\n" +
         "       Sparrow.Training.Experiments char-gpt [--steps N] [--batch B] [--context T] [--width D] [--layers L] [--heads H] [--method wanda|sparsegpt] [--text FILE] [--out DIR] ...\n" +
         "       Sparrow.Training.Experiments moe-gpt [--steps N] [--experts E] [--k K] [--expert-ratio R] [--balance C] [--z-loss C] [--width D] [--layers L] ...\n" +
         "       Sparrow.Training.Experiments weight-gradient [--out 300] [--in 784] [--batch 128]\n" +

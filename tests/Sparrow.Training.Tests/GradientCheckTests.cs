@@ -80,7 +80,82 @@ public class GradientCheckTests
         ["Linear_sparrow_gelu"] = () => OneNode("Linear", [T("x", Random(95, 3, 4)), T("w", Random(96, 4, 5)), T("b", Random(97, 5))],
             [NodeAttribute.String("activation", "Gelu")], domain: "ai.sparrow"),
         ["Mlp_shared_input_and_shape_branch"] = Mlp,
+        ["LogSoftmax_last_axis"] = () => OneNode("LogSoftmax", [T("x", Random(102, 3, 5))], opset: 13),
+        ["LogSoftmax_middle_axis"] = () => OneNode("LogSoftmax", [T("x", Random(103, 2, 3, 4))], [Int("axis", 1)], opset: 13),
+        ["LogSoftmax_first_axis_negative"] = () => OneNode("LogSoftmax", [T("x", Random(104, 2, 3, 4))], [Int("axis", -3)], opset: 13),
+        ["LogSoftmax_opset11_coerced"] = () => OneNode("LogSoftmax", [T("x", Random(105, 2, 3, 4))], [Int("axis", 1)], opset: 11),
+        ["Identity"] = () => OneNode("Identity", [T("x", Random(106, 3, 4))]),
+        ["Sub_broadcast_first_operand"] = () => OneNode("Sub", [T("a", Random(107, 4)), T("b", Random(108, 2, 3, 4))]),
+        ["Sub_broadcast_both"] = () => OneNode("Sub", [T("a", Random(109, 2, 1, 4)), T("b", Random(110, 3, 1))]),
+        ["Mul_broadcast_both"] = () => OneNode("Mul", [T("a", Random(111, 3, 1)), T("b", Random(112, 2, 1, 4))]),
+        ["Div_broadcast_numerator"] = () => OneNode("Div", [T("a", Random(114, 4)), T("b", Positive(115, 3, 4))]),
+        ["Div_broadcast_both"] = () => OneNode("Div", [T("a", Random(116, 2, 1, 4)), T("b", Positive(117, 3, 1))]),
+        ["Pow_broadcast_base"] = () => OneNode("Pow", [T("a", Positive(118, 4)), T("b", Random(119, 3, 4))]),
+        ["Add_broadcast_scalar_first"] = () => OneNode("Add", [T("a", Random(120)), T("b", Random(121, 3, 4))]),
+        ["Where_broadcast_condition_and_x"] = () => OneNode("Where", [C("c", Tensor<bool>.FromArray([true, false, false], 3, 1)), T("x", Random(122, 4)), T("y", Random(123, 3, 4))]),
+        ["ReduceSum_axes_input_keepdims"] = () => OneNode("ReduceSum", [T("x", Random(124, 2, 3, 4)), C("axes", Longs([0, -1], 2))], opset: 13),
+        ["ReduceMean_negative_axis_no_keepdims"] = () => OneNode("ReduceMean", [T("x", Random(125, 2, 3, 4))], [Ints("axes", -2), Int("keepdims", 0)], opset: 13),
+        ["Equal_Constant_ConstantOfShape_Shape_carry_no_gradient"] = NoGradientBranches,
+        ["Greater_Less_Not_ArgMax_Size_carry_no_gradient"] = ComparisonBranches,
+        ["Tile"] = () => OneNode("Tile", [T("x", Random(127, 2, 3)), C("repeats", Longs([3, 2], 2))]),
+        ["Tile_rank3_with_ones"] = () => OneNode("Tile", [T("x", Random(128, 2, 1, 3)), C("repeats", Longs([1, 4, 2], 3))]),
     };
+
+    /// <summary>
+    /// Greater, Less, Not, ArgMax and Size in a graph that trains through Where, Mul and Cast:
+    /// y = Where(x &gt; 0, x, 0.1x) + Where(!(x &lt; 0), 0.1x, x) + Where(argmax_row(x) == 2, x, 0.1x) + x · size(x).
+    /// </summary>
+    private static (Model, string[]) ComparisonBranches()
+    {
+        var graph = new ModelGraph { Name = "comparisons" };
+        graph.Initializers["x"] = Random(129, 3, 4);
+        graph.Initializers["zero"] = Tensor<float>.Scalar(0f);
+        graph.Initializers["tenth"] = Tensor<float>.Scalar(0.1f);
+        graph.Initializers["two"] = Longs([2], 1);
+        graph.Nodes.Add(new Node("Mul", ["x", "tenth"], ["m"], "m"));
+        graph.Nodes.Add(new Node("Greater", ["x", "zero"], ["g"], "greater"));
+        graph.Nodes.Add(new Node("Where", ["g", "x", "m"], ["a"], "where_a"));
+        graph.Nodes.Add(new Node("Less", ["x", "zero"], ["l"], "less"));
+        graph.Nodes.Add(new Node("Not", ["l"], ["nl"], "not"));
+        graph.Nodes.Add(new Node("Where", ["nl", "m", "x"], ["b"], "where_b"));
+        graph.Nodes.Add(new Node("ArgMax", ["x"], ["am"], "argmax") { Attributes = { NodeAttribute.Int("axis", 1) } });
+        graph.Nodes.Add(new Node("Equal", ["am", "two"], ["e"], "equal"));
+        graph.Nodes.Add(new Node("Where", ["e", "x", "m"], ["c"], "where_c"));
+        graph.Nodes.Add(new Node("Size", ["x"], ["n"], "size"));
+        graph.Nodes.Add(new Node("Cast", ["n"], ["nf"], "cast") { Attributes = { NodeAttribute.Int("to", 1) } });
+        graph.Nodes.Add(new Node("Mul", ["x", "nf"], ["d"], "scale"));
+        graph.Nodes.Add(new Node("Add", ["a", "b"], ["ab"], "add1"));
+        graph.Nodes.Add(new Node("Add", ["ab", "c"], ["abc"], "add2"));
+        graph.Nodes.Add(new Node("Add", ["abc", "d"], ["y0"], "add3"));
+        graph.Outputs.Add(new ValueInfo("y0", DataType.Float32, null));
+        var model = new Model(graph);
+        model.OpsetImports[""] = 13;
+        return (model, ["x"]);
+    }
+
+    /// <summary>
+    /// The rules without a gradient in a graph that still trains: Shape → ConstantOfShape, a Constant node, and
+    /// Equal selecting through Where. y = Where(Equal(ids, k), x · c, x) + ConstantOfShape(Shape(x)) · x.
+    /// </summary>
+    private static (Model, string[]) NoGradientBranches()
+    {
+        var graph = new ModelGraph { Name = "no-gradient" };
+        graph.Initializers["x"] = Random(126, 3, 4);
+        graph.Initializers["ids"] = Longs([0, 1, 2, 1], 4);
+        graph.Nodes.Add(new Node("Constant", [], ["k"], "k") { Attributes = { NodeAttribute.TensorValue("value", Longs([1], 1)) } });
+        graph.Nodes.Add(new Node("Constant", [], ["c"], "c") { Attributes = { NodeAttribute.TensorValue("value", Tensor<float>.FromArray([-0.5f], 1)) } });
+        graph.Nodes.Add(new Node("Equal", ["ids", "k"], ["e"], "equal"));
+        graph.Nodes.Add(new Node("Mul", ["x", "c"], ["xc"], "scale"));
+        graph.Nodes.Add(new Node("Where", ["e", "xc", "x"], ["w"], "where"));
+        graph.Nodes.Add(new Node("Shape", ["x"], ["s"], "shape"));
+        graph.Nodes.Add(new Node("ConstantOfShape", ["s"], ["ones"], "ones") { Attributes = { NodeAttribute.TensorValue("value", Tensor<float>.FromArray([1.5f], 1)) } });
+        graph.Nodes.Add(new Node("Mul", ["ones", "x"], ["ox"], "ox"));
+        graph.Nodes.Add(new Node("Add", ["w", "ox"], ["y0"], "add"));
+        graph.Outputs.Add(new ValueInfo("y0", DataType.Float32, null));
+        var model = new Model(graph);
+        model.OpsetImports[""] = 13;
+        return (model, ["x"]);
+    }
 
     /// <summary>Two Gemm layers with Relu, a value read twice (x into Gemm and Mul), and a Shape → Reshape branch that carries no gradient.</summary>
     private static (Model, string[]) Mlp()
@@ -119,11 +194,23 @@ public class GradientCheckTests
     }
 
     [Fact]
+    public void Every_backward_rule_has_a_finite_difference_case()
+    {
+        var covered = new HashSet<string>();
+        foreach (var build in Cases.Values)
+            foreach (var node in build().Model.Graph.Nodes)
+                covered.Add(node.Domain.Length == 0 ? node.OpType : $"{node.Domain}:{node.OpType}");
+        var missing = BackwardRegistry.Supported.Where(op => !covered.Contains(op)).ToArray();
+        Assert.True(missing.Length == 0, "backward rules without a finite-difference case: " + string.Join(", ", missing));
+    }
+
+    [Fact]
     public void Every_rule_the_cases_cover_is_registered()
     {
         foreach (var op in new[] { "MatMul", "Gemm", "Add", "Sub", "Mul", "Div", "Pow", "Relu", "Gelu", "Erf", "Tanh", "Sigmoid", "Softmax",
                      "ReduceMean", "Sqrt", "LayerNormalization", "Reshape", "Transpose", "Gather", "Concat", "Slice", "Flatten", "Conv", "MaxPool",
-                     "Where", "Cast", "Shape", "Constant" })
+                     "Where", "Cast", "Shape", "Constant", "LogSoftmax", "Identity", "Exp", "Expand", "Squeeze", "Unsqueeze", "ReduceSum",
+                     "GlobalAveragePool", "BatchNormalization", "Equal", "ConstantOfShape" })
             Assert.True(BackwardRegistry.IsSupported("", op), op);
         Assert.True(BackwardRegistry.IsSupported("ai.sparrow", "Linear"));
     }
