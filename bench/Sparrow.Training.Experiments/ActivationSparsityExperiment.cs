@@ -9,6 +9,7 @@ using Sparrow.Tensors;
 using Sparrow.Tensors.Kernels;
 using Sparrow.Training.Data;
 using Sparrow.Training.Models;
+using Sparrow.Training.Optimization;
 using Sparrow.Benchmarks;
 
 namespace Sparrow.Training.Experiments;

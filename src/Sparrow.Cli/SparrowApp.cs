@@ -33,6 +33,7 @@ public static class SparrowApp
         root.Add(SensitivityCommand.Create(context));
         root.Add(ReportCommand.Create(context));
         root.Add(EnergyCommand.Create(context));
+        root.Add(MoefyCommand.Create(context));
         HelpDefaults.Apply(root);
         return root;
     }

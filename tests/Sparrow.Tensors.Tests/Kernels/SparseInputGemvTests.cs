@@ -24,7 +24,7 @@ public class SparseInputGemvTests
     {
         var random = new Random(8_4);
         int[] inputs = [1, 2, 3, 4, 5, 7, 9, 16, 17, 33, 64, 129];
-        int[] outputs = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 64, 65, 130];
+        int[] outputs = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 64, 65, 130, 200, 257];
         double[] sparsities = [0, 0.5, 0.9, 1.0];
         var checks = 0;
         foreach (var k in inputs)
