@@ -35,6 +35,14 @@ public static class SparrowOps
     /// </summary>
     public const string AddLayerNormalization = "AddLayerNormalization";
 
+    /// <summary>
+    /// Mixture-of-experts FFN (docs/operators/moe.md): inputs X [..., d], router_weight [E, d], router_bias [E]
+    /// (optional), w1 [E, h, d], b1 [E, h] (optional), w2 [E, d, h], b2 [E, d] (optional); outputs Y (X's shape),
+    /// optional expert_counts (int64 [E]) and router_logits ([..., E]). Attributes k, activation, capacity_factor,
+    /// normalize_gates, gate_weighted. <see cref="MixtureOfExperts.ExpandToStandardOnnx"/> rewrites it into plain ONNX.
+    /// </summary>
+    public const string MoE = "MoE";
+
     /// <see cref="Attention"/>'s attribute: the scores are divided by it.
     public const string DivisorAttribute = "divisor";
 
