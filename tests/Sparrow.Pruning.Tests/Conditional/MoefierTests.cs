@@ -97,6 +97,33 @@ public sealed class MoefierTests
         }
     }
 
+    /// <summary>With k = E every expert runs and is summed with weight 1: the MoEfied model is the dense one (the runtime's MoE operator).</summary>
+    [Fact]
+    public void WithKEqualToTheExpertCountTheModelEqualsTheDenseOneAndSmallerKDiffers()
+    {
+        var all = Moefied.Value.Model.Clone();
+        foreach (var node in all.Graph.Nodes.Where(n => n.OpType == "MoE"))
+        {
+            node.Attributes.RemoveAll(a => a.Name == "k");
+            node.Attributes.Add(NodeAttribute.Int("k", 16));
+        }
+        var batch = CalibrationSentences.Batches(["A quiet street after the rain.", "The committee approved the budget for next year."], batchSize: 2).First();
+        float[] Hidden(Model m)
+        {
+            using var session = new Sparrow.Runtime.InferenceSession(m, new Sparrow.Runtime.SessionOptions { IntraOpThreads = 1, UseKernelCache = false });
+            var outputs = session.Run(batch);
+            var values = ((Tensor<float>)outputs[DefaultModel.HiddenStateOutput]).Span.ToArray();
+            foreach (var t in outputs.Values) t.Dispose();
+            return values;
+        }
+        var dense = Hidden(MiniLm.Value);
+        var full = Hidden(all);
+        var routed = Hidden(Moefied.Value.Model);
+        Assert.Equal(dense.Length, full.Length);
+        for (var i = 0; i < dense.Length; i++) Assert.True(Math.Abs(dense[i] - full[i]) <= 1e-3f * (1 + Math.Abs(dense[i])), $"[{i}] {full[i]} vs dense {dense[i]}");
+        Assert.Contains(Enumerable.Range(0, dense.Length), i => Math.Abs(dense[i] - routed[i]) > 1e-2);
+    }
+
     [Fact]
     public void RefusesAnIntermediateSizeThatDoesNotSplitEvenly()
     {
