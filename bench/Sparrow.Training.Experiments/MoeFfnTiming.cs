@@ -37,8 +37,9 @@ internal static class MoeFfnTiming
         }
         var dense = OnnxImporter.Load(DefaultModel.ReadOnnx());
         var structure = EncoderStructure.Find(dense.Graph);
-        var batch = CalibrationSentences.Batches(HeldOutSentences.Sample.Take(sentences), sentences).First();
-        var inputs = CaptureFfnInputs(dense, structure, batch);
+        Tensor<float>[] inputs = [];
+        // A batch's tensors live until the enumeration moves on: capture (copies) inside the loop.
+        foreach (var batch in CalibrationSentences.Batches(HeldOutSentences.Sample.Take(sentences), sentences)) inputs = CaptureFfnInputs(dense, structure, batch);
         var tokens = inputs[0].Shape[0] * inputs[0].Shape[1];
         Console.WriteLine($"# FFN latency, MiniLM: {sentences} held-out sentences ({tokens} token positions, padding included), {threads} thread(s), {rounds} alternating rounds, " +
             $"{(ThreadCpuClock.IsAvailable ? "thread CPU time" : "wall time")}, {Sgemm.InstructionSet}, {Environment.ProcessorCount} cores (shared machine)");

@@ -96,7 +96,7 @@ internal static class MoefyCommand
         {
             foreach (var l in result.Layers)
                 context.Detail($"layer {l.Layer}: k = {l.K} of {l.Experts} experts ({l.ExpertSize} neurons each), relative output error {l.RelativeErrorByK[l.K - 1]:F4} " +
-                    $"(best possible at that k {l.OracleRelativeErrorByK[l.K - 1]:F4}) on {l.Tokens} calibration tokens");
+                    $"(experts ranked by their true output norms: {l.OracleRelativeErrorByK[l.K - 1]:F4}) on {l.Tokens} calibration tokens");
             var ks = string.Join(", ", result.Layers.Select(l => l.K.ToString(CultureInfo.InvariantCulture)));
             context.Console.MarkupLine($"Wrote [bold]{Markup.Escape(settings.Output)}[/]: {result.Layers.Count} feed-forward blocks as {settings.Experts} experts each, k per layer {ks}.");
         });

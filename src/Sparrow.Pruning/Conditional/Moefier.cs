@@ -44,7 +44,7 @@ public sealed class MoefySettings
 /// <param name="ExpertSize">Intermediate neurons per expert.</param>
 /// <param name="K">Experts per token chosen for this layer.</param>
 /// <param name="RelativeErrorByK">‖y_moe − y‖² / ‖y‖² on the calibration tokens for k = 1 … E (index k − 1).</param>
-/// <param name="OracleRelativeErrorByK">The same when the k experts with the largest output norm are chosen (the best a router could do per token).</param>
+/// <param name="OracleRelativeErrorByK">The same when the k experts with the largest true output norm are chosen per token (what the router is fitted to predict).</param>
 /// <param name="Tokens">Calibration tokens the fit used.</param>
 public sealed record MoefiedLayer(int Layer, int Experts, int ExpertSize, int K, IReadOnlyList<double> RelativeErrorByK,
     IReadOnlyList<double> OracleRelativeErrorByK, int Tokens);

@@ -87,8 +87,8 @@ public sealed class MoefierTests
             Assert.Equal(16, errors.Count);
             Assert.True(errors[^1] < 1e-8, $"layer {layer.Layer}: k = E leaves error {errors[^1]}");
             Assert.True(errors[0] > errors[7], $"layer {layer.Layer}: k = 1 error {errors[0]} not above k = 8's {errors[7]}");
-            // The oracle (largest outputs first) is a lower bound a router can only approach.
-            for (var k = 0; k < 16; k++) Assert.True(layer.OracleRelativeErrorByK[k] <= errors[k] + 1e-9);
+            // Ranking experts by their true output norms (what the router predicts) also reaches 0 at k = E.
+            Assert.True(layer.OracleRelativeErrorByK[^1] < 1e-8);
             // K = 0: the smallest k within the target.
             Assert.True(errors[layer.K - 1] <= 0.2);
             if (layer.K > 1) Assert.True(errors[layer.K - 2] > 0.2);
@@ -107,8 +107,15 @@ public sealed class MoefierTests
             node.Attributes.RemoveAll(a => a.Name == "k");
             node.Attributes.Add(NodeAttribute.Int("k", 16));
         }
-        var batch = CalibrationSentences.Batches(["A quiet street after the rain.", "The committee approved the budget for next year."], batchSize: 2).First();
-        float[] Hidden(Model m)
+        float[] dense = [], full = [], routed = [];
+        // A batch's tensors live until the enumeration moves on: run all three models inside the loop.
+        foreach (var batch in CalibrationSentences.Batches(["A quiet street after the rain.", "The committee approved the budget for next year."], batchSize: 2))
+        {
+            dense = Hidden(MiniLm.Value, batch);
+            full = Hidden(all, batch);
+            routed = Hidden(Moefied.Value.Model, batch);
+        }
+        static float[] Hidden(Model m, IReadOnlyDictionary<string, Tensor> batch)
         {
             using var session = new Sparrow.Runtime.InferenceSession(m, new Sparrow.Runtime.SessionOptions { IntraOpThreads = 1, UseKernelCache = false });
             var outputs = session.Run(batch);
@@ -116,9 +123,6 @@ public sealed class MoefierTests
             foreach (var t in outputs.Values) t.Dispose();
             return values;
         }
-        var dense = Hidden(MiniLm.Value);
-        var full = Hidden(all);
-        var routed = Hidden(Moefied.Value.Model);
         Assert.Equal(dense.Length, full.Length);
         for (var i = 0; i < dense.Length; i++) Assert.True(Math.Abs(dense[i] - full[i]) <= 1e-3f * (1 + Math.Abs(dense[i])), $"[{i}] {full[i]} vs dense {dense[i]}");
         Assert.Contains(Enumerable.Range(0, dense.Length), i => Math.Abs(dense[i] - routed[i]) > 1e-2);
