@@ -101,7 +101,7 @@ internal static class ActivationSparsityExperiment
         var dense = new List<double>();
         var skip = new List<double>();
         var zero = new List<double>();
-        for (var round = -2; round < rounds; round++) // two warm-up rounds
+        for (var round = -5; round < rounds; round++) // five warm-up rounds
         {
             var start = Clock();
             for (var r = 0; r < count; r++) Sgemm.Multiply(1, x.AsSpan(r * k, k), k, false, packed, y, n);

@@ -60,6 +60,9 @@ public static unsafe class SparseInputGemv
         return kept;
     }
 
+    // Fully optimised from the first call, like the accumulation: decoding calls this per token and layer, and a
+    // tier-0 copy (until the tiered JIT catches up) runs several times slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int GatherAndAccumulate(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> y, float threshold, int vectorWidth,
         Span<int> index, Span<float> value)
     {
@@ -84,6 +87,7 @@ public static unsafe class SparseInputGemv
     /// The kept inputs' positions and values, in order. Eight inputs are compared at once; only the set bits of
     /// the comparison mask are visited, so the cost follows the kept count, with no branch per input.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Gather(ReadOnlySpan<float> x, float threshold, Span<int> index, Span<float> value)
     {
         var k = x.Length;
