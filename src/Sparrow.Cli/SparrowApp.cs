@@ -34,6 +34,7 @@ public static class SparrowApp
         root.Add(ReportCommand.Create(context));
         root.Add(EnergyCommand.Create(context));
         root.Add(ServeCommand.Create(context));
+        root.Add(MoefyCommand.Create(context));
         HelpDefaults.Apply(root);
         return root;
     }

@@ -31,5 +31,20 @@ public sealed class SessionOptions
     /// <summary>Read and write the kernel-choice cache; off, every session measures anew and touches no file.</summary>
     public bool UseKernelCache { get; set; } = true;
 
+    /// <summary>
+    /// Activation sparsity (TEAL-style): a magnitude threshold per constant MatMul or Linear weight, keyed by the
+    /// weight's initializer name (as calibrated by Sparrow.Pruning's ActivationSparsity). When such a layer gets
+    /// one input row (token-by-token decoding), inputs whose magnitude is at or under its threshold count as zero
+    /// and their weight columns are skipped (<see cref="Sparrow.Tensors.Kernels.SparseInputGemv"/>). Inputs of more
+    /// rows take the normal path unchanged, unless <see cref="ThresholdEveryRow"/>. Null: off.
+    /// </summary>
+    public IReadOnlyDictionary<string, float>? ActivationThresholds { get; set; }
+
+    /// <summary>
+    /// Threshold the inputs of every row, not only one-row inputs (then run the normal kernel), so that a whole
+    /// sequence evaluates as if every token had been decoded one by one with activation sparsity.
+    /// </summary>
+    public bool ThresholdEveryRow { get; set; }
+
     internal int EffectiveThreads => IntraOpThreads > 0 ? IntraOpThreads : Environment.ProcessorCount;
 }

@@ -19,6 +19,7 @@ internal sealed class LinearOperator : Operator
 {
     private readonly FusedActivation _activation;
     private readonly PreparedWeight? _weight;
+    private readonly ActivationSparseWeight? _activationSparse;
 
     public LinearOperator(Node node, OperatorContext context) : base(node)
     {
@@ -34,6 +35,7 @@ internal sealed class LinearOperator : Operator
                 context.OwnInput(node, 1);
             }
         }
+        _activationSparse = ActivationSparseWeight.TryCreate(node, context);
     }
 
     public override Tensor[] Run(ReadOnlySpan<Tensor?> inputs, RunContext context)
@@ -59,12 +61,23 @@ internal sealed class LinearOperator : Operator
         var m = x.Length / Math.Max(k, 1);
         if (k == 0) m = TensorShape.Product(outputShape.AsSpan(0, outputShape.Length - 1));
         var y = Tensor<float>.Allocate(outputShape, clear: false);
+        float[]? thresholded = null;
         try
         {
+            var input = x.Span;
+            if (_activationSparse is { } sparse && m > 0 && n > 0)
+            {
+                if (m == 1)
+                {
+                    sparse.MultiplyRow(input, y.Span, columnBias, _activation);
+                    return [y];
+                }
+                if (sparse.EveryRow) input = (thresholded = sparse.ThresholdedCopy(input, m)).AsSpan(0, m * k);
+            }
             if (_weight is not null)
-                _weight.Multiply(x.Span, m, y.Span, columnBias, _activation, context.Threads);
+                _weight.Multiply(input, m, y.Span, columnBias, _activation, context.Threads);
             else
-                Sgemm.Multiply(m, n, k, x.Span, k, false, w!.Span, n, false, y.Span, n, columnBias: columnBias, activation: _activation,
+                Sgemm.Multiply(m, n, k, input, k, false, w!.Span, n, false, y.Span, n, columnBias: columnBias, activation: _activation,
                     maxThreads: context.Threads);
             return [y];
         }
@@ -72,6 +85,10 @@ internal sealed class LinearOperator : Operator
         {
             y.Dispose();
             throw;
+        }
+        finally
+        {
+            if (thresholded is not null) System.Buffers.ArrayPool<float>.Shared.Return(thresholded);
         }
     }
 }

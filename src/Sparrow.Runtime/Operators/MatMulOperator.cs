@@ -16,6 +16,7 @@ namespace Sparrow.Runtime.Operators;
 internal sealed class MatMulOperator : Operator
 {
     private readonly PreparedWeight? _weight;
+    private readonly ActivationSparseWeight? _activationSparse;
 
     public MatMulOperator(Node node, OperatorContext context) : base(node)
     {
@@ -25,11 +26,13 @@ internal sealed class MatMulOperator : Operator
             _weight = kernels.Prepare(node, node.Inputs[1], b, transposed: false);
             context.OwnInput(node, 1);
         }
+        _activationSparse = ActivationSparseWeight.TryCreate(node, context);
     }
 
     public override Tensor[] Run(ReadOnlySpan<Tensor?> inputs, RunContext context)
     {
         var a = Required(inputs, 0);
+        if (_activationSparse is not null && a is Tensor<float> af) return [RunActivationSparse(af, inputs, context)];
         if (_weight is not null) return [RunPrepared(a, context)];
         var b = Required(inputs, 1);
         if (a.ElementType != b.ElementType)
@@ -64,6 +67,43 @@ internal sealed class MatMulOperator : Operator
         {
             y.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// B has a calibrated activation threshold: one row runs the column-skipping kernel; more rows the normal
+    /// path, on thresholded inputs when the session says so.
+    /// </summary>
+    private Tensor<float> RunActivationSparse(Tensor<float> a, ReadOnlySpan<Tensor?> inputs, RunContext context)
+    {
+        var sparse = _activationSparse!;
+        var plan = MatMulShape.Plan(a.Shape, [sparse.Inputs, sparse.Outputs]);
+        var rows = plan.Batch * plan.M;
+        if (rows != 1 && !sparse.EveryRow)
+            return _weight is not null ? RunPrepared(a, context) : RunFloat(a, (Tensor<float>)Required(inputs, 1), plan, context);
+        var y = Tensor<float>.Allocate(plan.OutputShape, clear: false);
+        float[]? thresholded = null;
+        try
+        {
+            if (rows == 1)
+            {
+                sparse.MultiplyRow(a.Span, y.Span, default, FusedActivation.None);
+                return y;
+            }
+            thresholded = sparse.ThresholdedCopy(a.Span, rows);
+            var x = thresholded.AsSpan(0, rows * sparse.Inputs);
+            if (_weight is not null) _weight.Multiply(x, rows, y.Span, default, FusedActivation.None, context.Threads);
+            else plan.RunFloat(x, ((Tensor<float>)Required(inputs, 1)).Span, y.Span, context.Threads);
+            return y;
+        }
+        catch
+        {
+            y.Dispose();
+            throw;
+        }
+        finally
+        {
+            if (thresholded is not null) System.Buffers.ArrayPool<float>.Shared.Return(thresholded);
         }
     }
 
