@@ -116,7 +116,8 @@ public sealed class InferenceSession : IDisposable
             var outputs = new Dictionary<string, Tensor>(_plan.OutputSlots.Length);
             foreach (var (name, slot) in _plan.OutputSlots)
             {
-                var t = slots[slot]!;
+                // A node may declare more outputs than its operator makes (an optional output it never writes).
+                var t = slots[slot] ?? throw new InferenceException($"output '{name}' was not produced: the node that declares it does not make it.");
                 // Hand over tensors we made; anything else (an input, a constant, a repeated output) as a view.
                 if (owned[slot] && !outputs.Values.Contains(t)) outputs[name] = t;
                 else outputs[name] = t.Reshape(t.Shape);
