@@ -79,7 +79,7 @@ public sealed class InterruptedRunTests
         string[] args = ["prune", input, "--method", method, "--sparsity", "0.5", "-o", output];
 
         var kills = 0;
-        foreach (var seconds in new[] { 0.3, 1.0, 2.0, 3.5, 5.0, 8.0 })
+        foreach (var seconds in new[] { 0.5, 2.0, 4.0, 7.0 })
         {
             if (File.Exists(output)) File.Delete(output);
             using var process = StartCli(args);
@@ -140,7 +140,15 @@ public sealed class InterruptedRunTests
         var actual = OnnxImporter.Load(output).Graph.Initializers;
         Assert.Equal(expected.Keys, actual.Keys);
         foreach (var (name, tensor) in expected)
-            Assert.True(tensor.As<float>().Span.SequenceEqual(actual[name].As<float>().Span), $"weight '{name}' differs from the uninterrupted run");
+        {
+            var same = (tensor, actual[name]) switch
+            {
+                (Sparrow.Tensors.Tensor<float> a, Sparrow.Tensors.Tensor<float> b) => a.Span.SequenceEqual(b.Span),
+                (Sparrow.Tensors.Tensor<long> a, Sparrow.Tensors.Tensor<long> b) => a.Span.SequenceEqual(b.Span),
+                var (a, b) => a.ElementType == b.ElementType && a.Shape.SequenceEqual(b.Shape),
+            };
+            Assert.True(same, $"weight '{name}' differs from the uninterrupted run");
+        }
         Assert.Equal(inputHash, Hash(pruned));
     }
 }
