@@ -27,10 +27,12 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Compiles <paramref name="model"/> (which is not changed: the session works on a copy sharing its tensors).</summary>
     /// <exception cref="Sparrow.Graph.ModelException">The model uses an operator or attribute Sparrow does not run, or is inconsistent.</exception>
     /// <exception cref="ArgumentException"><see cref="SessionOptions.SparseKernel"/> names no known kernel.</exception>
+    /// <exception cref="Sparrow.Graph.ModelException">A weight holds NaN or infinity (with <see cref="SessionOptions.CheckWeights"/>, the default).</exception>
     public InferenceSession(Model model, SessionOptions? options = null)
     {
         _options = options ?? new SessionOptions();
         WeightKernelSelector.ResolveKernelName(_options.SparseKernel); // a misspelt kernel fails before any work
+        if (_options.CheckWeights) NumericCheck.ThrowIfWeightsNotFinite(model);
         // A copy either way (tensors shared): the weights the operators keep in their own form leave it below.
         Model = _options.OptimizeGraph ? GraphOptimizer.Optimize(model, _options) : model.Clone();
         InputMetadata = model.Graph.RequiredInputs.ToArray();
@@ -116,7 +118,8 @@ public sealed class InferenceSession : IDisposable
             var outputs = new Dictionary<string, Tensor>(_plan.OutputSlots.Length);
             foreach (var (name, slot) in _plan.OutputSlots)
             {
-                var t = slots[slot]!;
+                // A node may declare more outputs than its operator makes (an optional output it never writes).
+                var t = slots[slot] ?? throw new InferenceException($"output '{name}' was not produced: the node that declares it does not make it.");
                 // Hand over tensors we made; anything else (an input, a constant, a repeated output) as a view.
                 if (owned[slot] && !outputs.Values.Contains(t)) outputs[name] = t;
                 else outputs[name] = t.Reshape(t.Shape);
@@ -149,6 +152,8 @@ public sealed class InferenceSession : IDisposable
             if (!ok)
                 throw new InferenceException($"input '{info.Name}' must have shape [{string.Join(",", info.Shape)}], got {TensorShape.Format(t.Shape)}.");
         }
+        if (_options.CheckInputs)
+            foreach (var (name, tensor) in inputs) NumericCheck.ThrowIfInputNotFinite(name, tensor);
     }
 
     /// <summary>Marks the session closed; later runs throw <see cref="ObjectDisposedException"/>. Weights belong to the model and are not freed.</summary>

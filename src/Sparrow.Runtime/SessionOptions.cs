@@ -13,6 +13,19 @@ public sealed class SessionOptions
     public bool CheckNumerics { get; set; }
 
     /// <summary>
+    /// Refuse, when the session is created, a model whose float weights (initializers and Constant nodes) hold NaN or
+    /// infinity, with a <see cref="Sparrow.Graph.ModelException"/> that names the weight (on by default; turn it off for
+    /// a model that keeps an infinite constant on purpose, such as a -inf attention mask).
+    /// </summary>
+    public bool CheckWeights { get; set; } = true;
+
+    /// <summary>
+    /// Refuse a <see cref="InferenceSession.Run(IReadOnlyDictionary{string, Sparrow.Tensors.Tensor})"/> whose float inputs hold NaN or infinity, with an
+    /// <see cref="InferenceException"/> that names the input (on by default; one vectorised pass over each float input).
+    /// </summary>
+    public bool CheckInputs { get; set; } = true;
+
+    /// <summary>
     /// The kernel for constant MatMul, Gemm and Linear weights: "auto" (default: dense, or the sparse format that
     /// measures fastest on this machine), "dense", or the name of a <see cref="Sparrow.Tensors.Sparse.SparseKernelTable"/>
     /// entry (any case) to force it where the weight fits it. Weights that break a forced format's pattern take

@@ -25,7 +25,8 @@ public static class NodeTestRunner
         try
         {
             var model = OnnxImporter.Load(Path.Combine(dir, "model.onnx"));
-            using var session = new InferenceSession(model, new SessionOptions { IntraOpThreads = 1 });
+            // Operator semantics include NaN and infinity (IsNaN, IsInf, Max of -inf...): the safety checks stay off here.
+            using var session = new InferenceSession(model, new SessionOptions { IntraOpThreads = 1, CheckWeights = false, CheckInputs = false });
             foreach (var dataSet in Directory.GetDirectories(dir, "test_data_set_*").Order(StringComparer.Ordinal))
             {
                 var inputs = new Dictionary<string, Tensor>();

@@ -40,7 +40,7 @@ internal static class LinearFusion
         // A 1-D X works the same in MatMul and Linear; a known scalar X is an error for both, so leave it alone.
         if (graph.Rank(x) is 0) return false;
         var product = matMul.Outputs[0];
-        if (graph.Readers(product) is not [{ OpType: "Add", Domain: "" } add] || !graph.OnlyFeeds(product, add) || add.Inputs.Count != 2) return false;
+        if (graph.Readers(product) is not [{ OpType: "Add", Domain: "" } add] || !graph.OnlyFeeds(product, add) || add.Inputs.Count != 2 || add.Outputs.Count != 1) return false;
         var b = add.Inputs[0] == product ? add.Inputs[1] : add.Inputs[0];
         if (graph.Constant(b) is not Tensor<float> { Rank: 1 } bias || bias.Length != weight.Shape[1]) return false;
 
