@@ -21,6 +21,7 @@ public sealed class ServedModel : IDisposable
         Name = name;
         Hash = hash;
         Session = new InferenceSession(model, options);
+        _rowsAreIndependent = new Lazy<bool>(() => Batching.RowIndependenceProbe.Check(Session));
         Tokenizer = tokenizer;
         MaxLength = maxLength;
         var inputNames = Session.InputMetadata.Select(i => i.Name).ToArray();
@@ -130,6 +131,15 @@ public sealed class ServedModel : IDisposable
     internal string[]? EmbeddingInputs { get; }
 
     internal string? HiddenStateOutput { get; }
+
+    /// <summary>
+    /// Whether <c>/v1/infer</c> requests may share a model call: the model treats the rows of its inputs' first
+    /// dimension independently (see <see cref="Batching.RowIndependenceProbe"/>). Checked once, when first asked
+    /// (a server asks at start).
+    /// </summary>
+    internal bool RowsAreIndependent => _rowsAreIndependent.Value;
+
+    private readonly Lazy<bool> _rowsAreIndependent;
 
     /// <summary>Releases the session.</summary>
     public void Dispose() => Session.Dispose();

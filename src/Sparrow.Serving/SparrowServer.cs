@@ -27,10 +27,12 @@ public sealed class SparrowServer : IAsyncDisposable
     private readonly RequestBatcher _batcher;
     private readonly Lock _stopLock = new();
     private Task? _stopping;
+    private readonly InFlight _inFlight;
 
-    private SparrowServer(WebApplication app, RequestBatcher batcher, ServedModel model, ServingOptions options, Uri address, ServerMetrics metrics, ServingCaches caches)
+    private SparrowServer(WebApplication app, RequestBatcher batcher, ServedModel model, ServingOptions options, Uri address, ServerMetrics metrics, ServingCaches caches, InFlight inFlight)
     {
         _app = app;
+        _inFlight = inFlight;
         _batcher = batcher;
         Model = model;
         Options = options;
@@ -55,6 +57,24 @@ public sealed class SparrowServer : IAsyncDisposable
 
     internal ServingCaches Caches { get; }
 
+    /// <summary>
+    /// Requests still running when the host stopped waiting for them (the shutdown timeout ran out): their clients may
+    /// have lost the answer. Known once <see cref="StopAsync"/> has completed; 0 before.
+    /// </summary>
+    internal int RequestsCutOff { get; private set; }
+
+    /// <summary>Counts requests inside the pipeline.</summary>
+    internal sealed class InFlight
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Enter() => Interlocked.Increment(ref _count);
+
+        public void Leave() => Interlocked.Decrement(ref _count);
+    }
+
     /// <summary>Starts serving <paramref name="model"/>; returns once the server listens.</summary>
     /// <exception cref="IOException">The address is in use or cannot be bound.</exception>
     public static async Task<SparrowServer> StartAsync(ServedModel model, ServingOptions? options = null, CancellationToken cancellationToken = default)
@@ -62,6 +82,8 @@ public sealed class SparrowServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(model);
         options ??= new ServingOptions();
         options.Validate();
+        // Decided once, before the first request: whether /v1/infer requests may be batched for this model.
+        if (options.MaxBatch > 1) _ = model.RowsAreIndependent;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
@@ -81,7 +103,21 @@ public sealed class SparrowServer : IAsyncDisposable
         var endpoints = new Endpoints(model, options, batcher, caches);
         var energyMethod = $"estimated from CPU time at {energy.Cpu.WattsPerCore:0.##} W per core";
 
+        var inFlight = new InFlight();
         app.Use(async (context, next) =>
+        {
+            inFlight.Enter();
+            try
+            {
+                await HandleAsync(context, next);
+            }
+            finally
+            {
+                inFlight.Leave();
+            }
+        });
+
+        async Task HandleAsync(HttpContext context, RequestDelegate next)
         {
             var start = Stopwatch.GetTimestamp();
             try
@@ -100,7 +136,8 @@ public sealed class SparrowServer : IAsyncDisposable
             var endpoint = path is "/v1/embeddings" or "/v1/infer" or "/health" or "/metrics" ? path : "other";
             metrics.CountRequest(endpoint, context.Response.StatusCode);
             if (endpoint is "/v1/embeddings" or "/v1/infer") metrics.Latency.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
-        });
+        }
+
         app.MapPost("/v1/embeddings", endpoints.EmbeddingsAsync);
         app.MapPost("/v1/infer", endpoints.InferAsync);
         app.MapGet("/health", endpoints.HealthAsync);
@@ -124,7 +161,7 @@ public sealed class SparrowServer : IAsyncDisposable
             throw;
         }
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new SparrowServer(app, batcher, model, options, new Uri(bound.EndsWith('/') ? bound : bound + "/"), metrics, caches);
+        return new SparrowServer(app, batcher, model, options, new Uri(bound.EndsWith('/') ? bound : bound + "/"), metrics, caches, inFlight);
     }
 
     /// <summary>
@@ -153,6 +190,9 @@ public sealed class SparrowServer : IAsyncDisposable
     private async Task StopCoreAsync()
     {
         await _app.StopAsync();
+        // The host returns once every request has finished or the shutdown timeout has run out; any still inside
+        // the pipeline now were cut off from their clients.
+        RequestsCutOff = _inFlight.Count;
         await _batcher.DisposeAsync();
     }
 

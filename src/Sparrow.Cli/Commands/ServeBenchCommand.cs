@@ -97,8 +97,8 @@ internal static class ServeBenchCommand
                 requests = count,
                 seconds = g.Sum(t => t.Seconds),
                 requestsPerSecond = count / g.Sum(t => t.Seconds),
-                p50Ms = Percentile(latencies, 0.50),
-                p99Ms = Percentile(latencies, 0.99),
+                p50Ms = BenchStats.Percentile(latencies, 0.50),
+                p99Ms = BenchStats.Percentile(latencies, 0.99),
                 meanBatch = g.Sum(t => t.BatchSizeSum) / Math.Max(1, g.Sum(t => t.Batches)),
                 cpuMsPerRequest = g.Sum(t => t.CpuSeconds) * 1000 / count,
                 // Wall time of model calls per request, and the share of the turn the model was busy: near 100% the
@@ -129,9 +129,6 @@ internal static class ServeBenchCommand
         });
         return ExitCodes.Success;
     }
-
-    private static double Percentile(double[] sorted, double q) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
 
     private static async Task<Turn> RunTurnAsync(ServedModel model, string label, bool batching, ServingOptions options, int clients, int requests, double maxSeconds)
     {

@@ -33,12 +33,15 @@ internal static class ServeCommand
         };
         command.SetAction(parse =>
         {
+            // Checked before TimeSpan sees it: NaN or a huge value would throw there, as an internal error.
+            var maxDelayMs = parse.GetValue(maxDelay);
+            CheckMaxDelay(maxDelayMs);
             var options = new ServingOptions
             {
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),
                 MaxBatch = parse.GetValue(maxBatch),
-                MaxDelay = TimeSpan.FromMilliseconds(parse.GetValue(maxDelay)),
+                MaxDelay = TimeSpan.FromMilliseconds(maxDelayMs),
                 CacheEntries = parse.GetValue(cacheSize),
                 CacheBytes = (long)parse.GetValue(cacheMb) << 20,
                 MaxQueue = parse.GetValue(maxQueue),
@@ -50,19 +53,33 @@ internal static class ServeCommand
         return command;
     }
 
+    /// <summary>The longest batching delay accepted: a minute (longer only makes clients wait).</summary>
+    internal const double MaxDelayLimitMs = 60_000;
+
+    internal static void CheckMaxDelay(double maxDelayMs)
+    {
+        if (!(maxDelayMs >= 0 && maxDelayMs <= MaxDelayLimitMs))
+            throw new UsageException($"--max-delay-ms must be 0 to {MaxDelayLimitMs.ToString(CultureInfo.InvariantCulture)}, got {maxDelayMs.ToString(CultureInfo.InvariantCulture)}.");
+    }
+
     /// <summary>Checks the options the way the CLI reports them: as the option the user typed.</summary>
     internal static void Validate(ServingOptions options, double maxDelayMs)
     {
         if (!System.Net.IPAddress.TryParse(options.Host, out _)) throw new UsageException($"--host '{options.Host}' is not an IP address (e.g. 127.0.0.1).");
         if (options.Port is < 0 or > 65535) throw new UsageException($"--port must be 0 to 65535, got {options.Port}.");
         if (options.MaxBatch < 1) throw new UsageException($"--max-batch must be at least 1 (1: no batching), got {options.MaxBatch}.");
-        if (maxDelayMs < 0 || double.IsNaN(maxDelayMs)) throw new UsageException($"--max-delay-ms cannot be negative, got {maxDelayMs.ToString(CultureInfo.InvariantCulture)}.");
+        CheckMaxDelay(maxDelayMs);
         if (options.CacheEntries < 0) throw new UsageException($"--cache-size cannot be negative (0: no cache), got {options.CacheEntries}.");
         if (options.CacheBytes < 0) throw new UsageException("--cache-mb cannot be negative.");
         if (options.MaxQueue < 1) throw new UsageException($"--max-queue must be at least 1, got {options.MaxQueue}.");
         if (options.MaxBodyBytes < 1) throw new UsageException("--max-body-kb must be at least 1.");
         if (options.MaxInputsPerRequest < 1) throw new UsageException($"--max-inputs must be at least 1, got {options.MaxInputsPerRequest}.");
     }
+
+    /// <summary>What stopping did to the requests accepted: all answered, or some cut off by the shutdown timeout.</summary>
+    internal static string ShutdownMessage(int cutOff) => cutOff == 0
+        ? "Stopped; every accepted request was answered."
+        : $"Stopped; the shutdown timeout ran out with {cutOff} request{(cutOff == 1 ? "" : "s")} still running: their clients may not have received an answer.";
 
     internal static int Run(CommandContext context, string? modelPath, ServingOptions options, int threads, string? sparseKernel, CancellationToken stop = default)
     {
@@ -86,7 +103,7 @@ internal static class ServeCommand
             context.Detail(Markup.Escape($"batching: up to {options.MaxBatch} items or {options.MaxDelay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)} ms; "
                 + $"cache: {(options.CacheEntries == 0 ? "off" : $"{options.CacheEntries} results, {options.CacheBytes >> 20} MB")}; queue: {options.MaxQueue} items; threads: {resolvedThreads}."));
             server.WaitForShutdownAsync(stop).GetAwaiter().GetResult();
-            context.Info("Stopped; every accepted request was answered.");
+            context.Info(ShutdownMessage(server.RequestsCutOff));
         }
         finally
         {

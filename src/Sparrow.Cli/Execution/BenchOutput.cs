@@ -13,8 +13,10 @@ internal sealed record BenchStats(double Median, double P25, double P75, double 
         return new BenchStats(Percentile(sorted, 0.5), Percentile(sorted, 0.25), Percentile(sorted, 0.75), sorted[0]);
     }
 
-    private static double Percentile(double[] sorted, double p)
+    /// <summary>The <paramref name="p"/>-quantile of sorted samples, interpolated linearly between ranks; NaN when empty.</summary>
+    internal static double Percentile(double[] sorted, double p)
     {
+        if (sorted.Length == 0) return double.NaN;
         var x = p * (sorted.Length - 1);
         var lo = (int)Math.Floor(x);
         var hi = Math.Min(lo + 1, sorted.Length - 1);

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Sparrow.Data.Embeddings;
 using Sparrow.Data.Text;
 using Sparrow.Energy;
+using Sparrow.Serving.Http;
 using Sparrow.Serving.Metrics;
 using Sparrow.Tensors;
 
@@ -59,17 +60,30 @@ internal sealed class RequestBatcher : IAsyncDisposable
     {
         var batch = new List<WorkItem>(_options.MaxBatch);
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        // An item that did not fit the last batch's row limit: it starts the next one.
+        WorkItem? carried = null;
+        while (carried is not null || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            if (!reader.TryRead(out var first)) continue;
+            WorkItem? first = carried;
+            carried = null;
+            if (first is null && !reader.TryRead(out first)) continue;
             batch.Clear();
             batch.Add(first);
+            // MaxBatch counts rows (a text, or a tensor request's first dimension), so that one large request does
+            // not make a batch many times larger than asked for; a single request larger than the limit runs alone.
+            var rows = first.Rows;
             var deadline = Stopwatch.GetTimestamp() + (long)(_options.MaxDelay.TotalSeconds * Stopwatch.Frequency);
-            while (batch.Count < _options.MaxBatch)
+            while (rows < _options.MaxBatch)
             {
                 if (reader.TryRead(out var next))
                 {
+                    if (rows + next.Rows > _options.MaxBatch)
+                    {
+                        carried = next;
+                        break;
+                    }
                     batch.Add(next);
+                    rows += next.Rows;
                     continue;
                 }
                 var left = deadline - Stopwatch.GetTimestamp();
@@ -90,7 +104,7 @@ internal sealed class RequestBatcher : IAsyncDisposable
                 var items = group.ToArray();
                 try
                 {
-                    var complete = Measured(items.Length, () => items[0] is EmbeddingItem
+                    var complete = Measured(items.Sum(i => i.Rows), items.Length, () => items[0] is EmbeddingItem
                         ? RunEmbeddings(items.Cast<EmbeddingItem>().ToArray())
                         : RunTensors(items.Cast<TensorItem>().ToArray()));
                     complete();
@@ -107,16 +121,15 @@ internal sealed class RequestBatcher : IAsyncDisposable
     /// Runs one model call (or a few, when a tensor batch falls back) and records its size and estimated energy before
     /// the callers hear back (so that metrics read after a response include its batch); returns what answers them.
     /// </summary>
-    private Action Measured(int items, Func<Action> run)
+    private Action Measured(int rows, int items, Func<Action> run)
     {
         var cpuBefore = Environment.CpuUsage.TotalTime;
         var start = Stopwatch.GetTimestamp();
         var complete = run();
         var elapsed = Stopwatch.GetElapsedTime(start);
         var cpuSeconds = Math.Max(0, (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds);
-        // The same estimate as EstimatedEnergyMeter's readings, without building their description per batch.
-        var joules = cpuSeconds * _energy.Cpu.WattsPerCore + Environment.WorkingSet / (double)(1L << 30) * _energy.DramWattsPerGigabyte * elapsed.TotalSeconds;
-        _metrics.BatchSize.Observe(items);
+        var joules = _energy.Estimate(cpuSeconds, Environment.WorkingSet, elapsed).Joules;
+        _metrics.BatchSize.Observe(rows);
         _metrics.AddBatch(joules, items, elapsed.TotalSeconds);
         return complete;
     }
@@ -170,43 +183,53 @@ internal sealed class RequestBatcher : IAsyncDisposable
         if (items.Length == 1) return RunAlone(items[0]);
         var total = items.Sum(i => i.Rows);
         var inputs = new Dictionary<string, Tensor>();
+        IReadOnlyDictionary<string, Tensor>? outputs = null;
         try
         {
-            foreach (var name in items[0].Inputs.Keys)
-                inputs[name] = Concatenate(items.Select(i => i.Inputs[name]).ToArray(), total);
-            var outputs = _model.Session.Run(inputs);
             try
             {
-                // Only outputs with one row per input row can be split back; otherwise run each request alone.
-                if (outputs.Values.Any(o => o.Rank == 0 || o.Shape[0] != total))
-                {
-                    var each = items.Select(RunAlone).ToArray();
-                    return () => { foreach (var answer in each) answer(); };
-                }
-                var offset = 0;
-                var split = new IReadOnlyDictionary<string, Tensor>[items.Length];
-                for (var k = 0; k < items.Length; k++)
-                {
-                    var start = offset;
-                    split[k] = outputs.ToDictionary(o => o.Key, o => Rows(o.Value, start, items[k].Rows));
-                    offset += items[k].Rows;
-                }
-                return () =>
-                {
-                    for (var k = 0; k < items.Length; k++) items[k].Result.TrySetResult(split[k]);
-                };
+                foreach (var name in items[0].Inputs.Keys)
+                    inputs[name] = Concatenate(items.Select(i => i.Inputs[name]).ToArray(), total);
+                outputs = _model.Session.Run(inputs);
             }
-            finally
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                foreach (var t in outputs.Values) t.Dispose();
+                // One request can make the whole batch fail (an index out of range, say): run each alone, so that
+                // only the requests that fail by themselves fail, and with their own error.
+                return RunEach(items);
             }
+            // Only outputs with one row per input row can be split back; otherwise run each request alone.
+            if (outputs.Values.Any(o => o.Rank == 0 || o.Shape[0] != total)) return RunEach(items);
+            var offset = 0;
+            var split = new IReadOnlyDictionary<string, Tensor>[items.Length];
+            for (var k = 0; k < items.Length; k++)
+            {
+                var start = offset;
+                split[k] = outputs.ToDictionary(o => o.Key, o => Rows(o.Value, start, items[k].Rows));
+                offset += items[k].Rows;
+            }
+            return () =>
+            {
+                for (var k = 0; k < items.Length; k++) items[k].Result.TrySetResult(split[k]);
+            };
         }
         finally
         {
+            if (outputs is not null) foreach (var t in outputs.Values) t.Dispose();
             foreach (var t in inputs.Values) t.Dispose();
         }
     }
 
+    private Action RunEach(TensorItem[] items)
+    {
+        var each = items.Select(RunAlone).ToArray();
+        return () => { foreach (var answer in each) answer(); };
+    }
+
+    /// <summary>
+    /// Runs one request by itself. A failure here is the request's own (its inputs made the model fail: an index out
+    /// of range, a size the graph cannot take), so it is answered as a bad request with the model's message.
+    /// </summary>
     private Action RunAlone(TensorItem item)
     {
         try
@@ -214,9 +237,10 @@ internal sealed class RequestBatcher : IAsyncDisposable
             var outputs = _model.Session.Run(item.Inputs);
             return () => item.Result.TrySetResult(outputs);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return () => item.Fail(e);
+            var error = new RequestException(400, $"The model failed on this request's inputs: {e.Message}");
+            return () => item.Fail(error);
         }
     }
 

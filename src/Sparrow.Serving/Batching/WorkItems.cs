@@ -7,6 +7,9 @@ internal abstract class WorkItem
 {
     public abstract object BatchKey { get; }
 
+    /// <summary>The rows this item adds to a batch (what <see cref="ServingOptions.MaxBatch"/> counts).</summary>
+    public abstract int Rows { get; }
+
     public abstract void Fail(Exception error);
 }
 
@@ -20,6 +23,8 @@ internal sealed class EmbeddingItem(int[] tokenIds, int lengthBucket) : WorkItem
     public TaskCompletionSource<float[]> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override object BatchKey => LengthBucket;
+
+    public override int Rows => 1;
 
     public override void Fail(Exception error) => Result.TrySetException(error);
 
@@ -46,7 +51,7 @@ internal sealed class TensorItem(IReadOnlyDictionary<string, Tensor> inputs, int
     public IReadOnlyDictionary<string, Tensor> Inputs { get; } = inputs;
 
     /// <summary>The size of the inputs' first dimension (the rows this request adds to a batch).</summary>
-    public int Rows { get; } = rows;
+    public override int Rows { get; } = rows;
 
     public string Signature { get; } = signature;
 

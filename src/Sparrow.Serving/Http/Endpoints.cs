@@ -124,6 +124,7 @@ internal sealed class Endpoints(ServedModel model, ServingOptions options, Reque
         var inputs = JsonTensors.ReadInputs(inputsJson, model.Inputs);
         try
         {
+            RefuseEmptyRows(inputs);
             var key = CacheKey.Of(model.Hash, "infer", CanonicalBytes(inputs));
             if (caches.Responses.TryGet(key, out var cached))
             {
@@ -173,15 +174,27 @@ internal sealed class Endpoints(ServedModel model, ServingOptions options, Reque
     }
 
     /// <summary>
+    /// Refuses an input with no rows: it would count as a row of a batch and break the concatenation, and a model
+    /// has nothing to compute for it.
+    /// </summary>
+    private static void RefuseEmptyRows(Dictionary<string, Tensor> inputs)
+    {
+        foreach (var (name, tensor) in inputs)
+            if (tensor.Rank > 0 && tensor.Shape[0] == 0)
+                throw new RequestException(400, $"Input '{name}' has shape {TensorShape.Format(tensor.Shape)}: its first dimension is 0; give at least one row.");
+    }
+
+    /// <summary>
     /// What requests must share to be concatenated along the first dimension: every input's type and other sizes.
-    /// Requests that cannot be (scalars, a model input whose first size is fixed, inputs of different first sizes)
-    /// get a key of their own.
+    /// Requests that cannot be (scalars, a model input whose first size is fixed, inputs of different first sizes,
+    /// a model whose rows are not independent) get a key of their own.
     /// </summary>
     private string Signature(Dictionary<string, Tensor> inputs)
     {
         var batchable = inputs.Count > 0 && inputs.Values.All(t => t.Rank > 0)
             && inputs.Values.Select(t => t.Shape[0]).Distinct().Count() == 1
-            && model.Inputs.All(i => i.Shape is null || (i.Shape.Count > 0 && !i.Shape[0].IsFixed));
+            && model.Inputs.All(i => i.Shape is null || (i.Shape.Count > 0 && !i.Shape[0].IsFixed))
+            && options.MaxBatch > 1 && model.RowsAreIndependent;
         if (!batchable) return Guid.NewGuid().ToString("N");
         var text = new StringBuilder();
         foreach (var (name, tensor) in inputs.OrderBy(i => i.Key, StringComparer.Ordinal))
