@@ -58,21 +58,34 @@ public sealed class SparrowServer : IAsyncDisposable
     internal ServingCaches Caches { get; }
 
     /// <summary>
-    /// Requests still running when the host stopped waiting for them (the shutdown timeout ran out): their clients may
-    /// have lost the answer. Known once <see cref="StopAsync"/> has completed; 0 before.
+    /// Requests that stopping cut off from their clients: aborted while the server stopped (the shutdown timeout ran
+    /// out), or still running after it. Known once <see cref="StopAsync"/> has completed; 0 before.
     /// </summary>
     internal int RequestsCutOff { get; private set; }
 
-    /// <summary>Counts requests inside the pipeline.</summary>
+    /// <summary>Requests inside the pipeline now.</summary>
+    internal int RequestsInFlight => _inFlight.Count;
+
+    /// <summary>Counts requests inside the pipeline, and those that end aborted once the server is stopping.</summary>
     internal sealed class InFlight
     {
         private int _count;
+        private int _abortedWhileStopping;
+        private volatile bool _stopping;
 
         public int Count => Volatile.Read(ref _count);
 
+        public int AbortedWhileStopping => Volatile.Read(ref _abortedWhileStopping);
+
+        public void Stopping() => _stopping = true;
+
         public void Enter() => Interlocked.Increment(ref _count);
 
-        public void Leave() => Interlocked.Decrement(ref _count);
+        public void Leave(bool aborted)
+        {
+            if (aborted && _stopping) Interlocked.Increment(ref _abortedWhileStopping);
+            Interlocked.Decrement(ref _count);
+        }
     }
 
     /// <summary>Starts serving <paramref name="model"/>; returns once the server listens.</summary>
@@ -113,7 +126,7 @@ public sealed class SparrowServer : IAsyncDisposable
             }
             finally
             {
-                inFlight.Leave();
+                inFlight.Leave(context.RequestAborted.IsCancellationRequested);
             }
         });
 
@@ -189,11 +202,15 @@ public sealed class SparrowServer : IAsyncDisposable
 
     private async Task StopCoreAsync()
     {
+        _inFlight.Stopping();
+        // Queued items stop waiting for company: the requests they belong to are what the host now waits for.
+        _batcher.Flush();
         await _app.StopAsync();
-        // The host returns once every request has finished or the shutdown timeout has run out; any still inside
-        // the pipeline now were cut off from their clients.
-        RequestsCutOff = _inFlight.Count;
         await _batcher.DisposeAsync();
+        // Every item has run; handlers still inside the pipeline only write their answers (to connections the host
+        // may have closed). Give them a moment, then count what did not reach its client.
+        for (var wait = 0; wait < 200 && _inFlight.Count > 0; wait++) await Task.Delay(10);
+        RequestsCutOff = _inFlight.AbortedWhileStopping + _inFlight.Count;
     }
 
     /// <summary>Stops (see <see cref="StopAsync"/>) and releases the host; the model stays the caller's.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sparrow.Cli.Commands;
 using Sparrow.Serving;
 using Spectre.Console.Testing;
 
@@ -64,9 +65,20 @@ public class ServeTests
         Assert.Contains("not found", Assert.Single(r.ErrorLines));
     }
 
+    [Fact]
+    public void Serve_says_when_the_shutdown_timeout_cut_requests_off()
+    {
+        Assert.Contains("every accepted request was answered", ServeCommand.ShutdownMessage(0));
+        var cut = ServeCommand.ShutdownMessage(2);
+        Assert.DoesNotContain("every accepted request was answered", cut);
+        Assert.Contains("2 requests still running", cut);
+    }
+
     [Theory]
     [InlineData("--max-batch", "0")]
     [InlineData("--max-delay-ms", "-1")]
+    [InlineData("--max-delay-ms", "NaN")]
+    [InlineData("--max-delay-ms", "1e300")]
     [InlineData("--cache-size", "-1")]
     [InlineData("--port", "70000")]
     [InlineData("--host", "localhost:80")]

@@ -58,14 +58,16 @@ public sealed class CacheAndShutdownTests
     [Fact]
     public async Task Stopping_finishes_every_accepted_request()
     {
-        var server = await TestServer.StartAsync(new ServingOptions { MaxBatch = 64, MaxDelay = TimeSpan.FromMilliseconds(400), CacheEntries = 0 });
+        // The long delay holds every text in the queue until the stop (which stops the batcher waiting for more).
+        var server = await TestServer.StartAsync(new ServingOptions { MaxBatch = 64, MaxDelay = TimeSpan.FromSeconds(60), CacheEntries = 0 });
         var texts = Enumerable.Range(0, 10).Select(i => $"in flight {i}").ToArray();
         var pending = texts.Select(t => Task.Run(() => Models.PostAsync(server.Client, "v1/embeddings", Models.EmbeddingRequest(t)))).ToArray();
         // All accepted and waiting in the queue before the stop.
-        while (server.Server.QueueLength < texts.Length) await Task.Delay(5);
+        await Models.WaitUntilAsync(() => server.Server.QueueLength >= texts.Length, "every text to queue");
         var stop = server.Server.StopAsync();
         var responses = await Task.WhenAll(pending);
         await stop;
+        Assert.Equal(0, server.Server.RequestsCutOff);
         var expected = Models.Embed(texts);
         for (var i = 0; i < texts.Length; i++)
         {

@@ -52,6 +52,20 @@ internal static class Models
             .Select(d => d.GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
     }
 
+    /// <summary>
+    /// Waits for a condition the test needs before its next step (a request queued), failing rather than hanging when
+    /// it never comes; the deadline is generous for a loaded machine and is no timing assertion.
+    /// </summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Gave up waiting for {what}.");
+            await Task.Delay(5);
+        }
+    }
+
     public static string EmbeddingRequest(params string[] texts) => JsonSerializer.Serialize(new { model = DefaultModel.Name, input = texts });
 
     /// <summary>A counter or gauge from the Prometheus text (the sum over its label sets).</summary>

@@ -89,7 +89,7 @@ public sealed class RobustnessTests : IAsyncLifetime
         // One item fills the queue; the long delay keeps it waiting for company while the second request arrives.
         await using var server = await TestServer.StartAsync(new ServingOptions { MaxQueue = 2, MaxBatch = 64, MaxDelay = TimeSpan.FromSeconds(2), CacheEntries = 0 });
         var first = Task.Run(() => Models.PostAsync(server.Client, "v1/embeddings", Models.EmbeddingRequest("one", "two")));
-        while (server.Server.QueueLength < 2) await Task.Delay(5);
+        await Models.WaitUntilAsync(() => server.Server.QueueLength >= 2, "the first request's texts to queue");
         var (status, text) = await Models.PostAsync(server.Client, "v1/embeddings", Models.EmbeddingRequest("three"));
         Assert.Equal(503, status);
         Assert.Contains("queue is full", ErrorOf(text));

@@ -23,6 +23,7 @@ internal sealed class RequestBatcher : IAsyncDisposable
     private readonly ServerMetrics _metrics;
     private readonly EstimatedEnergyMeter _energy;
     private readonly Task _worker;
+    private readonly CancellationTokenSource _flush = new();
     private int _queued;
 
     public RequestBatcher(ServedModel model, ServingOptions options, ServerMetrics metrics, EstimatedEnergyMeter energy)
@@ -87,8 +88,9 @@ internal sealed class RequestBatcher : IAsyncDisposable
                     continue;
                 }
                 var left = deadline - Stopwatch.GetTimestamp();
-                if (left <= 0) break;
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
+                if (left <= 0 || _flush.IsCancellationRequested) break;
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_flush.Token);
+                timeout.CancelAfter(TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
                 try
                 {
                     if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false)) break;
@@ -267,10 +269,15 @@ internal sealed class RequestBatcher : IAsyncDisposable
         return Tensor.FromBytes(tensor.ElementType, shape, tensor.AsBytes().Slice(start * rowBytes, count * rowBytes));
     }
 
+    /// <summary>From now on batches run with what has queued, without waiting for more (the server is stopping).</summary>
+    public void Flush() => _flush.Cancel();
+
     /// <summary>Stops taking items and waits until every accepted item has run.</summary>
     public async ValueTask DisposeAsync()
     {
+        _flush.Cancel();
         _queue.Writer.TryComplete();
         await _worker.ConfigureAwait(false);
+        _flush.Dispose();
     }
 }
