@@ -9,7 +9,11 @@ public sealed record ServingOptions
     /// <summary>The port; 0 picks a free one (see <see cref="SparrowServer.Address"/>).</summary>
     public int Port { get; init; } = 8080;
 
-    /// <summary>The most items (texts, or tensor requests) run together in one batch; 1 turns batching off.</summary>
+    /// <summary>
+    /// The most rows run together in one batch (a text is one row; a <c>/v1/infer</c> request adds its inputs' first
+    /// dimension, and one larger than this runs alone); 1 turns batching off. <c>/v1/infer</c> requests are batched
+    /// only for models that pass a check at start: two generated rows run together give what each gives alone.
+    /// </summary>
     public int MaxBatch { get; init; } = 32;
 
     /// <summary>How long the first item of a batch waits for others before the batch runs.</summary>

@@ -18,7 +18,7 @@ internal static class ServeCommand
         var model = CommonOptions.ModelArgument("default: the embedded all-MiniLM-L6-v2, which serves /v1/embeddings");
         var host = new Option<string>("--host") { Description = "Address to listen on (loopback unless you mean to expose it).", DefaultValueFactory = _ => defaults.Host };
         var port = new Option<int>("--port") { Description = "Port to listen on (0: any free port, printed at start).", DefaultValueFactory = _ => defaults.Port };
-        var maxBatch = new Option<int>("--max-batch") { Description = "Most items (texts, tensor requests) run together in one model call; 1 turns batching off.", DefaultValueFactory = _ => defaults.MaxBatch };
+        var maxBatch = new Option<int>("--max-batch") { Description = "Most rows (texts, or the first dimension of tensor requests) run together in one model call; 1 turns batching off.", DefaultValueFactory = _ => defaults.MaxBatch };
         var maxDelay = new Option<double>("--max-delay-ms") { Description = "Milliseconds the first item of a batch waits for others.", DefaultValueFactory = _ => defaults.MaxDelay.TotalMilliseconds };
         var cacheSize = new Option<int>("--cache-size") { Description = "Results kept in the LRU cache (0: no cache).", DefaultValueFactory = _ => defaults.CacheEntries };
         var cacheMb = new Option<int>("--cache-mb") { Description = "Megabytes of results the cache keeps at most.", DefaultValueFactory = _ => (int)(defaults.CacheBytes >> 20) };
