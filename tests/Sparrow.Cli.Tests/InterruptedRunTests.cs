@@ -134,7 +134,15 @@ public sealed class InterruptedRunTests
         }
         Assert.True(kills >= 1, "no run was killed before it finished");
         Assert.True(File.Exists(checkpoint), "no checkpoint was written before the kill");
-        Assert.Equal(0, RunCli(Args(output, checkpoint)));
+        var summary = folder.File("resumed.json");
+        Assert.Equal(0, RunCli([.. Args(output, checkpoint), "--json", summary]));
+        // A recover that ignored the checkpoint would still end with the same weights: check it really resumed.
+        using (var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(summary)))
+        {
+            var resumedFrom = json.RootElement.GetProperty("resumedFrom").GetInt64();
+            Assert.True(resumedFrom > 0, $"the last run started from step {resumedFrom}, not from the checkpoint");
+            Assert.Equal(6 - resumedFrom, json.RootElement.GetProperty("stepsRun").GetInt64());
+        }
 
         var expected = OnnxImporter.Load(reference).Graph.Initializers;
         var actual = OnnxImporter.Load(output).Graph.Initializers;
