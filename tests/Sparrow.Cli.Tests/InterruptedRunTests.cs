@@ -64,6 +64,14 @@ public sealed class InterruptedRunTests
         Assert.Equal(expectedInitializers, model.Graph.Initializers.Count);
     }
 
+    /// <summary>After a run that completed, no temporary file of a killed writer is left in <paramref name="folder"/>
+    /// (the next write to the same file removes them; for MiniLM each would be ~90 MB).</summary>
+    private static void AssertNoLeftoverTemporaries(string folder)
+    {
+        var left = Directory.GetFiles(folder, ".*.tmp").Select(Path.GetFileName).ToArray();
+        Assert.True(left.Length == 0, "temporary files of killed runs are left: " + string.Join(", ", left));
+    }
+
     [Theory]
     [InlineData("magnitude")]
     [InlineData("wanda")]
@@ -93,6 +101,7 @@ public sealed class InterruptedRunTests
         AssertAbsentOrComplete(output, initializers);
         Assert.True(File.Exists(output));
         Assert.Equal(before, Hash(input));
+        AssertNoLeftoverTemporaries(folder.Path);
     }
 
     [Fact]
@@ -158,5 +167,6 @@ public sealed class InterruptedRunTests
             Assert.True(same, $"weight '{name}' differs from the uninterrupted run");
         }
         Assert.Equal(inputHash, Hash(pruned));
+        AssertNoLeftoverTemporaries(folder.Path);
     }
 }
