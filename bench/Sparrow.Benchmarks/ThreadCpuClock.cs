@@ -38,4 +38,8 @@ internal static partial class ThreadCpuClock
         ClockGetTime(3, out var t);
         return t.Seconds + t.Nanoseconds * 1e-9;
     }
+
+    /// <summary>Thread CPU seconds where available, else wall-clock seconds (Stopwatch): for differences only, never mixed.</summary>
+    public static double SecondsOrWall() =>
+        IsAvailable ? Seconds() : System.Diagnostics.Stopwatch.GetTimestamp() / (double)System.Diagnostics.Stopwatch.Frequency;
 }

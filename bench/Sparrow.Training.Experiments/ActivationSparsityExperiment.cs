@@ -103,13 +103,13 @@ internal static class ActivationSparsityExperiment
         var zero = new List<double>();
         for (var round = -5; round < rounds; round++) // five warm-up rounds
         {
-            var start = Clock();
+            var start = ThreadCpuClock.SecondsOrWall();
             for (var r = 0; r < count; r++) Sgemm.Multiply(1, x.AsSpan(r * k, k), k, false, packed, y, n);
-            var afterDense = Clock();
+            var afterDense = ThreadCpuClock.SecondsOrWall();
             for (var r = 0; r < count; r++) SparseInputGemv.Multiply(x.AsSpan(r * k, k), weight, y, [], threshold);
-            var afterSkip = Clock();
+            var afterSkip = ThreadCpuClock.SecondsOrWall();
             for (var r = 0; r < count; r++) SparseInputGemv.Multiply(x.AsSpan(r * k, k), weight, y, [], 0f);
-            var afterZero = Clock();
+            var afterZero = ThreadCpuClock.SecondsOrWall();
             if (round < 0) continue;
             dense.Add((afterDense - start) * 1e6 / count);
             skip.Add((afterSkip - afterDense) * 1e6 / count);
@@ -117,8 +117,6 @@ internal static class ActivationSparsityExperiment
         }
         return (Median(dense), Median(skip), Median(zero), zeroed);
     }
-
-    private static double Clock() => ThreadCpuClock.IsAvailable ? ThreadCpuClock.Seconds() : System.Diagnostics.Stopwatch.GetTimestamp() / (double)System.Diagnostics.Stopwatch.Frequency;
 
     /// <summary>Each target's input as rows [rows, K] from held-out windows (the dense model's activations).</summary>
     private static Dictionary<string, float[]> CaptureRows(Model model, IReadOnlyList<PruningTarget> targets, CharCorpus corpus, int context, int rows)

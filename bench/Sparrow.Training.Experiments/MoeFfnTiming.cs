@@ -58,13 +58,13 @@ internal static class MoeFfnTiming
         {
             for (var v = 0; v < variants.Count; v++)
             {
-                var start = Clock();
+                var start = ThreadCpuClock.SecondsOrWall();
                 for (var layer = 0; layer < sessions[v].Length; layer++)
                 {
                     var outputs = sessions[v][layer].Run(new Dictionary<string, Tensor> { ["x"] = inputs[layer] });
                     foreach (var t in outputs.Values) t.Dispose();
                 }
-                if (round >= 0) times[v].Add((Clock() - start) * 1e3);
+                if (round >= 0) times[v].Add((ThreadCpuClock.SecondsOrWall() - start) * 1e3);
             }
         }
         var denseMs = Median(times[0]);
@@ -75,8 +75,6 @@ internal static class MoeFfnTiming
         foreach (var s in sessions.SelectMany(x => x)) s.Dispose();
         return 0;
     }
-
-    private static double Clock() => ThreadCpuClock.IsAvailable ? ThreadCpuClock.Seconds() : System.Diagnostics.Stopwatch.GetTimestamp() / (double)System.Diagnostics.Stopwatch.Frequency;
 
     private static Tensor<float>[] CaptureFfnInputs(Model model, EncoderStructure structure, IReadOnlyDictionary<string, Tensor> batch)
     {

@@ -27,12 +27,12 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Compiles <paramref name="model"/> (which is not changed: the session works on a copy sharing its tensors).</summary>
     /// <exception cref="Sparrow.Graph.ModelException">The model uses an operator or attribute Sparrow does not run, or is inconsistent.</exception>
     /// <exception cref="ArgumentException"><see cref="SessionOptions.SparseKernel"/> names no known kernel.</exception>
-    /// <exception cref="Sparrow.Graph.ModelException">A weight holds NaN or infinity (with <see cref="SessionOptions.CheckWeights"/>, the default).</exception>
+    /// <exception cref="Sparrow.Graph.ModelException">A weight holds NaN (with <see cref="SessionOptions.CheckWeights"/>, the default).</exception>
     public InferenceSession(Model model, SessionOptions? options = null)
     {
         _options = options ?? new SessionOptions();
         WeightKernelSelector.ResolveKernelName(_options.SparseKernel); // a misspelt kernel fails before any work
-        if (_options.CheckWeights) NumericCheck.ThrowIfWeightsNotFinite(model);
+        if (_options.CheckWeights) NumericCheck.ThrowIfWeightsHoldNaN(model);
         // A copy either way (tensors shared): the weights the operators keep in their own form leave it below.
         Model = _options.OptimizeGraph ? GraphOptimizer.Optimize(model, _options) : model.Clone();
         InputMetadata = model.Graph.RequiredInputs.ToArray();

@@ -13,9 +13,10 @@ public sealed class SessionOptions
     public bool CheckNumerics { get; set; }
 
     /// <summary>
-    /// Refuse, when the session is created, a model whose float weights (initializers and Constant nodes) hold NaN or
-    /// infinity, with a <see cref="Sparrow.Graph.ModelException"/> that names the weight (on by default; turn it off for
-    /// a model that keeps an infinite constant on purpose, such as a -inf attention mask).
+    /// Refuse, when the session is created, a model whose float weights hold NaN, with a
+    /// <see cref="Sparrow.Graph.ModelException"/> that names the weight (on by default). Checked: initializers and
+    /// Constant nodes (value, value_float, value_floats), also inside subgraphs (If, Loop, Scan bodies). Positive and
+    /// negative infinity are allowed, since models keep them on purpose (a -inf attention mask).
     /// </summary>
     public bool CheckWeights { get; set; } = true;
 

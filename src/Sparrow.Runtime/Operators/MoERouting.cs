@@ -73,6 +73,7 @@ internal sealed class MoERouting
         {
             var logits = Logits.AsSpan(t * e, e);
             var probabilities = Probabilities.AsSpan(t * e, e);
+            ThrowIfUnroutable(logits, t);
             SoftmaxRow(logits, probabilities);
             var chosen = Chosen.AsSpan(t * k, k);
             TopK(probabilities, chosen);
@@ -94,6 +95,25 @@ internal sealed class MoERouting
         }
     }
 
+    /// <summary>
+    /// The routing rule for non-finite logits: a -inf logit is allowed (that expert gets probability 0, a way to mask
+    /// it), but NaN, +inf, or a row that is -inf throughout has no meaningful softmax, so no choice would mean
+    /// anything: such a token fails (the session names the node) instead of being routed arbitrarily.
+    /// </summary>
+    private static void ThrowIfUnroutable(ReadOnlySpan<float> logits, int token)
+    {
+        var max = float.NegativeInfinity;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            var v = logits[i];
+            if (float.IsNaN(v) || float.IsPositiveInfinity(v))
+                throw new InvalidOperationException($"the router logit of token {token} for expert {i} is {v}: NaN or +infinity cannot be routed (the input or the router weights are not finite).");
+            max = Math.Max(max, v);
+        }
+        if (logits.Length > 0 && float.IsNegativeInfinity(max))
+            throw new InvalidOperationException($"every router logit of token {token} is -infinity: no expert can be chosen.");
+    }
+
     internal static void SoftmaxRow(ReadOnlySpan<float> logits, Span<float> probabilities)
     {
         var max = float.NegativeInfinity;
@@ -109,7 +129,8 @@ internal sealed class MoERouting
         for (var i = 0; i < logits.Length; i++) probabilities[i] *= scale;
     }
 
-    /// <summary>The indices of the k largest values, largest first; ties go to the lower index. NaN never wins.</summary>
+    /// <summary>The indices of the k largest values, largest first; ties go to the lower index. The values must not be
+    /// NaN (Route refuses a row whose logits would make one; a NaN here could win or lose depending on its position).</summary>
     private static void TopK(ReadOnlySpan<float> values, Span<int> chosen)
     {
         for (var j = 0; j < chosen.Length; j++)

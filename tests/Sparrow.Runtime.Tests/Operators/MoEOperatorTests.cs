@@ -254,6 +254,36 @@ public class MoEOperatorTests
     }
 
     [Fact]
+    public void A_minus_infinity_router_logit_masks_its_expert()
+    {
+        var random = new Random(5);
+        var layer = RandomLayer(random, 3, 4, 5, biases: true);
+        layer.RouterBias![1] = float.NegativeInfinity;
+        var x = RandomInput(random, 6 * 4);
+        var results = Run(BuildModel(layer, [6, 4], 2, NodeAttribute.Int("k", 2)), x, [6, 4]);
+        using var y = results["y"];
+        using var counts = results["counts"];
+        Assert.Equal(new long[] { 6, 0, 6 }, counts.As<long>().Span.ToArray());
+        Assert.All(y.As<float>().Span.ToArray(), v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void A_NaN_or_plus_infinity_router_logit_fails_naming_the_node_instead_of_routing_arbitrarily(float poison)
+    {
+        var random = new Random(6);
+        var layer = RandomLayer(random, 4, 4, 5, biases: false);
+        var x = RandomInput(random, 3 * 4);
+        x[2 * 4 + 1] = poison; // token 2: every logit of it becomes NaN or ±inf
+        using var session = new InferenceSession(BuildModel(layer, [3, 4], 1, NodeAttribute.Int("k", 1)), new SessionOptions { CheckInputs = false });
+        var e = Assert.Throws<InferenceException>(() => session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor<float>.FromArray(x, 3, 4) }));
+        Assert.Contains("moe0", e.Message);
+        Assert.Contains("token 2", e.Message);
+        Assert.Contains("router logit", e.Message);
+    }
+
+    [Fact]
     public void Bad_shapes_and_attributes_are_reported()
     {
         var random = new Random(1);

@@ -167,6 +167,8 @@ public sealed class ModelMutationTests
     {
         var folder = Path.Combine(AppContext.BaseDirectory, "FuzzCorpus");
         var files = Directory.Exists(folder) ? Directory.GetFiles(folder) : [];
+        // Six inputs are committed; fewer here means they were not copied next to the tests and nothing was replayed.
+        Assert.True(files.Length >= 6, $"only {files.Length} corpus files found in {folder}");
         foreach (var file in files) Bounded(File.ReadAllBytes(file));
     }
 }
