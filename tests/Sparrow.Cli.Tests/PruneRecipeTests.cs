@@ -31,6 +31,29 @@ public sealed class PruneRecipeTests
     }
 
     [Fact]
+    public void A_recipe_can_prune_one_layer_to_100_percent_and_the_model_verifies()
+    {
+        using var folder = new TempDirectory();
+        var recipe = folder.File("plan.json");
+        File.WriteAllText(recipe, """
+            {
+              "method": "magnitude",
+              "sparsity": 0.5,
+              "targets": { "include": ["^(927|939)$"] },
+              "layerSparsity": { "939": 1 }
+            }
+            """);
+        var output = folder.File("pruned.onnx");
+        var result = Prune("--recipe", recipe, "-o", output);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"939 +MatMul +\[1536x384\] +589,824 +100\.0 % +100\.0 %", result.Output);
+        var pruned = Sparrow.Graph.Onnx.OnnxImporter.Load(output);
+        Assert.All(pruned.Graph.Initializers["939"].As<float>().ToArray(), v => Assert.Equal(0f, v));
+        var verify = CliRunner.Run("verify", output, "--batch", "1", "--seq", "8");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+    }
+
+    [Fact]
     public void A_yaml_recipe_writes_the_same_model_as_the_flags()
     {
         using var folder = new TempDirectory();
