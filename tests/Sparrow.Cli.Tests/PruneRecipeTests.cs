@@ -121,7 +121,7 @@ public sealed class PruneRecipeTests
     // The values: the flags' checks, pointed at the recipe's line.
     [InlineData("{\n  \"method\": \"obd\"\n}", "line 2, field 'method': --method 'obd' is not available")]
     [InlineData("{\n  \"pattern\": \"dense\"\n}", "line 2, field 'pattern': --pattern: Pattern 'dense' is not known")]
-    [InlineData("{\n  \"sparsity\": 1\n}", "line 2, field 'sparsity': --sparsity must be between 0 and 1")]
+    [InlineData("{\n  \"sparsity\": 1.5\n}", "line 2, field 'sparsity': --sparsity must be between 0 and 1")]
     [InlineData("{\n  \"pattern\": \"2:4\",\n  \"sparsity\": 0.7\n}", "line 3, field 'sparsity': --sparsity 0.7 contradicts --pattern 2:4")]
     [InlineData("{\n  \"targets\": {\n    \"include\": [\"(\"] }\n}", "line 3, field 'targets.include': --include '(' is not a valid regular expression")]
     [InlineData("{\n  \"targets\": {\n    \"opTypes\": [\"Relu\"] }\n}", "line 3, field 'targets.opTypes': --op-type 'Relu' is not an operator Sparrow prunes")]
