@@ -75,9 +75,13 @@ public static class CalibratedPruner
                 var own = settings.LayerSparsity.TryGetValue(target.WeightName, out var overridden) ? overridden : sparsity;
                 var (rows, columns) = WeightLayout.OutByInShape(target);
                 var weight = WeightLayout.ToOutByIn(target, graph.Initializers[target.WeightName].As<float>().Span);
-                var result = SparseGptSolver.Prune(weight, rows, columns, statistics[target.WeightName].Hessian, Options(pattern, own));
                 var stored = new float[weight.Length];
-                WeightLayout.FromOutByIn(target, result.Weights, stored);
+                // Pruning every weight leaves nothing for the solver to update: the layer is simply all zeros.
+                if (own < 1)
+                {
+                    var result = SparseGptSolver.Prune(weight, rows, columns, statistics[target.WeightName].Hessian, Options(pattern, own));
+                    WeightLayout.FromOutByIn(target, result.Weights, stored);
+                }
                 graph.Initializers[target.WeightName] = Tensor<float>.Wrap(stored, target.Shape);
                 var zeros = stored.LongCount(v => v == 0);
                 results[target.WeightName] = new LayerSparsity(target.WeightName, target.Node.OpType, target.Shape, stored.Length, zeros)

@@ -117,11 +117,14 @@ public static class MaskSelector
         pattern.CheckFits(name, rows, columns);
     }
 
-    /// <summary>Refuses a sparsity outside [0, 1), and one that differs from what an N:M pattern implies.</summary>
+    /// <summary>
+    /// Refuses a sparsity outside [0, 1], and one that differs from what an N:M pattern implies. A sparsity of 1
+    /// prunes every weight of the layer (it becomes all zeros, which the runtime runs as an empty sparse matrix).
+    /// </summary>
     public static void CheckSparsity(double sparsity, PruningPattern pattern)
     {
-        if (double.IsNaN(sparsity) || sparsity < 0 || sparsity >= 1)
-            throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, $"Sparsity must be at least 0 and below 1, got {sparsity}.");
+        if (double.IsNaN(sparsity) || sparsity < 0 || sparsity > 1)
+            throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, $"Sparsity must be between 0 and 1 (both included), got {sparsity}.");
         if (pattern.ImpliedSparsity is { } implied && Math.Abs(implied - sparsity) > 1e-9)
             throw new PruningRequestException($"Pattern {pattern} fixes the sparsity at {implied:0.###}; a sparsity of {sparsity} cannot be met (leave it out).");
     }

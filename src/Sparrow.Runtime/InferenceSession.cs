@@ -75,7 +75,7 @@ public sealed class InferenceSession : IDisposable
         var owned = new bool[_plan.SlotCount];
         foreach (var (slot, tensor) in _plan.Constants) slots[slot] = tensor;
         foreach (var (name, tensor) in inputs) slots[_plan.InputSlots[name]] = tensor;
-        var context = new RunContext(_options.EffectiveThreads);
+        var context = new RunContext(_options.EffectiveThreads, _options.MaxTensorBytes);
         try
         {
             foreach (var step in _plan.Steps)

@@ -60,5 +60,23 @@ public sealed class SessionOptions
     /// </summary>
     public bool ThresholdEveryRow { get; set; }
 
+    /// <summary>4 GiB: the default of <see cref="MaxTensorBytes"/>, as many bytes as the loader's largest tensor (2^30 elements) takes in float32.</summary>
+    public const long DefaultMaxTensorBytes = 4L << 30;
+
+    /// <summary>
+    /// The most bytes one tensor may take when its size comes from the graph's own values (ConstantOfShape, Expand, Tile,
+    /// broadcasting element-wise operators), at run time and while constant folding. A larger request fails before
+    /// anything is allocated, naming the node and the shape: a hostile or broken model cannot make the process
+    /// allocate without bound. Default <see cref="DefaultMaxTensorBytes"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to 0 or less.</exception>
+    public long MaxTensorBytes
+    {
+        get => _maxTensorBytes;
+        set => _maxTensorBytes = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "MaxTensorBytes must be positive.");
+    }
+
+    private long _maxTensorBytes = DefaultMaxTensorBytes;
+
     internal int EffectiveThreads => IntraOpThreads > 0 ? IntraOpThreads : Environment.ProcessorCount;
 }

@@ -31,6 +31,29 @@ public sealed class PruneRecipeTests
     }
 
     [Fact]
+    public void A_recipe_can_prune_one_layer_to_100_percent_and_the_model_verifies()
+    {
+        using var folder = new TempDirectory();
+        var recipe = folder.File("plan.json");
+        File.WriteAllText(recipe, """
+            {
+              "method": "magnitude",
+              "sparsity": 0.5,
+              "targets": { "include": ["^(927|939)$"] },
+              "layerSparsity": { "939": 1 }
+            }
+            """);
+        var output = folder.File("pruned.onnx");
+        var result = Prune("--recipe", recipe, "-o", output);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"939 +MatMul +\[1536x384\] +589,824 +100\.0 % +100\.0 %", result.Output);
+        var pruned = Sparrow.Graph.Onnx.OnnxImporter.Load(output);
+        Assert.All(pruned.Graph.Initializers["939"].As<float>().ToArray(), v => Assert.Equal(0f, v));
+        var verify = CliRunner.Run("verify", output, "--batch", "1", "--seq", "8");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+    }
+
+    [Fact]
     public void A_yaml_recipe_writes_the_same_model_as_the_flags()
     {
         using var folder = new TempDirectory();
@@ -98,7 +121,7 @@ public sealed class PruneRecipeTests
     // The values: the flags' checks, pointed at the recipe's line.
     [InlineData("{\n  \"method\": \"obd\"\n}", "line 2, field 'method': --method 'obd' is not available")]
     [InlineData("{\n  \"pattern\": \"dense\"\n}", "line 2, field 'pattern': --pattern: Pattern 'dense' is not known")]
-    [InlineData("{\n  \"sparsity\": 1\n}", "line 2, field 'sparsity': --sparsity must be between 0 and 1")]
+    [InlineData("{\n  \"sparsity\": 1.5\n}", "line 2, field 'sparsity': --sparsity must be between 0 and 1")]
     [InlineData("{\n  \"pattern\": \"2:4\",\n  \"sparsity\": 0.7\n}", "line 3, field 'sparsity': --sparsity 0.7 contradicts --pattern 2:4")]
     [InlineData("{\n  \"targets\": {\n    \"include\": [\"(\"] }\n}", "line 3, field 'targets.include': --include '(' is not a valid regular expression")]
     [InlineData("{\n  \"targets\": {\n    \"opTypes\": [\"Relu\"] }\n}", "line 3, field 'targets.opTypes': --op-type 'Relu' is not an operator Sparrow prunes")]

@@ -24,6 +24,28 @@ public sealed class PruneTests
         Assert.True(verify.ExitCode == 0, verify.ToString());
     }
 
+    [Fact]
+    public void Sparsity_1_zeroes_every_target_of_a_small_cnn_and_the_model_still_runs_and_verifies()
+    {
+        using var folder = new TempDirectory();
+        var input = Path.Combine(folder.Path, "cnn.onnx");
+        OnnxExporter.Save(Sparrow.Graph.Builders.SmallCnn.Build(seed: 3), input);
+        var output = Path.Combine(folder.Path, "cnn-100.onnx");
+        var result = CliRunner.Run("prune", input, "--method", "magnitude", "--sparsity", "1", "-o", output);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var original = OnnxImporter.Load(input);
+        var pruned = OnnxImporter.Load(output);
+        var weights = pruned.Graph.Nodes.Where(n => n.OpType is "MatMul" or "Gemm" or "Conv" && n.Inputs.Count > 1 && pruned.Graph.Initializers.ContainsKey(n.Inputs[1]))
+            .Select(n => n.Inputs[1]).ToArray();
+        // Every weight the pruner targeted (by default all but the classifier) is entirely zero; the rest are untouched.
+        var targeted = weights.Where(w => !pruned.Graph.Initializers[w].As<float>().ToArray().SequenceEqual(original.Graph.Initializers[w].As<float>().ToArray())).ToArray();
+        Assert.NotEmpty(targeted);
+        Assert.Contains($"Pruned {targeted.Length} weights", result.Output);
+        Assert.All(targeted, t => Assert.All(pruned.Graph.Initializers[t].As<float>().ToArray(), v => Assert.Equal(0f, v)));
+        var verify = CliRunner.Run("verify", output, "--batch", "2", "--threads", "1");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+    }
+
     [Theory]
     [InlineData("wanda")]
     [InlineData("sparsegpt")]
@@ -76,7 +98,6 @@ public sealed class PruneTests
 
     [Theory]
     [InlineData("--sparsity must be between 0 and 1", "--sparsity", "1.5")]
-    [InlineData("--sparsity must be between 0 and 1", "--sparsity", "1")]
     [InlineData("--sparsity must be between 0 and 1", "--sparsity", "-0.1")]
     [InlineData("--method 'obd' is not available", "--method", "obd")]
     [InlineData("--calibration is read by wanda and sparsegpt only", "--calibration", "x.txt")]
@@ -90,7 +111,7 @@ public sealed class PruneTests
     [InlineData("has no weights to prune", "--op-type", "Conv")]
     [InlineData("--op-type 'Relu' is not an operator Sparrow prunes", "--op-type", "Relu")]
     [InlineData("--layer-sparsity '927': expected WEIGHT=SPARSITY", "--layer-sparsity", "927")]
-    [InlineData("--layer-sparsity '927=1': the sparsity must be between 0 and 1", "--layer-sparsity", "927=1")]
+    [InlineData("--layer-sparsity '927=1.5': the sparsity must be between 0 and 1", "--layer-sparsity", "927=1.5")]
     [InlineData("The sparsity override for 'nope' names no pruned weight", "--layer-sparsity", "nope=0.5")]
     [InlineData("5x4 needs every target's output dimension to be divisible by 5; '927' has 384", "--pattern", "5x4", "--sparsity", "0.5")]
     [InlineData("5:7 needs every target's input dimension to be divisible by 7; '939' has 1536", "--pattern", "5:7", "--include", "^939$")]

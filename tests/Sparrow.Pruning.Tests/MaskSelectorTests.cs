@@ -124,12 +124,25 @@ public sealed class MaskSelectorTests
     }
 
     [Theory]
-    [InlineData(1.0)]
+    [InlineData(1.0001)]
     [InlineData(-0.01)]
     [InlineData(double.NaN)]
     public void Sparsity_outside_zero_to_one_is_refused(double sparsity)
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => MaskSelector.Select(new float[4], 2, 2, PruningPattern.Unstructured, sparsity));
+    }
+
+    [Fact]
+    public void Sparsity_1_prunes_every_unit_in_every_scope_and_pattern()
+    {
+        var scores = Enumerable.Range(0, 32).Select(i => (float)((i * 7) % 11)).ToArray();
+        foreach (var scope in new[] { ComparisonScope.Layer, ComparisonScope.OutputRow })
+        {
+            Assert.All(MaskSelector.Select(scores, 4, 8, PruningPattern.Unstructured, 1.0, scope), k => Assert.False(k));
+            Assert.All(MaskSelector.Select(scores, 4, 8, PruningPattern.Block(2, 4), 1.0, scope), k => Assert.False(k));
+        }
+        var global = MaskSelector.SelectGlobal([new LayerScores("a", scores, 4, 8), new LayerScores("b", scores[..8], 2, 4)], PruningPattern.Unstructured, 1.0);
+        Assert.All(global.SelectMany(m => m), k => Assert.False(k));
     }
 
     [Fact]

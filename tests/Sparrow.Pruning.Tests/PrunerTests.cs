@@ -84,7 +84,7 @@ public sealed class PrunerTests
         Assert.Equal("2:4 needs every target's input dimension to be divisible by 4; 'W1' has 10.", e.Message);
         Assert.Throws<PruningRequestException>(() => Pruner.Prune(Mlp(), new PruneSettings { Pattern = PruningPattern.NM(2, 4), Sparsity = 0.6 }));
         Assert.Throws<PruningRequestException>(() => Pruner.Prune(Mlp(), new PruneSettings { Pattern = PruningPattern.Block(1, 4) }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Pruner.Prune(Mlp(), new PruneSettings { Sparsity = 1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Pruner.Prune(Mlp(), new PruneSettings { Sparsity = 1.5 }));
         Assert.Throws<PruningRequestException>(() => Pruner.Prune(Mlp(), new PruneSettings { Sparsity = 0.5, LayerSparsity = new Dictionary<string, double> { ["nope"] = 0.1 } }));
         Assert.Throws<PruningRequestException>(() => Pruner.Prune(Mlp(), new PruneSettings { Sparsity = 0.5, Targets = new TargetSelection { Include = ["("] } }));
     }
@@ -101,6 +101,58 @@ public sealed class PrunerTests
         Assert.Equal(0.5, layers[0].Sparsity);
         Assert.Equal(0.25, layers[1].Sparsity);
         Assert.Equal(0.25, layers[1].TargetSparsity);
+    }
+
+    private static IEnumerable<IReadOnlyDictionary<string, Tensor>> MlpBatches(int count = 3)
+    {
+        var random = new Random(7);
+        for (var b = 0; b < count; b++)
+            yield return new Dictionary<string, Tensor> { ["x"] = Tensor<float>.FromArray(Enumerable.Range(0, 8).Select(_ => (float)random.NextDouble() - 0.5f).ToArray(), 1, 8) };
+    }
+
+    /// <summary>Runs the model on one input; with W2 all zeros (no bias) every output is exactly 0.</summary>
+    private static float[] RunMlp(Model model)
+    {
+        using var session = new InferenceSession(model);
+        var outputs = session.Run(MlpBatches(1).First());
+        using var y = outputs["y"];
+        return y.As<float>().ToArray();
+    }
+
+    [Theory]
+    [InlineData(PruningMethod.Magnitude)]
+    [InlineData(PruningMethod.Random)]
+    [InlineData(PruningMethod.GlobalMagnitude)]
+    public void A_layer_pruned_to_100_percent_becomes_all_zeros_and_still_runs(PruningMethod method)
+    {
+        var settings = new PruneSettings { Method = method, Sparsity = 0.5, LayerSparsity = new Dictionary<string, double> { ["W2"] = 1 } };
+        var (pruned, layers) = Pruner.Prune(Mlp(), settings);
+        Assert.All(Values(pruned, "W2"), v => Assert.Equal(0f, v));
+        Assert.Equal(1.0, layers[1].Sparsity);
+        Assert.Equal(1.0, layers[1].TargetSparsity);
+        Assert.InRange(layers[0].Sparsity, 0.49, 0.51);
+        Assert.All(RunMlp(pruned), v => Assert.Equal(0f, v));
+
+        // The whole model at 1: every target is zero, and the model still loads and runs.
+        var (all, allLayers) = Pruner.Prune(Mlp(), new PruneSettings { Method = method, Sparsity = 1 });
+        Assert.All(allLayers, l => Assert.Equal(1.0, l.Sparsity));
+        Assert.All(RunMlp(all), v => Assert.Equal(0f, v));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Pruner.Prune(Mlp(), settings with { LayerSparsity = new Dictionary<string, double> { ["W2"] = 1.0001 } }));
+    }
+
+    [Fact]
+    public void Wanda_and_SparseGpt_prune_a_layer_to_100_percent()
+    {
+        var settings = new PruneSettings { Sparsity = 0.5, LayerSparsity = new Dictionary<string, double> { ["W2"] = 1 } };
+        var (wanda, wandaLayers) = CalibratedPruner.Wanda(Mlp(), settings, MlpBatches());
+        var (sparseGpt, sparseGptLayers) = CalibratedPruner.SparseGpt(Mlp(), settings, () => MlpBatches());
+        foreach (var (pruned, layers) in new[] { (wanda, wandaLayers), (sparseGpt, sparseGptLayers) })
+        {
+            Assert.All(Values(pruned, "W2"), v => Assert.Equal(0f, v));
+            Assert.Equal(1.0, layers.Single(l => l.WeightName == "W2").Sparsity);
+            Assert.InRange(layers.Single(l => l.WeightName == "W1").Sparsity, 0.49, 0.51);
+            Assert.All(RunMlp(pruned), v => Assert.Equal(0f, v));
+        }
     }
 
     [Fact]

@@ -31,7 +31,7 @@ internal static class PruneCommand
             Description = "Mask pattern along each weight's inputs: unstructured, N:M (e.g. 2:4, 4:8; implies the sparsity 1 - N/M) or blocks RxC (outputs x inputs, e.g. 1x4, 4x4).",
             DefaultValueFactory = _ => "unstructured",
         };
-        var sparsity = new Option<double?>("--sparsity") { Description = "Fraction of each target weight set to zero, at least 0 and below 1 (default 0.9; N:M patterns imply theirs)." };
+        var sparsity = new Option<double?>("--sparsity") { Description = "Fraction of each target weight set to zero, from 0 to 1 (1 zeroes it all; default 0.9; N:M patterns imply theirs)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the random method.", DefaultValueFactory = _ => 0 };
         var include = new Option<string[]>("--include")
         {
@@ -217,8 +217,8 @@ internal static class PruneCommand
         {
             throw new UsageException("--pattern: " + e.Message);
         }
-        if (request.Sparsity is { } s && (double.IsNaN(s) || s < 0 || s >= 1))
-            throw new UsageException($"--sparsity must be between 0 and 1 (0 included, 1 not), got {s.ToString(CultureInfo.InvariantCulture)}.");
+        if (request.Sparsity is { } s && (double.IsNaN(s) || s < 0 || s > 1))
+            throw new UsageException($"--sparsity must be between 0 and 1 (both included; 1 prunes every targeted weight), got {s.ToString(CultureInfo.InvariantCulture)}.");
         if (request.Sparsity is { } given && pattern.ImpliedSparsity is { } implied && Math.Abs(given - implied) > 1e-9)
             throw new UsageException($"--sparsity {given.ToString(CultureInfo.InvariantCulture)} contradicts --pattern {pattern}, which prunes exactly {implied.ToString(CultureInfo.InvariantCulture)}; leave --sparsity out.");
         if (method == PruningMethod.GlobalMagnitude && pattern.Kind == PatternKind.NM)
@@ -244,8 +244,8 @@ internal static class PruneCommand
             var eq = spec.LastIndexOf('=');
             if (eq <= 0 || !double.TryParse(spec[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
                 throw new UsageException($"--layer-sparsity '{spec}': expected WEIGHT=SPARSITY, e.g. 927=0.5.");
-            if (double.IsNaN(value) || value < 0 || value >= 1)
-                throw new UsageException($"--layer-sparsity '{spec}': the sparsity must be between 0 and 1 (0 included, 1 not).");
+            if (double.IsNaN(value) || value < 0 || value > 1)
+                throw new UsageException($"--layer-sparsity '{spec}': the sparsity must be between 0 and 1 (both included; 1 zeroes the whole weight).");
             if (pattern.Kind == PatternKind.NM)
                 throw new UsageException($"--layer-sparsity '{spec}': --pattern {pattern} fixes every layer's sparsity at {pattern.ImpliedSparsity!.Value.ToString(CultureInfo.InvariantCulture)}.");
             if (!overrides.TryAdd(spec[..eq], value))

@@ -28,7 +28,7 @@ public static class SparsityAllocator
         if (!(minSparsity >= 0 && minSparsity <= maxSparsity && maxSparsity < 1))
             throw new PruningRequestException($"The per-layer sparsity bounds must satisfy 0 ≤ min ≤ max < 1; got min {minSparsity}, max {maxSparsity}.");
         if (!(targetSparsity >= 0 && targetSparsity < 1))
-            throw new PruningRequestException($"The overall sparsity must be at least 0 and below 1; got {targetSparsity}.");
+            throw new PruningRequestException($"The overall sparsity must be at least 0 and below 1 (a model pruned to 100% computes nothing; prune single layers to 1 with a per-layer override instead); got {targetSparsity}.");
         var parameters = curves.Sum(c => c.Parameters);
         if (parameters == 0) throw new PruningRequestException("The curves' weights hold no parameters.");
         // Whole weights: the bounds as counts, and the target as a count of zeros over all layers.

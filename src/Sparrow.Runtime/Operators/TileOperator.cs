@@ -23,12 +23,18 @@ internal sealed class TileOperator : Operator
         var repeats = ShapeInputs.ReadIntegers(Required(inputs, 1), "input 1 (repeats)");
         if (repeats.Length != x.Rank)
             throw new ArgumentException($"repeats has {repeats.Length} values; the input has rank {x.Rank}.");
-        var shape = new int[x.Rank];
-        for (var i = 0; i < shape.Length; i++)
+        var requested = new long[x.Rank];
+        for (var i = 0; i < requested.Length; i++)
         {
             if (repeats[i] < 0) throw new ArgumentException($"repeats[{i}] is {repeats[i]}; it must not be negative.");
-            shape[i] = checked((int)(x.Shape[i] * repeats[i]));
+            requested[i] = x.Shape[i] != 0 && repeats[i] > long.MaxValue / x.Shape[i] ? long.MaxValue : x.Shape[i] * repeats[i];
         }
+        // The repeats come from the graph: refuse a huge output before allocating it.
+        context.EnsureFits(requested, x.ElementType);
+        var shape = new int[x.Rank];
+        for (var i = 0; i < shape.Length; i++)
+            shape[i] = requested[i] <= int.MaxValue ? (int)requested[i] : throw new ArgumentException($"the tiled axis {i} would have {requested[i]} elements, more than one tensor axis holds.");
+        TensorShape.Product(shape);
         return [ElementTypeDispatch.Invoke(x.ElementType, new Repeat(x, shape, repeats))];
     }
 

@@ -18,7 +18,7 @@ internal static class ConstantFolding
     {
         var graph = model.Graph;
         var context = new OperatorContext(model, options);
-        var runContext = new RunContext(1);
+        var runContext = new RunContext(1, options.MaxTensorBytes) { FoldLimitElements = MaxFoldedElements };
         var folded = 0;
         var remaining = new List<Node>(graph.Nodes.Count);
         var graphInputs = new HashSet<string>(graph.Inputs.Select(i => i.Name));
@@ -35,6 +35,17 @@ internal static class ConstantFolding
                 var op = OperatorRegistry.Create(node, context);
                 var args = node.Inputs.Select(i => i.Length == 0 ? null : graph.Initializers[i]).ToArray();
                 results = op.Run(args, runContext);
+            }
+            catch (TensorLimitException e)
+            {
+                // Every input is constant, so every run would ask for the same tensor: fail now, not at the first Run.
+                throw new ModelException($"node {node.DisplayName}: {e.Message}", e);
+            }
+            catch (FoldDeferredException)
+            {
+                // Too large to keep as a constant (checked before allocating it): computed at run time instead.
+                remaining.Add(node);
+                continue;
             }
             catch (Exception e) when (e is ModelException or InvalidOperationException or ArgumentException or NotSupportedException)
             {

@@ -115,8 +115,8 @@ public sealed class SensitivityAnalyzerTests
         QualityLoss none = _ => 0;
         Assert.Contains("No weight", Assert.Throws<PruningRequestException>(() =>
             SensitivityAnalyzer.Analyze(model, none, new SensitivityOptions { Settings = new PruneSettings { Targets = new TargetSelection { Include = ["nothing"] } } })).Message);
-        var outOfRange = Assert.Throws<ArgumentOutOfRangeException>(() => SensitivityAnalyzer.Analyze(model, none, new SensitivityOptions { Sparsities = [1.0] }));
-        Assert.Contains("below 1, got 1", outOfRange.Message);
+        var outOfRange = Assert.Throws<ArgumentOutOfRangeException>(() => SensitivityAnalyzer.Analyze(model, none, new SensitivityOptions { Sparsities = [1.5] }));
+        Assert.Contains("both included), got 1.5", outOfRange.Message);
     }
 
     [Fact]

@@ -41,6 +41,7 @@ internal static class Broadcast
         where TA : unmanaged where TB : unmanaged where TOut : unmanaged where TKernel : IBinaryKernel<TA, TB, TOut>
     {
         var plan = BroadcastPlan.Create(a.CopyShape(), b.CopyShape());
+        (context ?? RunContext.Default).EnsureFits(plan.OutputShape, DataTypes.Of<TOut>());
         var output = Tensor<TOut>.Allocate(plan.OutputShape, clear: false);
         return Fill(output, plan, new BinaryVisitor<TA, TB, TOut, TKernel>(a, b, output, plan), context, minElementsPerThread);
     }
@@ -50,6 +51,7 @@ internal static class Broadcast
         int minElementsPerThread = BroadcastPlan.DefaultMinElementsPerThread) where T : unmanaged
     {
         var plan = BroadcastPlan.Create(condition.CopyShape(), x.CopyShape(), y.CopyShape());
+        (context ?? RunContext.Default).EnsureFits(plan.OutputShape, DataTypes.Of<T>());
         var output = Tensor<T>.Allocate(plan.OutputShape, clear: false);
         return Fill(output, plan, new SelectVisitor<T>(condition, x, y, output, plan), context, minElementsPerThread);
     }
@@ -58,6 +60,8 @@ internal static class Broadcast
     public static Tensor<T> To<T>(Tensor<T> x, int[] outputShape, RunContext? context,
         int minElementsPerThread = BroadcastPlan.DefaultMinElementsPerThread) where T : unmanaged
     {
+        // Expand and ConstantOfShape come here with shapes read from the graph: refuse a huge one before planning or allocating.
+        (context ?? RunContext.Default).EnsureFits(outputShape, DataTypes.Of<T>());
         var plan = BroadcastPlan.CreateFor(outputShape, x.CopyShape());
         var output = Tensor<T>.Allocate(outputShape, clear: false);
         return Fill(output, plan, new CopyVisitor<T>(x, output, plan.IsInnerBroadcast(0)), context, minElementsPerThread);

@@ -19,8 +19,7 @@ internal static class ShapeInput
                 throw new ArgumentException($"{what} has dimension {values[i]}, which is negative or too large.");
             shape[i] = (int)values[i];
         }
-        // Reject sizes that do not fit one tensor before anything allocates them.
-        TensorShape.Product(shape);
+        // The size is checked against the session's limit where the output is made (RunContext.EnsureFits), before allocating.
         return shape;
     }
 }
