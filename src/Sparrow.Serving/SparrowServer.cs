@@ -120,22 +120,32 @@ public sealed class SparrowServer : IAsyncDisposable
         app.Use(async (context, next) =>
         {
             inFlight.Enter();
+            var connectionLost = true;
             try
             {
-                await HandleAsync(context, next);
+                connectionLost = !await HandleAsync(context, next);
             }
             finally
             {
-                inFlight.Leave(context.RequestAborted.IsCancellationRequested);
+                inFlight.Leave(connectionLost || context.RequestAborted.IsCancellationRequested || !context.Response.HasStarted);
             }
         });
 
-        async Task HandleAsync(HttpContext context, RequestDelegate next)
+        // Returns false when the connection was lost under the request (a body cut short, an abort): a stopping host
+        // closes connections, and the read can fail before RequestAborted is signalled.
+        async Task<bool> HandleAsync(HttpContext context, RequestDelegate next)
         {
             var start = Stopwatch.GetTimestamp();
+            var connectionLost = false;
             try
             {
                 await next(context);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or Microsoft.AspNetCore.Http.BadHttpRequestException)
+            {
+                connectionLost = true;
+                if (!context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
+                    await Endpoints.WriteErrorAsync(context, 400, $"The request could not be read: {e.Message}");
             }
             catch (RequestException e)
             {
@@ -149,6 +159,7 @@ public sealed class SparrowServer : IAsyncDisposable
             var endpoint = path is "/v1/embeddings" or "/v1/infer" or "/health" or "/metrics" ? path : "other";
             metrics.CountRequest(endpoint, context.Response.StatusCode);
             if (endpoint is "/v1/embeddings" or "/v1/infer") metrics.Latency.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            return !connectionLost;
         }
 
         app.MapPost("/v1/embeddings", endpoints.EmbeddingsAsync);
