@@ -54,7 +54,7 @@ internal static class ActivationSparsityExperiment
         {
             var random = new Xoshiro256(100);
             for (var i = 0; i < calibrationBatches; i++)
-                yield return new Dictionary<string, Tensor> { [ModelBuilder.InputName] = Windows(corpus.Train, batch, context, random) };
+                yield return new Dictionary<string, Tensor> { [ModelBuilder.InputName] = CharWindows.Sample(corpus.Train, batch, context, random).Ids };
         }
 
         var targets = PruningTargets.Find(model.Graph).Where(t => t.Node.OpType == "MatMul").ToList();
@@ -127,7 +127,7 @@ internal static class ActivationSparsityExperiment
         var windows = (rows + context - 1) / context;
         var random = new Xoshiro256(7);
         using var session = new InferenceSession(probe, new SessionOptions { SparseKernel = "dense", UseKernelCache = false, IntraOpThreads = 1 });
-        var outputs = session.Run(new Dictionary<string, Tensor> { [ModelBuilder.InputName] = Windows(corpus.HeldOut, windows, context, random) });
+        var outputs = session.Run(new Dictionary<string, Tensor> { [ModelBuilder.InputName] = CharWindows.Sample(corpus.HeldOut, windows, context, random).Ids });
         try
         {
             return values.ToDictionary(v => v, v => ((Tensor<float>)outputs[v]).Span.ToArray());
@@ -136,17 +136,6 @@ internal static class ActivationSparsityExperiment
         {
             foreach (var t in outputs.Values) t.Dispose();
         }
-    }
-
-    private static Tensor<long> Windows(int[] text, int batch, int context, Xoshiro256 random)
-    {
-        var ids = new long[batch * context];
-        for (var b = 0; b < batch; b++)
-        {
-            var start = random.Next(text.Length - context - 1);
-            for (var t = 0; t < context; t++) ids[b * context + t] = text[start + t];
-        }
-        return Tensor<long>.FromArray(ids, [batch, context]);
     }
 
     /// <summary>exp(mean next-character NLL) over evenly spaced held-out windows; with thresholds, every row's layer inputs are thresholded.</summary>

@@ -89,7 +89,7 @@ internal static class CharGptExperiment
         double average = double.NaN;
         for (var step = 0L; step < steps; step++)
         {
-            var (ids, targets) = Windows(corpus.Train, o.Batch, o.Context, random);
+            var (ids, targets) = CharWindows.Sample(corpus.Train, o.Batch, o.Context, random);
             var result = trainer.TrainStep(new Dictionary<string, Tensor> { [ModelBuilder.InputName] = ids },
                 (logits, gradient) => Losses.CrossEntropy(logits.Reshape([o.Batch * o.Context, logits.Shape[^1]]), targets, gradient));
             times.Add(result.Elapsed.TotalMilliseconds);
@@ -101,22 +101,6 @@ internal static class CharGptExperiment
     }
 
     /// <summary>B random windows: ids [B, T] and the next character of each position.</summary>
-    private static (Tensor<long> Ids, int[] Targets) Windows(int[] text, int batch, int context, Xoshiro256 random)
-    {
-        var ids = new long[batch * context];
-        var targets = new int[batch * context];
-        for (var b = 0; b < batch; b++)
-        {
-            var start = random.Next(text.Length - context - 1);
-            for (var t = 0; t < context; t++)
-            {
-                ids[b * context + t] = text[start + t];
-                targets[b * context + t] = text[start + t + 1];
-            }
-        }
-        return (Tensor<long>.FromArray(ids, [batch, context]), targets);
-    }
-
     /// <summary>exp(mean next-character NLL) over evenly spaced held-out windows (every position of each window predicted).</summary>
     private static double Perplexity(Model model, CharCorpus corpus, Options o)
     {
@@ -163,7 +147,7 @@ internal static class CharGptExperiment
         {
             var random = new Xoshiro256(o.Seed + 100);
             for (var i = 0; i < o.CalibrationBatches; i++)
-                yield return new Dictionary<string, Tensor> { [ModelBuilder.InputName] = Windows(corpus.Train, o.Batch, o.Context, random).Ids };
+                yield return new Dictionary<string, Tensor> { [ModelBuilder.InputName] = CharWindows.Sample(corpus.Train, o.Batch, o.Context, random).Ids };
         }
         return o.Method == "sparsegpt" ? CalibratedPruner.SparseGpt(dense, settings, Batches) : CalibratedPruner.Wanda(dense, settings, Batches());
     }

@@ -89,7 +89,7 @@ internal static class MoEGptExperiment
         for (var step = 0L; step < o.Steps; step++)
         {
             var watch = Stopwatch.StartNew();
-            var (ids, targets) = Windows(corpus.Train, o.Batch, o.Context, random);
+            var (ids, targets) = CharWindows.Sample(corpus.Train, o.Batch, o.Context, random);
             graph.ZeroGradients();
             double loss, aux = 0;
             using (var pass = graph.Forward(new Dictionary<string, Tensor> { [ModelBuilder.InputName] = ids }))
@@ -129,22 +129,6 @@ internal static class MoEGptExperiment
         }
         var sorted = times.Order().ToArray();
         return sorted[sorted.Length / 2];
-    }
-
-    private static (Tensor<long> Ids, int[] Targets) Windows(int[] text, int batch, int context, Xoshiro256 random)
-    {
-        var ids = new long[batch * context];
-        var targets = new int[batch * context];
-        for (var b = 0; b < batch; b++)
-        {
-            var start = random.Next(text.Length - context - 1);
-            for (var t = 0; t < context; t++)
-            {
-                ids[b * context + t] = text[start + t];
-                targets[b * context + t] = text[start + t + 1];
-            }
-        }
-        return (Tensor<long>.FromArray(ids, [batch, context]), targets);
     }
 
     /// <summary>Held-out perplexity over evenly spaced windows, each layer's expert load (share of choices), and the evaluation's wall time.</summary>
