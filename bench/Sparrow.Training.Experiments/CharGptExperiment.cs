@@ -97,7 +97,7 @@ internal static class CharGptExperiment
             if ((step + 1) % Math.Max(1, steps / 8) == 0 || step == steps - 1)
                 Console.WriteLine($"  step {step + 1}/{steps}: loss {average:F4}, lr {result.LearningRate:G3}, {result.Elapsed.TotalMilliseconds:F0} ms");
         }
-        return (trainer, Median(times));
+        return (trainer, Statistics.Median(times));
     }
 
     /// <summary>B random windows: ids [B, T] and the next character of each position.</summary>
@@ -154,13 +154,6 @@ internal static class CharGptExperiment
 
     private static string Percent(double fraction, int decimals = 0) =>
         (fraction * 100).ToString(decimals == 0 ? "0.#" : "F" + decimals, CultureInfo.InvariantCulture) + "%";
-
-    private static double Median(List<double> values)
-    {
-        if (values.Count == 0) return double.NaN;
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
-    }
 
     private sealed record Options(string? Text, long Steps, int Batch, int Context, int Width, int Heads, int Layers, float Rate, float RecoveryRate,
         int Threads, long Seed, string Method, int CalibrationBatches, int EvalWindows, string? Output, double[] Sparsities, double[] Budgets)

@@ -152,9 +152,9 @@ internal static class FashionMnistExperiment
         Console.WriteLine();
         Console.WriteLine("| weights | wall ms per step | vs dense | thread CPU ms per step | vs dense | garbage collections |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
-        double denseWall = Median(times[0]), denseCpu = Median(cpuTimes[0]);
+        double denseWall = Statistics.Median(times[0]), denseCpu = Statistics.Median(cpuTimes[0]);
         for (var c = 0; c < configurations.Count; c++)
-            Console.WriteLine($"| {configurations[c].Name} | {Median(times[c]):F2} | {denseWall / Median(times[c]):F2}x | {Median(cpuTimes[c]):F2} | {denseCpu / Median(cpuTimes[c]):F2}x | {collections[c]} |");
+            Console.WriteLine($"| {configurations[c].Name} | {Statistics.Median(times[c]):F2} | {denseWall / Statistics.Median(times[c]):F2}x | {Statistics.Median(cpuTimes[c]):F2} | {denseCpu / Statistics.Median(cpuTimes[c]):F2}x | {collections[c]} |");
     }
 
     /// <summary>Wall and thread-CPU milliseconds of one step (batch assembly included).</summary>
@@ -177,12 +177,6 @@ internal static class FashionMnistExperiment
 
     private static string Percent(double fraction, int decimals = 0) =>
         (fraction * 100).ToString(decimals == 0 ? "0.#" : "F" + decimals, CultureInfo.InvariantCulture) + "%";
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
-    }
 
     private static Trainer NewTrainer(Model model, Options options, float rate, long steps, bool sparse = true) =>
         new(model, new SgdMomentum(0.9f), new WarmupCosineSchedule(rate, Math.Max(1, steps / 20), steps),

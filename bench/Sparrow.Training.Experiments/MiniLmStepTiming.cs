@@ -70,16 +70,10 @@ internal static class MiniLmStepTiming
         Console.WriteLine();
         Console.WriteLine("| weights | wall ms per step | vs dense | thread CPU ms per step | vs dense |");
         Console.WriteLine("| --- | --- | --- | --- | --- |");
-        double denseWall = Median(wall[0]), denseCpu = Median(cpu[0]);
+        double denseWall = Statistics.Median(wall[0]), denseCpu = Statistics.Median(cpu[0]);
         for (var c = 0; c < configurations.Count; c++)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {configurations[c].Name} | {Median(wall[c]):F0} | {denseWall / Median(wall[c]):F2}x | {Median(cpu[c]):F0} | {denseCpu / Median(cpu[c]):F2}x |"));
+                $"| {configurations[c].Name} | {Statistics.Median(wall[c]):F0} | {denseWall / Statistics.Median(wall[c]):F2}x | {Statistics.Median(cpu[c]):F0} | {denseCpu / Statistics.Median(cpu[c]):F2}x |"));
         return 0;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
     }
 }

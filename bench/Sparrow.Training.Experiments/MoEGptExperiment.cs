@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Sparrow.Benchmarks;
 using Sparrow.Data.Text;
 using Sparrow.Graph;
 using Sparrow.Graph.Passes;
@@ -36,6 +37,7 @@ internal static class MoEGptExperiment
 
         var rows = new List<string>();
         var balanceRows = new List<string>();
+        var trained = new List<(string Name, Model Model, GptOptions Options)>();
         foreach (var (name, options, balance, zLoss) in new[]
                  {
                      ("dense (equal active parameters)", dense, 0.0, 0.0),
@@ -47,6 +49,7 @@ internal static class MoEGptExperiment
             var model = GptBuilder.Build(options, o.Seed);
             var stepTime = Train(model, options, corpus, o, balance, zLoss);
             var (perplexity, loads, evalMs) = Evaluate(model, options, corpus, o);
+            trained.Add((name, model, options));
             Console.WriteLine($"{name}: held-out perplexity {perplexity:F3}, {stepTime:F0} ms per step, evaluation {evalMs:F0} ms ({watch.Elapsed.TotalSeconds:F0} s)");
             var loadText = loads.Count == 0 ? "" : string.Join("; ", loads.Select((l, i) => $"L{i}: " + string.Join(" ", l.Select(f => Percent(f)))));
             string spread = "", maxLoad = "";
@@ -68,7 +71,51 @@ internal static class MoEGptExperiment
         Console.WriteLine("| model | per-layer expert load on held-out text (share of the tokens' k choices; ideal " + Percent(1.0 / o.Experts) + " each) |");
         Console.WriteLine("| --- | --- |");
         foreach (var row in balanceRows) Console.WriteLine(row);
+
+        // Speed needs no training: a dense model as large as the MoE in total runs at the speed it would run trained.
+        var denseTotal = new GptOptions(corpus.Vocabulary.Count, o.Context, o.Width, o.Heads, o.Layers, MlpRatio: o.ExpertRatio * o.Experts);
+        trained.Add(($"dense of equal total MLP width ({o.ExpertRatio * o.Experts}×, untrained, speed only)", GptBuilder.Build(denseTotal, o.Seed), denseTotal));
+        ReportInferenceSpeed(trained, corpus, o);
         return 0;
+    }
+
+    /// <summary>
+    /// Inference cost of each model on the same held-out batch (o.Batch windows of o.Context characters), one thread,
+    /// thread CPU time, models alternating in every round so that drifts of the machine hit all alike.
+    /// </summary>
+    private static void ReportInferenceSpeed(List<(string Name, Model Model, GptOptions Options)> models, CharCorpus corpus, Options o)
+    {
+        var ids = new long[o.Batch * o.Context];
+        var stride = (corpus.HeldOut.Length - o.Context) / o.Batch;
+        for (var b = 0; b < o.Batch; b++)
+            for (var t = 0; t < o.Context; t++) ids[b * o.Context + t] = corpus.HeldOut[b * stride + t];
+        var input = new Dictionary<string, Tensor> { [ModelBuilder.InputName] = Tensor<long>.FromArray(ids, [o.Batch, o.Context]) };
+        var sessions = models.Select(m => new InferenceSession(m.Model, new SessionOptions { IntraOpThreads = 1, SparseKernel = "dense", UseKernelCache = false })).ToArray();
+        var times = models.Select(_ => new List<double>()).ToArray();
+        for (var round = -3; round < o.SpeedRounds; round++)
+            for (var m = 0; m < sessions.Length; m++)
+            {
+                var start = ThreadCpuClock.SecondsOrWall();
+                var outputs = sessions[m].Run(input);
+                var elapsed = ThreadCpuClock.SecondsOrWall() - start;
+                foreach (var t in outputs.Values) t.Dispose();
+                if (round >= 0) times[m].Add(elapsed * 1e3);
+            }
+        foreach (var s in sessions) s.Dispose();
+
+        var tokens = o.Batch * o.Context;
+        var baseline = Statistics.Median(times[0]);
+        Console.WriteLine();
+        Console.WriteLine($"Inference on {o.Batch} held-out windows of {o.Context} ({tokens} tokens), 1 thread, " +
+            $"{(ThreadCpuClock.IsAvailable ? "thread CPU time" : "wall time")}, median of {o.SpeedRounds} alternating rounds after 3 warm-up rounds:");
+        Console.WriteLine("| model | parameters | active per token | ms per batch | tokens per s | time ÷ dense of equal active parameters |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
+        for (var m = 0; m < models.Count; m++)
+        {
+            var ms = Statistics.Median(times[m]);
+            Console.WriteLine($"| {models[m].Name} | {models[m].Options.ParameterCount:N0} | {models[m].Options.ActiveParameterCount:N0} | {ms:F2} | " +
+                $"{tokens / (ms / 1e3):N0} | {ms / baseline:F2} |");
+        }
     }
 
     private static double CoefficientOfVariation(double[] values)
@@ -127,8 +174,7 @@ internal static class MoEGptExperiment
             if ((step + 1) % Math.Max(1, o.Steps / 8) == 0 || step == o.Steps - 1)
                 Console.WriteLine($"  step {step + 1}/{o.Steps}: loss {average:F4}, aux {averageAux:F4}, lr {rate:G3}, {watch.Elapsed.TotalMilliseconds:F0} ms");
         }
-        var sorted = times.Order().ToArray();
-        return sorted[sorted.Length / 2];
+        return Statistics.Median(times);
     }
 
     /// <summary>Held-out perplexity over evenly spaced windows, each layer's expert load (share of choices), and the evaluation's wall time.</summary>
@@ -180,11 +226,11 @@ internal static class MoEGptExperiment
     private static string Percent(double fraction) => (fraction * 100).ToString("F0", CultureInfo.InvariantCulture) + "%";
 
     private sealed record Options(string? Text, long Steps, int Batch, int Context, int Width, int Heads, int Layers, int Experts, int K, int ExpertRatio,
-        float Rate, double Balance, double ZLoss, int Threads, long Seed, int EvalWindows)
+        float Rate, double Balance, double ZLoss, int Threads, long Seed, int EvalWindows, int SpeedRounds)
     {
         public static Options Parse(string[] args)
         {
-            var o = new Options(null, 300, 16, 64, 96, 4, 3, 8, 2, 2, 3e-3f, 0.01, 0.001, 2, 0, 128);
+            var o = new Options(null, 300, 16, 64, 96, 4, 3, 8, 2, 2, 3e-3f, 0.01, 0.001, 2, 0, 128, 15);
             for (var i = 0; i < args.Length; i++)
             {
                 string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -208,10 +254,12 @@ internal static class MoEGptExperiment
                     "--threads" => o with { Threads = Int() },
                     "--seed" => o with { Seed = long.Parse(Value(), CultureInfo.InvariantCulture) },
                     "--eval-windows" => o with { EvalWindows = Int() },
+                    "--speed-rounds" => o with { SpeedRounds = Int() },
                     _ => throw new ArgumentException($"unknown option '{args[i]}'."),
                 };
             }
             if (o.Steps < 10) throw new ArgumentException("--steps must be at least 10.");
+            if (o.SpeedRounds < 1) throw new ArgumentException("--speed-rounds must be at least 1.");
             return o;
         }
     }

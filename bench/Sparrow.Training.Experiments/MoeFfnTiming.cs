@@ -67,11 +67,11 @@ internal static class MoeFfnTiming
                 if (round >= 0) times[v].Add((ThreadCpuClock.SecondsOrWall() - start) * 1e3);
             }
         }
-        var denseMs = Median(times[0]);
+        var denseMs = Statistics.Median(times[0]);
         Console.WriteLine("| FFN blocks (6 layers) | ms per batch (median) | speed-up against dense |");
         Console.WriteLine("| --- | --- | --- |");
         for (var v = 0; v < variants.Count; v++)
-            Console.WriteLine($"| {variants[v].Name} | {Median(times[v]):F2} | {denseMs / Median(times[v]):F2}x |");
+            Console.WriteLine($"| {variants[v].Name} | {Statistics.Median(times[v]):F2} | {denseMs / Statistics.Median(times[v]):F2}x |");
         foreach (var s in sessions.SelectMany(x => x)) s.Dispose();
         return 0;
     }
@@ -121,11 +121,5 @@ internal static class MoeFfnTiming
         node.Attributes.AddRange(moe.Attributes);
         var add = new Node("Add", ["m", bias.Inputs[1]], ["y"]);
         return Block(graph, [.. moe.Inputs.Skip(1), bias.Inputs[1]], [node, add], "y", sparrowDomain: true);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
     }
 }

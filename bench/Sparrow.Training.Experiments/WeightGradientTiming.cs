@@ -59,14 +59,8 @@ internal static class WeightGradientTiming
         Console.WriteLine();
         Console.WriteLine("| path | ms | vs dense |");
         Console.WriteLine("| --- | --- | --- |");
-        var dense = Median(times[0]);
-        for (var a = 0; a < actions.Count; a++) Console.WriteLine($"| {names[a]} | {Median(times[a]):F3} | {dense / Median(times[a]):F2}x |");
+        var dense = Statistics.Median(times[0]);
+        for (var a = 0; a < actions.Count; a++) Console.WriteLine($"| {names[a]} | {Statistics.Median(times[a]):F3} | {dense / Statistics.Median(times[a]):F2}x |");
         return 0;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
     }
 }
