@@ -49,7 +49,7 @@ internal static class MoeFfnTiming
         {
             var moe = OnnxImporter.Load(file);
             var nodes = moe.Graph.Nodes.Where(n => n.OpType == "MoE").ToArray();
-            variants.Add(($"{Path.GetFileNameWithoutExtension(file)} (k = {string.Join(",", nodes.Select(n => n.GetInt("k", 2)).Distinct())})",
+            variants.Add(($"{Path.GetFileNameWithoutExtension(file)} (k = {KPerLayer(nodes)})",
                 nodes.Select(n => MoeBlock(moe.Graph, n)).ToArray()));
         }
         var sessions = variants.Select(v => v.Blocks.Select(b => new InferenceSession(b, new SessionOptions { IntraOpThreads = threads, UseKernelCache = false, SparseKernel = "dense" })).ToArray()).ToArray();
@@ -74,6 +74,13 @@ internal static class MoeFfnTiming
             Console.WriteLine($"| {variants[v].Name} | {Statistics.Median(times[v]):F2} | {denseMs / Statistics.Median(times[v]):F2}x |");
         foreach (var s in sessions.SelectMany(x => x)) s.Dispose();
         return 0;
+    }
+
+    /// <summary>"4" when every layer runs the same k, else each layer's k in order ("1,8,2,13,8,6").</summary>
+    private static string KPerLayer(Node[] nodes)
+    {
+        var k = nodes.Select(n => n.GetInt("k", 2)).ToArray();
+        return k.Distinct().Count() == 1 ? k[0].ToString(CultureInfo.InvariantCulture) : string.Join(",", k);
     }
 
     private static Tensor<float>[] CaptureFfnInputs(Model model, EncoderStructure structure, IReadOnlyDictionary<string, Tensor> batch)
