@@ -230,6 +230,22 @@ internal sealed unsafe class InterleavedCsrMatrix : ISparseMatrix
         }
 
         /// <summary>
+        /// Fetches the weights 2 KB ahead: a weight is used once, so the loop streams, and when the weights are not
+        /// in a cache (larger than it, or evicted between calls) this keeps more lines in flight than the hardware
+        /// prefetcher alone (4096x4096 at 90% rotated over 80 MB of copies, one thread: 0.58 ms without, 0.50 with;
+        /// no change when the weights stay in L3).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Prefetch(float* v, TIndex* c)
+        {
+            if (!Sse.IsSupported) return;
+            Sse.Prefetch0(v + 512);
+            Sse.Prefetch0(v + 528);
+            Sse.Prefetch0((byte*)c + 512 * sizeof(ushort) * (sizeof(TIndex) / sizeof(ushort)));
+            if (sizeof(TIndex) > sizeof(ushort)) Sse.Prefetch0((byte*)c + 512 * sizeof(int) + 64);
+        }
+
+        /// <summary>
         /// y[r] = dot(w[r, :], x) + bias[r] for the rows of groups [start, end). x has the padding's zero at index
         /// Columns. Four steps of eight entries per iteration into independent sums, whatever the vector width.
         /// </summary>
@@ -249,6 +265,7 @@ internal sealed unsafe class InterleavedCsrMatrix : ISparseMatrix
                     Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero;
                     for (; v + 4 * GroupRows <= last; v += 4 * GroupRows, c += 4 * GroupRows)
                     {
+                        Prefetch(v, c);
                         a0 = Vector512.FusedMultiplyAdd(Vector512.Load(v), Vector512.Create(Gather8(x, c), Gather8(x, c + GroupRows)), a0);
                         a1 = Vector512.FusedMultiplyAdd(Vector512.Load(v + 2 * GroupRows), Vector512.Create(Gather8(x, c + 2 * GroupRows), Gather8(x, c + 3 * GroupRows)), a1);
                     }
@@ -262,6 +279,7 @@ internal sealed unsafe class InterleavedCsrMatrix : ISparseMatrix
                     Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
                     for (; v + 4 * GroupRows <= last; v += 4 * GroupRows, c += 4 * GroupRows)
                     {
+                        Prefetch(v, c);
                         a0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), Gather8(x, c), a0);
                         a1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + GroupRows), Gather8(x, c + GroupRows), a1);
                         a2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 2 * GroupRows), Gather8(x, c + 2 * GroupRows), a2);
