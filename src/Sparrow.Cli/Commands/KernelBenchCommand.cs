@@ -37,7 +37,7 @@ internal static class KernelBenchCommand
         var runs = new Option<int>("--runs") { Description = "Timed turns of every candidate per shape, row count and sparsity, at least.", DefaultValueFactory = _ => 5 };
         var time = new Option<double>("--time") { Description = "Seconds of timed turns per shape, row count and sparsity, at least (when --runs is reached sooner).", DefaultValueFactory = _ => 0.4 };
         var warmup = new Option<double>("--warmup") { Description = "Seconds of untimed turns before each group is timed.", DefaultValueFactory = _ => 0.2 };
-        var bandwidthBuffer = new Option<int>("--bandwidth-mb") { Description = "Size of the buffer read to measure the memory bandwidth, MB (far larger than the caches).", DefaultValueFactory = _ => 512 };
+        var bandwidthBuffer = new Option<int>("--bandwidth-mb") { Description = "Size of the buffer read to measure the memory bandwidth, MB (far larger than the caches).", DefaultValueFactory = _ => 1024 };
         var noOrt = new Option<bool>("--no-ort") { Description = "Skip ONNX Runtime's MatMul." };
         var seed = new Option<int>("--seed") { Description = "Seed for the weights, masks and inputs.", DefaultValueFactory = _ => 0 };
         var markdown = new Option<string?>("--markdown") { Description = "Append the tables to this Markdown file (e.g. BENCHMARKS.md), with the command that made them." };

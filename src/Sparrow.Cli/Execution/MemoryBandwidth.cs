@@ -8,6 +8,15 @@ namespace Sparrow.Cli.Execution;
 /// caches, best of a few passes. At one row, a weight-bound kernel cannot read faster than this, so the ratio
 /// of its achieved bytes per second to this figure says how close it is to the physical limit.
 /// </summary>
+/// <remarks>
+/// A pass lasts from the first worker's start to the last worker's end, as the workers time themselves. It used
+/// to be timed by the coordinating thread between two barriers, and with more threads than free cores (two
+/// workers and the coordinator on two cores) the coordinator was sometimes descheduled while the workers read,
+/// woke after they had finished and timed a near-empty pass: the best pass then reported 127 GB/s (or, on a
+/// 64 MB buffer, thousands of GB/s) where the workers really read at 15-40 GB/s. Every 4 KB page of the buffer
+/// holds different values, so that no layer below (a hypervisor merging identical pages) can serve it from one
+/// cached page.
+/// </remarks>
 internal static class MemoryBandwidth
 {
     /// <returns>Bytes per second.</returns>
@@ -15,12 +24,22 @@ internal static class MemoryBandwidth
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads));
         var length = (int)Math.Min(bufferBytes / sizeof(float), Array.MaxLength);
-        // Written first: pages never touched all map to one zero page, which would be read from the cache.
-        // Zeros, so that the sums are exact whatever the length.
+        // Written first: pages never touched all map to one zero page, which would be read from the cache. Each
+        // page starts with its own number (two floats, exact), the rest zeros.
         var buffer = GC.AllocateUninitializedArray<float>(length, pinned: true);
         buffer.AsSpan().Fill(0f);
+        const int PageFloats = 4096 / sizeof(float);
+        for (long i = 0; i + 1 < length; i += PageFloats)
+        {
+            var page = i / PageFloats;
+            buffer[i] = page & 0xFFF;
+            buffer[i + 1] = page >> 12;
+        }
         var parts = Math.Max(1, Math.Min(threads, length / 4096));
         var sums = new float[parts];
+        var firstSums = new float[parts];
+        var starts = new long[parts];
+        var ends = new long[parts];
         var best = double.MaxValue;
         // Dedicated threads that start each pass together, so that the pass time is the slowest part's read.
         using var start = new Barrier(parts + 1);
@@ -31,7 +50,11 @@ internal static class MemoryBandwidth
             for (var pass = 0; pass <= passes; pass++)
             {
                 start.SignalAndWait();
+                starts[part] = Stopwatch.GetTimestamp();
                 sums[part] = Sum(buffer.AsSpan((int)from, (int)(to - from)));
+                ends[part] = Stopwatch.GetTimestamp();
+                if (pass == 0) firstSums[part] = sums[part];
+                else if (sums[part] != firstSums[part]) sums[part] = float.NaN;
                 done.SignalAndWait();
             }
         }) { IsBackground = true }).ToArray();
@@ -39,14 +62,14 @@ internal static class MemoryBandwidth
         for (var pass = 0; pass <= passes; pass++)
         {
             start.SignalAndWait();
-            var started = Stopwatch.GetTimestamp();
             done.SignalAndWait();
-            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var seconds = (double)(ends.Max() - starts.Min()) / Stopwatch.Frequency;
             if (pass > 0) best = Math.Min(best, seconds); // the first pass warms up the threads and the code
         }
         foreach (var w in workers) w.Join();
-        // The sums are checked so that the reads cannot be optimised away.
-        if (sums.Any(s => s != 0)) throw new InvalidOperationException("The bandwidth probe misread its buffer.");
+        // The sums are checked (every pass reads the same, and the pages' numbers are there) so that the reads
+        // cannot be optimised away.
+        if (sums.Any(s => !float.IsFinite(s)) || (length > PageFloats && sums.All(s => s == 0))) throw new InvalidOperationException("The bandwidth probe misread its buffer.");
         return (double)length * sizeof(float) / best;
     }
 

@@ -25,6 +25,7 @@ public static class SparseKernelTable
     public static IReadOnlyList<Entry> All { get; } =
     [
         new("CSR", SparseFormat.Csr, null, (dense, rows, columns, mask) => CsrMatrix.FromDense(dense, rows, columns, mask)),
+        new("CSR interleaved", SparseFormat.Csr, null, (dense, rows, columns, mask) => InterleavedCsrMatrix.FromDense(dense, rows, columns, mask)),
         new("BSR 1x4", SparseFormat.Bsr, null, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 1, 4, mask)),
         new("BSR 4x1", SparseFormat.Bsr, null, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 4, 1, mask)),
         new("BSR 4x4", SparseFormat.Bsr, null, (dense, rows, columns, mask) => BsrMatrix.FromDense(dense, rows, columns, 4, 4, mask)),
