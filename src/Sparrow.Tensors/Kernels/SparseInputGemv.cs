@@ -12,7 +12,7 @@ namespace Sparrow.Tensors.Kernels;
 /// layout [K, N] row-major, which is column-major for the math view W[out, in]: each kept input adds one
 /// contiguous column of N floats, so the work and the weight bytes read fall with the fraction of inputs
 /// below the threshold. Inputs at or under the threshold are treated as zero (that is the sparsification).
-/// The fast form takes the weight packed once (<see cref="SparseInputWeight"/>: aligned panels of four vectors);
+/// The fast form takes the weight packed once (<see cref="SparseInputWeight"/>: aligned panels of two vectors);
 /// the span form reads the [K, N] layout as it is.
 /// </summary>
 public static unsafe class SparseInputGemv
@@ -246,7 +246,7 @@ public static unsafe class SparseInputGemv
         }
     }
 
-    // ---- The packed form: aligned panels of four vectors ----
+    // ---- The packed form: aligned panels of two vectors ----
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int RunPacked(ReadOnlySpan<float> x, SparseInputWeight weight, Span<float> y, ReadOnlySpan<float> bias, float threshold,
@@ -336,104 +336,103 @@ public static unsafe class SparseInputGemv
     }
 
     /// <summary>
-    /// y[panel] = bias + Σ_q value[q] · panel row offset[q], panel by panel. A panel's four output vectors stay in
-    /// registers over all kept inputs; with 32 vector registers (AVX-512) four kept inputs run at once into four
-    /// independent sets of accumulators (sixteen FMA chains, enough to cover the FMA latency), otherwise two.
-    /// The kept list is walked by pointer, so each input costs one offset load and one broadcast.
+    /// y[panel] = bias + Σ_q value[q] · panel row offset[q], panel by panel. A panel's two output vectors stay in
+    /// registers over all kept inputs. With 32 vector registers (AVX-512) eight kept inputs run at once into eight
+    /// independent pairs of accumulators (sixteen FMA chains, and eight rows' loads in flight, which is what keeps
+    /// the reads from L2 streaming when inputs are skipped), otherwise four; then one at a time. The kept list is
+    /// walked by pointer, so each input costs one offset load and one broadcast.
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Panels<TOps, TVector>(float* w, int k, int n, int* offsets, float* values, int kept, float* bias, float* y)
         where TOps : IVectorOps<TVector> where TVector : struct
     {
-        var tile = stackalloc float[4 * 16]; // the last panel, when it is partial
+        var tile = stackalloc float[2 * 16]; // the last panel, when it is partial
         var width = TOps.Count;
-        var panelWidth = 4 * width;
+        var panelWidth = 2 * width;
         var end = offsets + kept;
         for (var j0 = 0; j0 < n; j0 += panelWidth, w += (nint)k * panelWidth)
         {
-            TVector a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-            TVector b0 = TOps.Zero, b1 = TOps.Zero, b2 = TOps.Zero, b3 = TOps.Zero;
+            TVector a0 = TOps.Zero, a1 = TOps.Zero, b0 = TOps.Zero, b1 = TOps.Zero;
+            TVector c0 = TOps.Zero, c1 = TOps.Zero, d0 = TOps.Zero, d1 = TOps.Zero;
             var po = offsets;
             var pv = values;
             if (Vector512.IsHardwareAccelerated)
             {
-                TVector c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero;
-                TVector d0 = TOps.Zero, d1 = TOps.Zero, d2 = TOps.Zero, d3 = TOps.Zero;
-                for (; po + 4 <= end; po += 4, pv += 4)
+                TVector e0 = TOps.Zero, e1 = TOps.Zero, f0 = TOps.Zero, f1 = TOps.Zero;
+                TVector g0 = TOps.Zero, g1 = TOps.Zero, h0 = TOps.Zero, h1 = TOps.Zero;
+                for (; po + 8 <= end; po += 8, pv += 8)
                 {
                     float* r0 = w + po[0], r1 = w + po[1], r2 = w + po[2], r3 = w + po[3];
+                    float* r4 = w + po[4], r5 = w + po[5], r6 = w + po[6], r7 = w + po[7];
                     var v0 = TOps.Broadcast(pv[0]);
                     var v1 = TOps.Broadcast(pv[1]);
                     var v2 = TOps.Broadcast(pv[2]);
                     var v3 = TOps.Broadcast(pv[3]);
+                    var v4 = TOps.Broadcast(pv[4]);
+                    var v5 = TOps.Broadcast(pv[5]);
+                    var v6 = TOps.Broadcast(pv[6]);
+                    var v7 = TOps.Broadcast(pv[7]);
                     a0 = TOps.MultiplyAdd(v0, TOps.Load(r0), a0);
                     a1 = TOps.MultiplyAdd(v0, TOps.Load(r0 + width), a1);
-                    a2 = TOps.MultiplyAdd(v0, TOps.Load(r0 + 2 * width), a2);
-                    a3 = TOps.MultiplyAdd(v0, TOps.Load(r0 + 3 * width), a3);
                     b0 = TOps.MultiplyAdd(v1, TOps.Load(r1), b0);
                     b1 = TOps.MultiplyAdd(v1, TOps.Load(r1 + width), b1);
-                    b2 = TOps.MultiplyAdd(v1, TOps.Load(r1 + 2 * width), b2);
-                    b3 = TOps.MultiplyAdd(v1, TOps.Load(r1 + 3 * width), b3);
                     c0 = TOps.MultiplyAdd(v2, TOps.Load(r2), c0);
                     c1 = TOps.MultiplyAdd(v2, TOps.Load(r2 + width), c1);
-                    c2 = TOps.MultiplyAdd(v2, TOps.Load(r2 + 2 * width), c2);
-                    c3 = TOps.MultiplyAdd(v2, TOps.Load(r2 + 3 * width), c3);
                     d0 = TOps.MultiplyAdd(v3, TOps.Load(r3), d0);
                     d1 = TOps.MultiplyAdd(v3, TOps.Load(r3 + width), d1);
-                    d2 = TOps.MultiplyAdd(v3, TOps.Load(r3 + 2 * width), d2);
-                    d3 = TOps.MultiplyAdd(v3, TOps.Load(r3 + 3 * width), d3);
+                    e0 = TOps.MultiplyAdd(v4, TOps.Load(r4), e0);
+                    e1 = TOps.MultiplyAdd(v4, TOps.Load(r4 + width), e1);
+                    f0 = TOps.MultiplyAdd(v5, TOps.Load(r5), f0);
+                    f1 = TOps.MultiplyAdd(v5, TOps.Load(r5 + width), f1);
+                    g0 = TOps.MultiplyAdd(v6, TOps.Load(r6), g0);
+                    g1 = TOps.MultiplyAdd(v6, TOps.Load(r6 + width), g1);
+                    h0 = TOps.MultiplyAdd(v7, TOps.Load(r7), h0);
+                    h1 = TOps.MultiplyAdd(v7, TOps.Load(r7 + width), h1);
                 }
-                a0 = TOps.Add(a0, c0); a1 = TOps.Add(a1, c1); a2 = TOps.Add(a2, c2); a3 = TOps.Add(a3, c3);
-                b0 = TOps.Add(b0, d0); b1 = TOps.Add(b1, d1); b2 = TOps.Add(b2, d2); b3 = TOps.Add(b3, d3);
+                a0 = TOps.Add(a0, e0); a1 = TOps.Add(a1, e1); b0 = TOps.Add(b0, f0); b1 = TOps.Add(b1, f1);
+                c0 = TOps.Add(c0, g0); c1 = TOps.Add(c1, g1); d0 = TOps.Add(d0, h0); d1 = TOps.Add(d1, h1);
             }
-            for (; po + 2 <= end; po += 2, pv += 2)
+            for (; po + 4 <= end; po += 4, pv += 4)
             {
-                float* r0 = w + po[0], r1 = w + po[1];
+                float* r0 = w + po[0], r1 = w + po[1], r2 = w + po[2], r3 = w + po[3];
                 var v0 = TOps.Broadcast(pv[0]);
                 var v1 = TOps.Broadcast(pv[1]);
+                var v2 = TOps.Broadcast(pv[2]);
+                var v3 = TOps.Broadcast(pv[3]);
                 a0 = TOps.MultiplyAdd(v0, TOps.Load(r0), a0);
                 a1 = TOps.MultiplyAdd(v0, TOps.Load(r0 + width), a1);
-                a2 = TOps.MultiplyAdd(v0, TOps.Load(r0 + 2 * width), a2);
-                a3 = TOps.MultiplyAdd(v0, TOps.Load(r0 + 3 * width), a3);
                 b0 = TOps.MultiplyAdd(v1, TOps.Load(r1), b0);
                 b1 = TOps.MultiplyAdd(v1, TOps.Load(r1 + width), b1);
-                b2 = TOps.MultiplyAdd(v1, TOps.Load(r1 + 2 * width), b2);
-                b3 = TOps.MultiplyAdd(v1, TOps.Load(r1 + 3 * width), b3);
+                c0 = TOps.MultiplyAdd(v2, TOps.Load(r2), c0);
+                c1 = TOps.MultiplyAdd(v2, TOps.Load(r2 + width), c1);
+                d0 = TOps.MultiplyAdd(v3, TOps.Load(r3), d0);
+                d1 = TOps.MultiplyAdd(v3, TOps.Load(r3 + width), d1);
             }
-            if (po < end)
+            for (; po < end; po++, pv++)
             {
                 var r0 = w + po[0];
                 var v0 = TOps.Broadcast(pv[0]);
                 a0 = TOps.MultiplyAdd(v0, TOps.Load(r0), a0);
                 a1 = TOps.MultiplyAdd(v0, TOps.Load(r0 + width), a1);
-                a2 = TOps.MultiplyAdd(v0, TOps.Load(r0 + 2 * width), a2);
-                a3 = TOps.MultiplyAdd(v0, TOps.Load(r0 + 3 * width), a3);
             }
-            a0 = TOps.Add(a0, b0); a1 = TOps.Add(a1, b1); a2 = TOps.Add(a2, b2); a3 = TOps.Add(a3, b3);
+            a0 = TOps.Add(TOps.Add(a0, b0), TOps.Add(c0, d0));
+            a1 = TOps.Add(TOps.Add(a1, b1), TOps.Add(c1, d1));
             if (j0 + panelWidth <= n)
             {
-                var o = y + j0;
                 if (bias != null)
                 {
-                    var bb = bias + j0;
-                    a0 = TOps.Add(a0, TOps.Load(bb));
-                    a1 = TOps.Add(a1, TOps.Load(bb + width));
-                    a2 = TOps.Add(a2, TOps.Load(bb + 2 * width));
-                    a3 = TOps.Add(a3, TOps.Load(bb + 3 * width));
+                    a0 = TOps.Add(a0, TOps.Load(bias + j0));
+                    a1 = TOps.Add(a1, TOps.Load(bias + j0 + width));
                 }
-                TOps.Store(o, a0);
-                TOps.Store(o + width, a1);
-                TOps.Store(o + 2 * width, a2);
-                TOps.Store(o + 3 * width, a3);
+                TOps.Store(y + j0, a0);
+                TOps.Store(y + j0 + width, a1);
             }
             else
             {
                 // The last, partial panel: the padding columns were summed too (zeros); copy out only the real ones.
                 TOps.Store(tile, a0);
                 TOps.Store(tile + width, a1);
-                TOps.Store(tile + 2 * width, a2);
-                TOps.Store(tile + 3 * width, a3);
                 for (var j = 0; j < n - j0; j++) y[j0 + j] = bias != null ? tile[j] + bias[j0 + j] : tile[j];
             }
         }

@@ -4,7 +4,7 @@ namespace Sparrow.Tensors.Kernels;
 
 /// <summary>
 /// A weight W [K, N] (the ONNX MatMul layout: row p holds input p's contribution to every output) laid out once for
-/// <see cref="SparseInputGemv"/>'s one-row product: the outputs cut into panels of four vectors (64 floats with
+/// <see cref="SparseInputGemv"/>'s one-row product: the outputs cut into panels of two vectors (32 floats with
 /// AVX-512), each panel stored as K contiguous rows of that width, 64-byte aligned, the last panel padded with zeros.
 /// A kept input then costs one short aligned read per panel, and the reads of a panel run forward through memory
 /// like the dense GEMM's packed panels, so skipping inputs saves reads without breaking the stream.
@@ -34,8 +34,8 @@ public sealed unsafe class SparseInputWeight
     /// <summary>Floats per vector the layout was made for (16, 8, 4 or 1); the kernel runs at this width.</summary>
     internal int VectorWidth { get; }
 
-    /// <summary>Outputs per panel: four vectors.</summary>
-    internal int PanelWidth => 4 * VectorWidth;
+    /// <summary>Outputs per panel: two vectors (narrow panels let the kernel keep many kept inputs' reads in flight).</summary>
+    internal int PanelWidth => 2 * VectorWidth;
 
     internal int Panels => (Outputs + PanelWidth - 1) / PanelWidth;
 
@@ -61,7 +61,7 @@ public sealed unsafe class SparseInputWeight
             throw new ArgumentException($"The weight has {weight.Length} elements; [{inputs}, {outputs}] needs {(long)inputs * outputs}.", nameof(weight));
         if (vectorWidth == 0) vectorWidth = BestVectorWidth;
         else if (vectorWidth is not (1 or 4 or 8 or 16)) throw new ArgumentOutOfRangeException(nameof(vectorWidth), "The vector width must be 1, 4, 8 or 16.");
-        var panelWidth = 4 * vectorWidth;
+        var panelWidth = 2 * vectorWidth;
         var panels = (outputs + panelWidth - 1) / panelWidth;
         var length = (long)panels * inputs * panelWidth;
         if (length + 16 > Array.MaxLength) throw new ArgumentException($"A {inputs} x {outputs} weight is too large to pack.", nameof(weight));
