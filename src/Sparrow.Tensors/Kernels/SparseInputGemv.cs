@@ -336,7 +336,8 @@ public static unsafe class SparseInputGemv
     }
 
     /// <summary>
-    /// y[panel] = bias + Σ_q value[q] · panel row offset[q], panel by panel. A panel's two output vectors stay in
+    /// y[panel] = bias + Σ_q value[q] · panel row offset[q], panel by panel (with 32 vector registers, whole pairs of
+    /// panels first: <see cref="PanelPairs"/>). A panel's two output vectors stay in
     /// registers over all kept inputs. With 32 vector registers (AVX-512) eight kept inputs run at once into eight
     /// independent pairs of accumulators (sixteen FMA chains, and eight rows' loads in flight, which is what keeps
     /// the reads from L2 streaming when inputs are skipped), otherwise four; then one at a time. The kept list is
