@@ -19,7 +19,8 @@ namespace Sparrow.Training.Experiments;
 /// calibrated on training windows for each target sparsity; held-out perplexity with every token's layer inputs
 /// thresholded (as decoding one token at a time would see them); and, per layer, the one-row product on
 /// held-out activation rows: the runtime's dense one-row path (packed GEMM, m = 1) against the column-skipping
-/// kernel, alternating, thread CPU time, medians over rounds.
+/// kernel on its packed weight (<see cref="SparseInputWeight"/>, as the runtime holds it), alternating, thread CPU time,
+/// medians over rounds.
 /// </summary>
 internal static class ActivationSparsityExperiment
 {
@@ -93,7 +94,8 @@ internal static class ActivationSparsityExperiment
     {
         int k = w.Shape[0], n = w.Shape[1], count = x.Length / k;
         var packed = PackedMatrix.Pack(w);
-        var weight = w.Span.ToArray();
+        // What the runtime runs for one row with a threshold (ActivationSparseWeight): the weight packed once for the skip kernel.
+        var weight = SparseInputWeight.Pack(w);
         var y = new float[n];
         var kept = 0L;
         for (var r = 0; r < count; r++) kept += SparseInputGemv.Multiply(x.AsSpan(r * k, k), weight, y, [], threshold);

@@ -8,16 +8,16 @@ namespace Sparrow.Runtime.Sparsity;
 
 /// <summary>
 /// A constant weight with a calibrated activation threshold (<see cref="SessionOptions.ActivationThresholds"/>):
-/// the constant W [K, N] (the ONNX layout, column-major for W[out, in]; the session never changes a constant, so it
-/// is referenced, not copied) for <see cref="SparseInputGemv"/>,
+/// the constant W [K, N] (the ONNX layout, column-major for W[out, in]) packed once into aligned panels
+/// (<see cref="SparseInputWeight"/>) for <see cref="SparseInputGemv"/>,
 /// which runs one-row inputs skipping the columns of inputs whose magnitude is at or under the threshold.
 /// Immutable, so one instance serves concurrent runs.
 /// </summary>
 internal sealed class ActivationSparseWeight
 {
-    private readonly Tensor<float> _weight;
+    private readonly SparseInputWeight _weight;
 
-    private ActivationSparseWeight(Tensor<float> weight, int inputs, int outputs, float threshold, bool everyRow)
+    private ActivationSparseWeight(SparseInputWeight weight, int inputs, int outputs, float threshold, bool everyRow)
     {
         _weight = weight;
         Inputs = inputs;
@@ -43,12 +43,12 @@ internal sealed class ActivationSparseWeight
         if (context.FixedConstant(node.Inputs[1]) is not Tensor<float> { Rank: 2 } w) return null;
         if (threshold < 0 || float.IsNaN(threshold))
             throw new ArgumentException($"The activation threshold of '{node.Inputs[1]}' must be 0 or more, got {threshold}.");
-        return new ActivationSparseWeight(w, w.Shape[0], w.Shape[1], threshold, context.Options.ThresholdEveryRow);
+        return new ActivationSparseWeight(SparseInputWeight.Pack(w), w.Shape[0], w.Shape[1], threshold, context.Options.ThresholdEveryRow);
     }
 
     /// <summary>y[N] = act(x[K] · W + bias) for one row, skipping inputs under the threshold.</summary>
     public void MultiplyRow(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> bias, FusedActivation activation) =>
-        SparseInputGemv.Multiply(x[..Inputs], _weight.Span, y[..Outputs], bias, Threshold, activation);
+        SparseInputGemv.Multiply(x[..Inputs], _weight, y[..Outputs], bias, Threshold, activation);
 
     /// <summary>A pooled copy of <paramref name="rows"/> rows of x with every entry at or under the threshold set to 0; return it to the pool.</summary>
     public float[] ThresholdedCopy(ReadOnlySpan<float> x, int rows)
