@@ -117,7 +117,7 @@ internal static class ActivationSparsityExperiment
             skip.Add((afterSkip - afterDense) * 1e6 / count);
             zero.Add((afterZero - afterSkip) * 1e6 / count);
         }
-        return (Median(dense), Median(skip), Median(zero), zeroed);
+        return (Statistics.Median(dense), Statistics.Median(skip), Statistics.Median(zero), zeroed);
     }
 
     /// <summary>Each target's input as rows [rows, K] from held-out windows (the dense model's activations).</summary>
@@ -180,11 +180,5 @@ internal static class ActivationSparsityExperiment
             }
         }
         return Math.Exp(nll / count);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
     }
 }
