@@ -80,7 +80,7 @@ internal static unsafe class CsrKernelSupport
     /// between the cores per cache line, which made two threads slower than one (the sums of their busy times
     /// doubled), so no thread reads a tile another wrote: with at least a tile per thread, each thread transposes
     /// the tiles it takes and multiplies them by every output row; with fewer, each thread transposes every tile
-    /// itself (a small copy next to the multiply) and takes its share of the output rows.
+    /// itself (a small copy next to the multiply) and then claims parts of the output rows one at a time.
     /// </summary>
     public static void ForEachTile(float* x, int m, int columns, int paddedColumns, int width, int threads, int[] bounds, TileWork work)
     {
@@ -98,11 +98,16 @@ internal static unsafe class CsrKernelSupport
         }
         var parts = bounds.Length - 1;
         var shares = Math.Min(Math.Max(1, threads), parts);
-        GemmParallel.For(shares, shares, share =>
+        // Parts are claimed one at a time, not split in fixed halves: a pool thread can take tens of microseconds to
+        // wake, as long as a small product takes, and meanwhile the calling thread goes on to the next part.
+        var next = -1;
+        GemmParallel.For(shares, shares, _ =>
         {
+            // A thread that arrives when every part is taken has nothing to transpose for (Parallel.For waits for it).
+            if (Volatile.Read(ref next) >= parts - 1) return;
             var all = GemmScratch.TransposedX(Math.Max(1, (long)tiles * paddedColumns * width));
             for (var t = 0; t < tiles; t++) TransposeTile(x, m, columns, paddedColumns, width, t, all + (long)t * paddedColumns * width, 0, paddedColumns, vectors);
-            for (var part = share * parts / shares; part < (share + 1) * parts / shares; part++)
+            for (var part = Interlocked.Increment(ref next); part < parts; part = Interlocked.Increment(ref next))
                 for (var t = 0; t < tiles; t++) work(all + (long)t * paddedColumns * width, t, bounds[part], bounds[part + 1]);
         });
     }
