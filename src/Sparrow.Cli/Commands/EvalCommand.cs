@@ -38,6 +38,13 @@ internal static class EvalCommand
     {
         /// <summary>Per task, this model's accuracy minus the reference's on the same test items, with its paired standard error.</summary>
         public IReadOnlyList<PairedDifference> VersusReference { get; init; } = [];
+
+        /// <summary>
+        /// Per task, whether each test item (in the split's order) was classified right, as a string of 1s and 0s: lets
+        /// any two models of one run be paired afterwards, not only each against the reference.
+        /// </summary>
+        public IReadOnlyDictionary<string, string> TestItemsCorrect =>
+            Tasks.ToDictionary(t => t.Task, t => string.Concat(t.Correct.Select(c => c ? '1' : '0')));
     }
 
     internal sealed record PairedDifference(string Task, double Difference, double StandardError);

@@ -110,8 +110,9 @@ public static class OwlAllocator
                 names.Add(name);
                 sizes.Add(size);
                 zeros.Add(groupSparsities[g] * size);
-                lowest.Add((long)Math.Ceiling(low * size - 1e-9));
-                highest.Add((long)Math.Floor(high * size + 1e-9));
+                // Bounds with one weight of slack each way: a band narrower than a weight (λ = 0) still rounds to the target.
+                lowest.Add((long)Math.Floor(low * size + 1e-9));
+                highest.Add(Math.Min(size, (long)Math.Ceiling(high * size - 1e-9)));
             }
         var wanted = Math.Clamp((long)Math.Round(targetSparsity * parameters), lowest.Sum(), highest.Sum());
         var counts = SparsityAllocator.Discretize([.. zeros], [.. lowest], [.. highest], wanted);
