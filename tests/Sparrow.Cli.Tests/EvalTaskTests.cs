@@ -39,9 +39,31 @@ public sealed class EvalTaskTests
         Assert.Equal(2, paired.Length);
         Assert.All(paired, p => Assert.Equal(0.0, p.GetProperty("difference").GetDouble()));
         Assert.Contains("(0.0 ± 0.0)", result.Output);
+        // Per-item results, to pair any two models afterwards: one character per test item.
+        var correct = results[1].GetProperty("testItemsCorrect");
+        Assert.Equal(18, correct.GetProperty("fortunes").GetString()!.Length);
+        Assert.Equal(results[0].GetProperty("testItemsCorrect").GetProperty("spam").GetString(), correct.GetProperty("spam").GetString());
         var md = File.ReadAllText(markdown);
         Assert.Contains("| fortunes acc. % | spam acc. % |", md);
         Assert.Contains("Task spam: 2 classes, 13 training and 15 test items", md);
+    }
+
+    [Fact]
+    public void Write_training_writes_only_training_texts_one_per_line()
+    {
+        using var folder = new TempDirectory();
+        var path = folder.File("train.txt");
+        var result = CliRunner.Run("eval", "--task", "all", "--data", SampleData, "--write-training", path, "--training-count", "3");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lines = File.ReadAllLines(path);
+        Assert.Equal(6, lines.Length);
+        Assert.All(lines, l => Assert.False(string.IsNullOrWhiteSpace(l)));
+        // Seeded: the same texts every time.
+        Assert.Equal(0, CliRunner.Run("eval", "--task", "all", "--data", SampleData, "--write-training", path, "--training-count", "3").ExitCode);
+        Assert.Equal(lines, File.ReadAllLines(path));
+        var noTask = CliRunner.Run("eval", "--write-training", path);
+        Assert.Equal(2, noTask.ExitCode);
+        Assert.Contains("--write-training needs --task", noTask.Error);
     }
 
     [Fact]

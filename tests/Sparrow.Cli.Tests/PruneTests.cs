@@ -68,6 +68,34 @@ public sealed class PruneTests
     }
 
     [Fact]
+    public void Owl_allocation_spreads_the_sparsity_over_the_layers_and_keeps_the_total()
+    {
+        using var folder = new TempDirectory();
+        var sentences = folder.File("calibration.txt");
+        File.WriteAllLines(sentences, ["The train was late again this morning.", "Cats sleep for most of the day.", "Prices rose by three percent last year."]);
+        var output = folder.File("owl.onnx");
+        var json = folder.File("owl.json");
+        var result = CliRunner.Run("prune", "--method", "wanda", "--sparsity", "0.7", "--allocation", "owl", "--owl-lambda", "0.1",
+            "--calibration", sentences, "-o", output, "--json", json);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal("owl", document.RootElement.GetProperty("allocation").GetString());
+        var targets = document.RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("targetSparsity").GetDouble()).ToArray();
+        var parameters = document.RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("parameters").GetDouble()).ToArray();
+        Assert.Equal(36, targets.Length);
+        Assert.All(targets, t => Assert.InRange(t, 0.6 - 1e-3, 0.8 + 1e-3));
+        Assert.True(targets.Max() - targets.Min() > 0.05, $"targets {string.Join(", ", targets)}");
+        // The planned sparsities average exactly to the target (to a weight), weighted by parameters.
+        Assert.Equal(0.7, targets.Zip(parameters, (t, p) => t * p).Sum() / parameters.Sum(), 6);
+        // Every weight of a transformer layer shares its layer's sparsity (6 layers of 6 weights, in order).
+        for (var layer = 0; layer < 6; layer++)
+        {
+            var own = targets.Skip(6 * layer).Take(6).ToArray();
+            Assert.True(own.Max() - own.Min() < 1e-4, $"layer {layer}: {string.Join(", ", own)}");
+        }
+    }
+
+    [Fact]
     public void Inspect_shows_each_pruned_weights_target_next_to_what_it_holds()
     {
         using var folder = new TempDirectory();
@@ -110,6 +138,13 @@ public sealed class PruneTests
     [InlineData("has no weights to prune", "--include", "no-such-weight")]
     [InlineData("has no weights to prune", "--op-type", "Conv")]
     [InlineData("--op-type 'Relu' is not an operator Sparrow prunes", "--op-type", "Relu")]
+    [InlineData("--allocation owl reads Wanda scores from calibration data", "--allocation", "owl")]
+    [InlineData("--allocation 'sensitive' is not available", "--method", "wanda", "--allocation", "sensitive")]
+    [InlineData("--allocation owl sets a sparsity per layer; --pattern 2:4", "--method", "wanda", "--allocation", "owl", "--pattern", "2:4")]
+    [InlineData("--owl-lambda must be at least 0 and below 1", "--method", "wanda", "--allocation", "owl", "--owl-lambda", "1")]
+    [InlineData("--owl-m must be above 0", "--method", "sparsegpt", "--allocation", "owl", "--owl-m", "0")]
+    [InlineData("--owl-group 'head' is not available", "--method", "wanda", "--allocation", "owl", "--owl-group", "head")]
+    [InlineData("--layer-sparsity cannot be combined with --allocation owl", "--method", "wanda", "--allocation", "owl", "--layer-sparsity", "927=0.5")]
     [InlineData("--layer-sparsity '927': expected WEIGHT=SPARSITY", "--layer-sparsity", "927")]
     [InlineData("--layer-sparsity '927=1.5': the sparsity must be between 0 and 1", "--layer-sparsity", "927=1.5")]
     [InlineData("The sparsity override for 'nope' names no pruned weight", "--layer-sparsity", "nope=0.5")]

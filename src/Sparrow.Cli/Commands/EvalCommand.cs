@@ -24,20 +24,34 @@ internal static class EvalCommand
     public const int TaskMaxTokens = 128;
 
     internal sealed record Settings(IReadOnlyList<string> Models, string? Reference, string? Sentences, int Threads, string? Markdown, string? Json,
-        string? Task = null, string? Data = null, int? Limit = null);
+        string? Task = null, string? Data = null, int? Limit = null)
+    {
+        /// <summary>Write this many training texts of each task to <see cref="WriteTraining"/> instead of evaluating.</summary>
+        public string? WriteTraining { get; init; }
+
+        /// <summary>Training texts per task for <see cref="WriteTraining"/>.</summary>
+        public int TrainingCount { get; init; } = 64;
+    }
 
     /// <summary>One model's scores; <see cref="Tasks"/> is empty without --task.</summary>
     internal sealed record Result(string Model, double MeanCosine, double MinCosine, int Sentences, bool IsReference, IReadOnlyList<TaskResult> Tasks)
     {
         /// <summary>Per task, this model's accuracy minus the reference's on the same test items, with its paired standard error.</summary>
         public IReadOnlyList<PairedDifference> VersusReference { get; init; } = [];
+
+        /// <summary>
+        /// Per task, whether each test item (in the split's order) was classified right, as a string of 1s and 0s: lets
+        /// any two models of one run be paired afterwards, not only each against the reference.
+        /// </summary>
+        public IReadOnlyDictionary<string, string> TestItemsCorrect =>
+            Tasks.ToDictionary(t => t.Task, t => string.Concat(t.Correct.Select(c => c ? '1' : '0')));
     }
 
     internal sealed record PairedDifference(string Task, double Difference, double StandardError);
 
     public static Command Create(CommandContext context)
     {
-        var models = new Argument<string[]>("models") { Description = "Sentence encoders (.onnx) to judge, e.g. pruned copies of the reference.", Arity = ArgumentArity.OneOrMore };
+        var models = new Argument<string[]>("models") { Description = "Sentence encoders (.onnx) to judge, e.g. pruned copies of the reference.", Arity = ArgumentArity.ZeroOrMore };
         var reference = new Option<string?>("--reference") { Description = "The model to compare with (default: the embedded all-MiniLM-L6-v2)." };
         var sentences = new Option<string?>("--sentences") { Description = "Held-out sentences, one per line (default: Sparrow's 64, none of them in the calibration sample)." };
         var task = new Option<string?>("--task")
@@ -50,20 +64,31 @@ internal static class EvalCommand
         {
             Description = "Items per task (default: fortunes 6000, spam 2400), sampled with a seed and an equal cap per class; half of them are test items.",
         };
+        var writeTraining = new Option<string?>("--write-training")
+        {
+            Description = "Instead of evaluating: write texts drawn (seeded) from the TRAINING split of each --task, one per line, to this file, e.g. as task-domain "
+                + "calibration for 'sparrow prune --calibration' or 'sparrow sensitivity --calibration'; test items are never written.",
+        };
+        var trainingCount = new Option<int>("--training-count") { Description = "--write-training: texts per task.", DefaultValueFactory = _ => 64 };
         var threads = CommonOptions.Threads();
         var markdown = new Option<string?>("--markdown") { Description = "Append the results as a Markdown table to this file, with the command that made them." };
         var json = JsonOutput.Option("the scores");
         var command = new Command("eval", "Embedding fidelity (the mean and lowest cosine between each model's and the reference's embeddings of held-out sentences) and, with --task, downstream task accuracy.")
         {
-            models, reference, sentences, task, data, limit, threads, markdown, json,
+            models, reference, sentences, task, data, limit, writeTraining, trainingCount, threads, markdown, json,
         };
         command.SetAction(parse => Run(context, new Settings(parse.GetValue(models) ?? [], parse.GetValue(reference), parse.GetValue(sentences),
-            parse.GetValue(threads), parse.GetValue(markdown), JsonOutput.Target(parse, json), parse.GetValue(task), parse.GetValue(data), parse.GetValue(limit))));
+            parse.GetValue(threads), parse.GetValue(markdown), JsonOutput.Target(parse, json), parse.GetValue(task), parse.GetValue(data), parse.GetValue(limit))
+        {
+            WriteTraining = parse.GetValue(writeTraining),
+            TrainingCount = parse.GetValue(trainingCount),
+        }));
         return command;
     }
 
     internal static int Run(CommandContext context, Settings settings)
     {
+        if (settings.WriteTraining is { } trainingPath) return WriteTrainingTexts(context, settings, trainingPath);
         if (settings.Models.Count == 0) throw new UsageException("give at least one model to evaluate.");
         var texts = ReadSentences(settings.Sentences);
         var threads = CommonOptions.ResolveThreads(settings.Threads);
@@ -115,6 +140,34 @@ internal static class EvalCommand
         var taskInfo = tasks.Select(t => new { name = t.Name, classes = t.Dataset.ClassNames, trainItems = t.Split.Train.Count, testItems = t.Split.Test.Count, maxTokens = TaskMaxTokens });
         JsonOutput.Write(context, settings.Json, new { command = context.CommandLine, reference = reference.DisplayName, tasks = taskInfo, results },
             () => WriteTable(context.Console, reference.DisplayName, texts.Count, tasks, results));
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Longest text written by --write-training, in characters: about the 128 tokens the tasks are embedded at.</summary>
+    private const int TrainingTextCharacters = 600;
+
+    /// <summary>--write-training: a seeded sample of each task's training split (the same split eval trains on), one text per line.</summary>
+    private static int WriteTrainingTexts(CommandContext context, Settings settings, string path)
+    {
+        if (settings.Task is null) throw new UsageException("--write-training needs --task (fortunes, spam or all): it writes texts from their training splits.");
+        if (settings.Models.Count > 0) throw new UsageException("--write-training writes texts instead of evaluating; leave the models out.");
+        if (settings.TrainingCount < 1) throw new UsageException($"--training-count must be at least 1; got {settings.TrainingCount}.");
+        var lines = new List<string>();
+        foreach (var task in LoadTasks(settings))
+        {
+            var random = new Random(0);
+            var picked = task.Split.Train.OrderBy(_ => random.Next()).Take(settings.TrainingCount);
+            foreach (var item in picked)
+            {
+                // One line each: whitespace (a fortune's line breaks) collapsed; a leading '#' would read as a comment.
+                var text = string.Join(' ', item.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).TrimStart('#').Trim();
+                if (text.Length > TrainingTextCharacters) text = text[..TrainingTextCharacters];
+                if (text.Length > 0) lines.Add(text);
+            }
+            context.Info($"{task.Name}: {Math.Min(settings.TrainingCount, task.Split.Train.Count)} of its {task.Split.Train.Count} training texts");
+        }
+        Sparrow.Graph.AtomicFile.WriteAllText(path, string.Join('\n', lines) + "\n");
+        context.Info($"Wrote {lines.Count} texts to {Markup.Escape(path)}.");
         return ExitCodes.Success;
     }
 

@@ -5,6 +5,7 @@ using Sparrow.Cli.Execution;
 using Sparrow.Graph;
 using Sparrow.Graph.Onnx;
 using Sparrow.Pruning;
+using Sparrow.Pruning.Sensitivity;
 using Spectre.Console;
 
 namespace Sparrow.Cli.Commands;
@@ -69,6 +70,19 @@ internal static class PruneCommand
         {
             Description = "Write the compact form: each weight that gets smaller that way as a standard ONNX sparse initializer (non-zeros and their indices), so the file shrinks with the sparsity (see README.md).",
         };
+        var allocation = new Option<string>("--allocation")
+        {
+            Description = "How the sparsity is spread over the weights: uniform (each at --sparsity) or owl (wanda and sparsegpt, unstructured: outlier-weighed layerwise sparsity, "
+                + "layers with more outlier Wanda scores pruned less, their parameter-weighted mean exactly --sparsity).",
+            DefaultValueFactory = _ => "uniform",
+        };
+        var owlM = new Option<double>("--owl-m") { Description = "owl: a Wanda score is an outlier above this many times its layer's mean score.", DefaultValueFactory = _ => 5 };
+        var owlLambda = new Option<double>("--owl-lambda") { Description = "owl: layer sparsities lie within --sparsity ± this.", DefaultValueFactory = _ => 0.08 };
+        var owlGroup = new Option<string>("--owl-group")
+        {
+            Description = "owl: layer (every weight of a transformer layer shares one sparsity, as in the paper) or weight (each weight its own).",
+            DefaultValueFactory = _ => "layer",
+        };
         var output = new Option<string>("--output", "-o") { Description = "Path of the pruned .onnx model to write.", Required = true };
         var json = JsonOutput.Option("what was pruned (per weight, totals, output path)");
         var removeHeads = new Option<double?>("--remove-heads") { Description = "Structured: fraction of each layer's attention heads to remove physically (least important on calibration sentences), at least 0 and below 1." };
@@ -76,17 +90,17 @@ internal static class PruneCommand
         var removeLayers = new Option<int?>("--remove-layers") { Description = "Structured: number of whole transformer layers to remove (those that change their input least)." };
         var command = new Command("prune", "Prunes a model's weights (every MatMul/Gemm/Conv weight but embeddings and the final classifier) and writes the pruned model.")
         {
-            model, method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration, recipe, output, embeddings, compact,
+            model, method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration, allocation, owlM, owlLambda, owlGroup, recipe, output, embeddings, compact,
             removeHeads, removeNeurons, removeLayers, json,
         };
-        Option[] planOptions = [method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration];
+        Option[] planOptions = [method, pattern, sparsity, seed, include, exclude, opTypes, layerSparsity, calibration, allocation, owlM, owlLambda, owlGroup];
         command.SetAction(parse =>
         {
             var jsonTarget = JsonOutput.Target(parse, json);
             if (parse.GetValue(removeHeads) is not null || parse.GetValue(removeNeurons) is not null || parse.GetValue(removeLayers) is not null)
             {
                 // Structured removal is its own plan for now; mixing it with masks would hide which did what.
-                Option[] unstructured = [method, pattern, sparsity, include, exclude, opTypes, layerSparsity, recipe, embeddings, compact];
+                Option[] unstructured = [method, pattern, sparsity, include, exclude, opTypes, layerSparsity, recipe, embeddings, compact, allocation, owlM, owlLambda, owlGroup];
                 if (unstructured.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } mixed)
                     throw new UsageException($"{mixed.Name} cannot be combined with --remove-heads/--remove-neurons/--remove-layers; run structured pruning first, then prune its output.");
                 return StructuredPruneRun.Run(context, parse.GetValue(model), new StructuredPruneRun.Request(
@@ -108,6 +122,10 @@ internal static class PruneCommand
                 OpTypes = parse.GetValue(opTypes) ?? [],
                 LayerSparsity = parse.GetValue(layerSparsity) ?? [],
                 Calibration = parse.GetValue(calibration),
+                Allocation = parse.GetValue(allocation)!,
+                OwlM = parse.GetValue(owlM),
+                OwlLambda = parse.GetValue(owlLambda),
+                OwlGroup = parse.GetValue(owlGroup)!,
                 Embeddings = parse.GetValue(embeddings),
                 Compact = parse.GetValue(compact),
             }, parse.GetValue(output)!, jsonTarget);
@@ -181,6 +199,18 @@ internal static class PruneCommand
         /// <summary>Calibration sentences for wanda and sparsegpt (null: the built-in sample).</summary>
         public string? Calibration { get; init; }
 
+        /// <summary>uniform, or owl (outlier-weighed layerwise sparsity; wanda and sparsegpt).</summary>
+        public string Allocation { get; init; } = "uniform";
+
+        /// <summary>OWL's M (outlier threshold as a multiple of the layer's mean score).</summary>
+        public double OwlM { get; init; } = 5;
+
+        /// <summary>OWL's λ (layer sparsities within the target ± λ).</summary>
+        public double OwlLambda { get; init; } = 0.08;
+
+        /// <summary>OWL's grouping: layer or weight.</summary>
+        public string OwlGroup { get; init; } = "layer";
+
         /// <summary>Also prune embedding tables (<see cref="TargetSelection.Embeddings"/>).</summary>
         public bool Embeddings { get; init; }
 
@@ -251,6 +281,7 @@ internal static class PruneCommand
             if (!overrides.TryAdd(spec[..eq], value))
                 throw new UsageException($"--layer-sparsity {spec[..eq]} is given twice.");
         }
+        _ = OwlOptionsOf(request, calibrated, pattern, overrides.Count > 0); // checked here so a bad OWL request fails before any work
         return new PruneSettings
         {
             Method = method,
@@ -260,6 +291,26 @@ internal static class PruneCommand
             Targets = new TargetSelection { Include = request.Include, Exclude = request.Exclude, OpTypes = request.OpTypes, Embeddings = request.Embeddings },
             LayerSparsity = overrides,
         };
+    }
+
+    /// <summary>The OWL options the request asks for (null: uniform), checked.</summary>
+    internal static OwlOptions? OwlOptionsOf(Request request, bool calibrated, PruningPattern pattern, bool hasOverrides)
+    {
+        var allocation = request.Allocation.Trim().ToLowerInvariant();
+        if (allocation == "uniform") return null;
+        if (allocation != "owl") throw new UsageException($"--allocation '{request.Allocation}' is not available; use uniform or owl.");
+        if (!calibrated) throw new UsageException($"--allocation owl reads Wanda scores from calibration data: use --method wanda or sparsegpt, not {request.Method}.");
+        if (pattern.Kind != PatternKind.Unstructured) throw new UsageException($"--allocation owl sets a sparsity per layer; --pattern {pattern} fixes its own. Use --pattern unstructured.");
+        if (hasOverrides) throw new UsageException("--layer-sparsity cannot be combined with --allocation owl, which sets every layer's sparsity.");
+        if (!(request.OwlM > 0) || double.IsInfinity(request.OwlM)) throw new UsageException($"--owl-m must be above 0; got {request.OwlM.ToString(CultureInfo.InvariantCulture)}.");
+        if (!(request.OwlLambda >= 0 && request.OwlLambda < 1)) throw new UsageException($"--owl-lambda must be at least 0 and below 1; got {request.OwlLambda.ToString(CultureInfo.InvariantCulture)}.");
+        var grouping = request.OwlGroup.Trim().ToLowerInvariant() switch
+        {
+            "layer" => OwlGrouping.Layer,
+            "weight" => OwlGrouping.Weight,
+            _ => throw new UsageException($"--owl-group '{request.OwlGroup}' is not available; use layer or weight."),
+        };
+        return new OwlOptions { OutlierThreshold = request.OwlM, Lambda = request.OwlLambda, Grouping = grouping };
     }
 
     internal static int Run(CommandContext context, string? modelPath, Request request, string outputPath, string? json = null, string? recipePath = null)
@@ -275,8 +326,7 @@ internal static class PruneCommand
             (pruned, layers) = request.Method.Trim().ToLowerInvariant() switch
             {
                 "wanda" => PruneWanda(context, loaded, settings, request),
-                "sparsegpt" => context.Progress("sparsegpt: calibrating and pruning, group by group", SparseGptGroups(loaded, settings),
-                    step => CalibratedPruner.SparseGpt(loaded.Model, settings, () => CalibrationBatches(loaded, request), step.AsCallback())),
+                "sparsegpt" => PruneSparseGpt(context, loaded, settings, request),
                 _ => context.Progress("Pruning", Pruner.SelectTargets(loaded.Model.Graph, settings).Count,
                     step => Pruner.Prune(loaded.Model, settings, step.AsCallback())),
             };
@@ -320,6 +370,7 @@ internal static class PruneCommand
             pattern = settings.Pattern.ToString(),
             sparsity = settings.Sparsity,
             scope = global ? "global" : "layer",
+            allocation = request.Allocation.Trim().ToLowerInvariant(),
             seed = settings.Seed,
             layers = layers.Select(l => new
             {
@@ -361,9 +412,40 @@ internal static class PruneCommand
     /// <summary>Wanda: a bar for the calibration run (one step per batch of sentences), then one for the masks.</summary>
     private static (Model, IReadOnlyList<LayerSparsity>) PruneWanda(CommandContext context, LoadedModel loaded, PruneSettings settings, Request request)
     {
+        var owl = OwlOptionsOf(request, calibrated: true, settings.Pattern, hasOverrides: false);
         var batches = CalibrationBatches(loaded, request);
         var count = (PruneFiles.CalibrationSentences(request.Calibration).Count + CalibrationBatchSize - 1) / CalibrationBatchSize;
-        return context.Progress("wanda: calibrating", count, step => CalibratedPruner.Wanda(loaded.Model, settings, Counted(batches, step)));
+        if (owl is null) return context.Progress("wanda: calibrating", count, step => CalibratedPruner.Wanda(loaded.Model, settings, Counted(batches, step)));
+        // OWL reads the same statistics as Wanda's masks: one calibration run for both.
+        var targets = CalibratedPruner.WandaTargets(loaded.Model, settings);
+        var statistics = context.Progress("wanda: calibrating", count, step => Sparrow.Pruning.Calibration.Calibrator.Run(loaded.Model, targets, Counted(batches, step)));
+        settings = WithOwl(context, loaded, settings, statistics, owl);
+        return Pruner.Prune(loaded.Model, CalibratedPruner.WithWandaCriterion(settings, statistics));
+    }
+
+    /// <summary>SparseGPT, after an OWL allocation from the dense model's Wanda scores when asked for.</summary>
+    private static (Model, IReadOnlyList<LayerSparsity>) PruneSparseGpt(CommandContext context, LoadedModel loaded, PruneSettings settings, Request request)
+    {
+        if (OwlOptionsOf(request, calibrated: true, settings.Pattern, hasOverrides: false) is { } owl)
+        {
+            var targets = CalibratedPruner.WandaTargets(loaded.Model, settings);
+            var count = (PruneFiles.CalibrationSentences(request.Calibration).Count + CalibrationBatchSize - 1) / CalibrationBatchSize;
+            var statistics = context.Progress("owl: calibrating", count,
+                step => Sparrow.Pruning.Calibration.Calibrator.Run(loaded.Model, targets, Counted(CalibrationBatches(loaded, request), step)));
+            settings = WithOwl(context, loaded, settings, statistics, owl);
+        }
+        return context.Progress("sparsegpt: calibrating and pruning, group by group", SparseGptGroups(loaded, settings),
+            step => CalibratedPruner.SparseGpt(loaded.Model, settings, () => CalibrationBatches(loaded, request), step.AsCallback()));
+    }
+
+    /// <summary>The settings with OWL's per-layer sparsities; the groups' outlier ratios and sparsities go to the detail output.</summary>
+    private static PruneSettings WithOwl(CommandContext context, LoadedModel loaded, PruneSettings settings,
+        IReadOnlyDictionary<string, Sparrow.Pruning.Calibration.LayerInputStatistics> statistics, OwlOptions owl)
+    {
+        var plan = OwlAllocator.FromCalibration(loaded.Model, settings, statistics, owl);
+        for (var g = 0; g < plan.Groups.Count; g++)
+            context.Detail($"owl: {Markup.Escape(plan.Groups[g].Name)}: outlier ratio {plan.Groups[g].OutlierRatio.ToString("P3", CultureInfo.InvariantCulture)}, sparsity {plan.GroupSparsities[g].ToString("P2", CultureInfo.InvariantCulture)}");
+        return settings with { LayerSparsity = plan.Sparsities.ToDictionary(kv => kv.Key, kv => kv.Value) };
     }
 
     /// <summary>The sentences per calibration batch (CalibrationSentences.Batches' default).</summary>

@@ -77,7 +77,7 @@ public static class SparsityAllocator
     }
 
     /// <summary>Rounds each layer's zeros to a whole number while keeping the total exactly <paramref name="wanted"/> and inside the bounds.</summary>
-    private static long[] Discretize(double[] zeros, long[] lowest, long[] highest, long wanted)
+    internal static long[] Discretize(double[] zeros, long[] lowest, long[] highest, long wanted)
     {
         var counts = zeros.Select((z, i) => Math.Clamp((long)Math.Round(z), lowest[i], highest[i])).ToArray();
         var difference = wanted - counts.Sum();
