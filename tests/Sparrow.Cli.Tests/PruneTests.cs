@@ -145,6 +145,7 @@ public sealed class PruneTests
     [InlineData("--owl-m must be above 0", "--method", "sparsegpt", "--allocation", "owl", "--owl-m", "0")]
     [InlineData("--owl-group 'head' is not available", "--method", "wanda", "--allocation", "owl", "--owl-group", "head")]
     [InlineData("--layer-sparsity cannot be combined with --allocation owl", "--method", "wanda", "--allocation", "owl", "--layer-sparsity", "927=0.5")]
+    [InlineData("--allocation owl spreads --sparsity over the layers and needs it below 1; got 1", "--method", "wanda", "--allocation", "owl", "--sparsity", "1")]
     [InlineData("--layer-sparsity '927': expected WEIGHT=SPARSITY", "--layer-sparsity", "927")]
     [InlineData("--layer-sparsity '927=1.5': the sparsity must be between 0 and 1", "--layer-sparsity", "927=1.5")]
     [InlineData("The sparsity override for 'nope' names no pruned weight", "--layer-sparsity", "nope=0.5")]

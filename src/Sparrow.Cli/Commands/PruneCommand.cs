@@ -302,6 +302,8 @@ internal static class PruneCommand
         if (!calibrated) throw new UsageException($"--allocation owl reads Wanda scores from calibration data: use --method wanda or sparsegpt, not {request.Method}.");
         if (pattern.Kind != PatternKind.Unstructured) throw new UsageException($"--allocation owl sets a sparsity per layer; --pattern {pattern} fixes its own. Use --pattern unstructured.");
         if (hasOverrides) throw new UsageException("--layer-sparsity cannot be combined with --allocation owl, which sets every layer's sparsity.");
+        if (request.Sparsity is >= 1)
+            throw new UsageException($"--allocation owl spreads --sparsity over the layers and needs it below 1; got {request.Sparsity.Value.ToString(CultureInfo.InvariantCulture)}.");
         if (!(request.OwlM > 0) || double.IsInfinity(request.OwlM)) throw new UsageException($"--owl-m must be above 0; got {request.OwlM.ToString(CultureInfo.InvariantCulture)}.");
         if (!(request.OwlLambda >= 0 && request.OwlLambda < 1)) throw new UsageException($"--owl-lambda must be at least 0 and below 1; got {request.OwlLambda.ToString(CultureInfo.InvariantCulture)}.");
         var grouping = request.OwlGroup.Trim().ToLowerInvariant() switch

@@ -65,6 +65,8 @@ public static class OwlAllocator
             foreach (var v in a) sum += v;
         }
         if (count == 0) return 0;
+        // A non-finite score would make every comparison false and read as "no outliers": report it as NaN instead.
+        if (!double.IsFinite(sum)) return double.NaN;
         var bar = threshold * (sum / count);
         long above = 0;
         foreach (var a in arrays)
@@ -112,7 +114,8 @@ public static class OwlAllocator
                 zeros.Add(groupSparsities[g] * size);
                 // Bounds with one weight of slack each way: a band narrower than a weight (λ = 0) still rounds to the target.
                 lowest.Add((long)Math.Floor(low * size + 1e-9));
-                highest.Add(Math.Min(size, (long)Math.Ceiling(high * size - 1e-9)));
+                // ...but never every weight of one: high < 1 would otherwise round up to the whole weight.
+                highest.Add(Math.Min(Math.Max(0, size - 1), (long)Math.Ceiling(high * size - 1e-9)));
             }
         var wanted = Math.Clamp((long)Math.Round(targetSparsity * parameters), lowest.Sum(), highest.Sum());
         var counts = SparsityAllocator.Discretize([.. zeros], [.. lowest], [.. highest], wanted);

@@ -277,6 +277,8 @@ public static unsafe class SparseInputGemv
                     Panels<ScalarOps, float>(weight.Data, weight.Inputs, weight.Outputs, po, pv, kept, b, py);
                     break;
             }
+            // weight.Data is a raw pointer into the weight's pinned array: keep the owner alive until the reads are done.
+            GC.KeepAlive(weight);
             return kept;
         }
     }

@@ -61,6 +61,25 @@ public sealed class OwlAllocatorTests
     }
 
     [Fact]
+    public void A_band_reaching_past_one_never_prunes_a_whole_weight()
+    {
+        // target + λ > 1: the group with no outliers is pushed to the top of the band, which must stay below 100%.
+        var groups = new[] { Group("none", 0, 1000), Group("many", 1, 1000) };
+        var plan = OwlAllocator.Allocate(groups, 0.95, 0.08);
+        Assert.All(plan.Sparsities, kv => Assert.True(kv.Value < 1, $"{kv.Key} is pruned to {kv.Value}"));
+        Assert.Equal((long)Math.Round(0.95 * 2000), plan.Zeros);
+    }
+
+    [Fact]
+    public void A_non_finite_score_gives_a_nan_ratio_that_allocation_refuses()
+    {
+        Assert.True(double.IsNaN(OwlAllocator.OutlierRatio([[1f, float.NaN, 2f]], 5)));
+        Assert.True(double.IsNaN(OwlAllocator.OutlierRatio([[1f, float.PositiveInfinity]], 5)));
+        var error = Assert.Throws<PruningRequestException>(() => OwlAllocator.Allocate([Group("a", double.NaN, 100), Group("b", 0.1, 100)], 0.7, 0.08));
+        Assert.Contains("NaN", error.Message);
+    }
+
+    [Fact]
     public void Groups_with_more_outliers_are_pruned_less_and_spread_over_two_lambda()
     {
         // Equal-sized extremes around a middle whose ratio is halfway: the mean is the target without a shift.
