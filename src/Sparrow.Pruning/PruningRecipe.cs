@@ -13,13 +13,13 @@ namespace Sparrow.Pruning;
 ///   "method": "wanda", "pattern": "unstructured", "sparsity": 0.5, "seed": 0,
 ///   "targets": { "opTypes": ["MatMul"], "include": ["^9"], "exclude": [] },
 ///   "layerSparsity": { "927": 0.3 },
-///   "calibration": "sentences.txt"
+///   "calibration": "sentences.txt", "allocation": "uniform"
 /// }
 /// </code></example>
 public sealed record PruningRecipe
 {
     /// <summary>The top-level fields, in the order the documentation lists them.</summary>
-    public static readonly IReadOnlyList<string> Fields = ["method", "pattern", "sparsity", "seed", "targets", "layerSparsity", "calibration", "structured"];
+    public static readonly IReadOnlyList<string> Fields = ["method", "pattern", "sparsity", "seed", "targets", "layerSparsity", "calibration", "structured", "allocation"];
 
     /// <summary>The fields of <c>structured</c>.</summary>
     public static readonly IReadOnlyList<string> StructuredFields = ["heads", "neurons", "layers"];
@@ -50,6 +50,12 @@ public sealed record PruningRecipe
 
     /// <summary>Weight name → sparsity, in the file's order.</summary>
     public IReadOnlyList<KeyValuePair<string, double>> LayerSparsity { get; init; } = [];
+
+    /// <summary>
+    /// How the sparsity is spread over the weights, as <c>sparrow prune --allocation</c>: uniform (the default) or owl
+    /// (checked where the recipe is used).
+    /// </summary>
+    public string Allocation { get; init; } = "uniform";
 
     /// <summary>The calibration sentences file, made absolute against the recipe's folder; null when not given.</summary>
     public string? Calibration { get; init; }
@@ -155,6 +161,7 @@ public sealed record PruningRecipe
                     "targets" => ReadTargets(recipe),
                     "layerSparsity" => recipe with { LayerSparsity = ReadOverrides() },
                     "structured" => recipe with { Structured = ReadStructured() },
+                    "allocation" => recipe with { Allocation = NonEmpty(field) },
                     _ => recipe with { Calibration = Path.GetFullPath(Path.Combine(baseFolder, NonEmpty(field))) },
                 };
             }

@@ -128,6 +128,8 @@ public sealed class PruneRecipeTests
     [InlineData("{\n  \"layerSparsity\": {\n    \"927\": 0.5,\n    \"939\": 1.5 }\n}", "line 4, field 'layerSparsity.939': --layer-sparsity '939=1.5': the sparsity must be between 0 and 1")]
     [InlineData("{\n  \"calibration\": \"x.txt\"\n}", "line 2, field 'calibration': --calibration is read by wanda and sparsegpt only")]
     [InlineData("{\n  \"method\": \"wanda\",\n  \"calibration\": \"missing.txt\"\n}", "line 3, field 'calibration': --calibration ")]
+    [InlineData("{\n  \"method\": \"wanda\",\n  \"allocation\": \"greedy\"\n}", "line 3, field 'allocation': --allocation 'greedy' is not available; use uniform or owl")]
+    [InlineData("{\n  \"sparsity\": 0.7,\n  \"allocation\": \"owl\"\n}", "line 3, field 'allocation': --allocation owl reads Wanda scores from calibration data: use --method wanda or sparsegpt, not magnitude")]
     public void Bad_recipes_name_the_line_and_the_field(string json, string message)
     {
         using var folder = new TempDirectory();
@@ -161,5 +163,24 @@ public sealed class PruneRecipeTests
         var result = Prune("--recipe", folder.File("nope.json"), "-o", folder.File("out.onnx"));
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("nope.json: no such file", result.Error);
+    }
+
+    [Fact]
+    public void An_owl_recipe_writes_the_same_model_as_the_allocation_flag()
+    {
+        using var folder = new TempDirectory();
+        var recipe = folder.File("owl.json");
+        File.WriteAllText(recipe, """
+            { "method": "wanda", "sparsity": 0.7, "allocation": "owl" }
+            """);
+        var fromRecipe = Prune("--recipe", recipe, "-o", folder.File("recipe.onnx"));
+        Assert.True(fromRecipe.ExitCode == 0, fromRecipe.ToString());
+        var fromFlags = Prune("--method", "wanda", "--sparsity", "0.7", "--allocation", "owl", "-o", folder.File("flags.onnx"));
+        Assert.True(fromFlags.ExitCode == 0, fromFlags.ToString());
+        Assert.Equal(File.ReadAllBytes(folder.File("flags.onnx")), File.ReadAllBytes(folder.File("recipe.onnx")));
+        // Not the uniform plan: OWL gives the layers different sparsities.
+        var uniform = Prune("--method", "wanda", "--sparsity", "0.7", "-o", folder.File("uniform.onnx"));
+        Assert.True(uniform.ExitCode == 0, uniform.ToString());
+        Assert.NotEqual(File.ReadAllBytes(folder.File("uniform.onnx")), File.ReadAllBytes(folder.File("recipe.onnx")));
     }
 }

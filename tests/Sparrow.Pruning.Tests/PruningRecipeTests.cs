@@ -15,6 +15,7 @@ public sealed class PruningRecipeTests
               "targets": { "opTypes": ["MatMul"], "include": ["^9", "^1"], "exclude": "^999$" },
               "layerSparsity": { "927": 0.25, "a=b": 0.5 },
               "calibration": "data/sentences.txt",
+              "allocation": "owl",
             }
             """, "plan.json", "/recipes");
         Assert.Equal("wanda", recipe.Method);
@@ -26,6 +27,8 @@ public sealed class PruningRecipeTests
         Assert.Equal(["^999$"], recipe.Exclude);
         Assert.Equal([new("927", 0.25), new("a=b", 0.5)], recipe.LayerSparsity);
         Assert.Equal(Path.GetFullPath("/recipes/data/sentences.txt"), recipe.Calibration);
+        Assert.Equal("owl", recipe.Allocation);
+        Assert.Equal(10, recipe.LineOf("allocation"));
         Assert.Equal(3, recipe.LineOf("method"));
         Assert.Equal(7, recipe.LineOf("targets.include"));
         Assert.Equal(8, recipe.LineOf("layerSparsity.927"));
@@ -43,6 +46,7 @@ public sealed class PruningRecipeTests
         Assert.Empty(recipe.Include);
         Assert.Empty(recipe.LayerSparsity);
         Assert.Null(recipe.Calibration);
+        Assert.Equal("uniform", recipe.Allocation);
     }
 
     [Fact]
@@ -66,7 +70,7 @@ public sealed class PruningRecipeTests
     }
 
     [Theory]
-    [InlineData("{\n  \"method\": \"wanda\",\n  \"sparsty\": 0.5\n}", 3, "sparsty", "unknown field; the fields are: method, pattern, sparsity, seed, targets, layerSparsity, calibration, structured.")]
+    [InlineData("{\n  \"method\": \"wanda\",\n  \"sparsty\": 0.5\n}", 3, "sparsty", "unknown field; the fields are: method, pattern, sparsity, seed, targets, layerSparsity, calibration, structured, allocation.")]
     [InlineData("{\n  \"targets\": {\n    \"ops\": [\"MatMul\"] }\n}", 3, "targets.ops", "unknown field; the fields of targets are: opTypes, include, exclude.")]
     [InlineData("{\n  \"sparsity\": \"half\"\n}", 2, "sparsity", "expected a number, got the string \"half\".")]
     [InlineData("{\n  \"method\": null\n}", 2, "method", "expected a string, got null.")]
@@ -76,6 +80,8 @@ public sealed class PruningRecipeTests
     [InlineData("{\n  \"layerSparsity\": {\n    \"927\": true }\n}", 3, "layerSparsity.927", "expected a number, got a boolean.")]
     [InlineData("{\n  \"sparsity\": 0.5,\n  \"sparsity\": 0.6\n}", 3, "sparsity", "given twice.")]
     [InlineData("{\n  \"calibration\": \"\"\n}", 2, "calibration", "must not be empty.")]
+    [InlineData("{\n  \"allocation\": \"\"\n}", 2, "allocation", "must not be empty.")]
+    [InlineData("{\n  \"method\": \"wanda\",\n  \"allocation\": 1\n}", 3, "allocation", "expected a string, got the number 1.")]
     public void Bad_fields_are_named_with_their_line(string json, int line, string field, string message)
     {
         var e = Assert.Throws<PruningRecipeException>(() => PruningRecipe.Parse(json, "plan.json"));

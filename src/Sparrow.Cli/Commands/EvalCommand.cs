@@ -31,6 +31,9 @@ internal static class EvalCommand
 
         /// <summary>Training texts per task for <see cref="WriteTraining"/>.</summary>
         public int TrainingCount { get; init; } = 64;
+
+        /// <summary>Seed of each task's sample and train/test split; 0, the default, is the split every earlier figure used.</summary>
+        public int SplitSeed { get; init; }
     }
 
     /// <summary>One model's scores; <see cref="Tasks"/> is empty without --task.</summary>
@@ -70,18 +73,25 @@ internal static class EvalCommand
                 + "calibration for 'sparrow prune --calibration' or 'sparrow sensitivity --calibration'; test items are never written.",
         };
         var trainingCount = new Option<int>("--training-count") { Description = "--write-training: texts per task.", DefaultValueFactory = _ => 64 };
+        var splitSeed = new Option<int>("--split-seed")
+        {
+            Description = "Seed of each task's item sample and train/test split (default 0, the split of all earlier figures); "
+                + "another seed draws other items of the same sizes, to see whether a difference between models holds beyond one split.",
+            DefaultValueFactory = _ => 0,
+        };
         var threads = CommonOptions.Threads();
         var markdown = new Option<string?>("--markdown") { Description = "Append the results as a Markdown table to this file, with the command that made them." };
         var json = JsonOutput.Option("the scores");
         var command = new Command("eval", "Embedding fidelity (the mean and lowest cosine between each model's and the reference's embeddings of held-out sentences) and, with --task, downstream task accuracy.")
         {
-            models, reference, sentences, task, data, limit, writeTraining, trainingCount, threads, markdown, json,
+            models, reference, sentences, task, data, limit, writeTraining, trainingCount, splitSeed, threads, markdown, json,
         };
         command.SetAction(parse => Run(context, new Settings(parse.GetValue(models) ?? [], parse.GetValue(reference), parse.GetValue(sentences),
             parse.GetValue(threads), parse.GetValue(markdown), JsonOutput.Target(parse, json), parse.GetValue(task), parse.GetValue(data), parse.GetValue(limit))
         {
             WriteTraining = parse.GetValue(writeTraining),
             TrainingCount = parse.GetValue(trainingCount),
+            SplitSeed = parse.GetValue(splitSeed),
         }));
         return command;
     }
@@ -137,7 +147,7 @@ internal static class EvalCommand
         }
         if (settings.Markdown is { } md) AppendMarkdown(md, context.CommandLine, reference.DisplayName, texts.Count, tasks, results);
         // The shape 'sparrow report' reads: keep these names.
-        var taskInfo = tasks.Select(t => new { name = t.Name, classes = t.Dataset.ClassNames, trainItems = t.Split.Train.Count, testItems = t.Split.Test.Count, maxTokens = TaskMaxTokens });
+        var taskInfo = tasks.Select(t => new { name = t.Name, classes = t.Dataset.ClassNames, trainItems = t.Split.Train.Count, testItems = t.Split.Test.Count, maxTokens = TaskMaxTokens, splitSeed = settings.SplitSeed });
         JsonOutput.Write(context, settings.Json, new { command = context.CommandLine, reference = reference.DisplayName, tasks = taskInfo, results },
             () => WriteTable(context.Console, reference.DisplayName, texts.Count, tasks, results));
         return ExitCodes.Success;
@@ -208,7 +218,7 @@ internal static class EvalCommand
             var limit = settings.Limit ?? DownstreamTasks.DefaultLimit(name);
             if (limit < dataset.ClassNames.Count * 2)
                 throw new UsageException($"--limit {limit} is too small for task {name}: it has {dataset.ClassNames.Count} classes and needs at least 2 items of each.");
-            var task = TextClassificationTask.Prepare(dataset, limit);
+            var task = TextClassificationTask.Prepare(dataset, limit, seed: settings.SplitSeed);
             if (task.Split.Train.Count < dataset.ClassNames.Count || task.Split.Test.Count == 0)
                 throw new UsageException($"task {name} in {folder} holds too few items ({task.Dataset.Items.Count}) to train and test a classifier.");
             tasks.Add(task);

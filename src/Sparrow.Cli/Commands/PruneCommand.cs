@@ -140,6 +140,7 @@ internal static class PruneCommand
             OpTypes = [.. recipe.OpTypes],
             LayerSparsity = [.. recipe.LayerSparsity.Select(o => o.Key + "=" + o.Value.ToString("R", CultureInfo.InvariantCulture))],
             Calibration = recipe.Calibration,
+            Allocation = recipe.Allocation,
         };
 
     /// <summary>The recipe field each flag stands for, to point an error about a flag at the recipe's line.</summary>
@@ -147,7 +148,7 @@ internal static class PruneCommand
     [
         ("--method", "method"), ("--pattern", "pattern"), ("--sparsity", "sparsity"), ("--seed", "seed"),
         ("--include", "targets.include"), ("--exclude", "targets.exclude"), ("--op-type", "targets.opTypes"),
-        ("--layer-sparsity", "layerSparsity"), ("--calibration", "calibration"),
+        ("--layer-sparsity", "layerSparsity"), ("--calibration", "calibration"), ("--allocation", "allocation"),
     ];
 
     private static int RunRecipe(CommandContext context, string? modelPath, string recipePath, string outputPath, bool compact = false, string? json = null)

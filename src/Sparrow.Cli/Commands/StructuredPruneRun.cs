@@ -131,7 +131,7 @@ internal static class StructuredPruneRun
     internal static int RunRecipe(CommandContext context, string? modelPath, PruningRecipe recipe, string recipePath, string outputPath, string? json = null)
     {
         var structured = recipe.Structured!;
-        foreach (var field in new[] { "method", "pattern", "sparsity", "targets", "layerSparsity" })
+        foreach (var field in new[] { "method", "pattern", "sparsity", "targets", "layerSparsity", "allocation" })
             if (recipe.LineOf(field) is { } line)
                 throw new UsageException($"{recipePath}: line {line}, field '{field}': cannot be combined with 'structured'; prune structurally first, then prune the result with a second recipe.");
         try
