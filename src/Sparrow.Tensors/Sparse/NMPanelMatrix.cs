@@ -176,9 +176,21 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         {
             var height = Math.Min(16, m - block * 16);
             var target = packed + (long)block * 16 * columns;
-            for (var g = 0; g < groups; g++)
-                for (var r = 0; r < height; r++, target += groupLength)
-                    new ReadOnlySpan<float>(x + (long)(block * 16 + r) * columns + g * groupLength, groupLength).CopyTo(new Span<float>(target, groupLength));
+            var source = x + (long)block * 16 * columns;
+            // One vector per group and row: a call to a general copy of 16 or 32 bytes cost more than the kernel's
+            // work on them at MiniLM's shapes.
+            if (groupLength == 4)
+                for (var g = 0; g < groups; g++)
+                    for (var r = 0; r < height; r++, target += 4)
+                        Vector128.Store(Vector128.Load(source + (long)r * columns + g * 4), target);
+            else if (groupLength == 8)
+                for (var g = 0; g < groups; g++)
+                    for (var r = 0; r < height; r++, target += 8)
+                        Vector256.Store(Vector256.Load(source + (long)r * columns + g * 8), target);
+            else
+                for (var g = 0; g < groups; g++)
+                    for (var r = 0; r < height; r++, target += groupLength)
+                        new ReadOnlySpan<float>(source + (long)r * columns + g * groupLength, groupLength).CopyTo(new Span<float>(target, groupLength));
         });
         return packed;
     }
