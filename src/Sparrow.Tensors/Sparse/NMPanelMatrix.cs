@@ -8,7 +8,7 @@ namespace Sparrow.Tensors.Sparse;
 /// <summary>
 /// N:M sparsity (at most N kept in every group of M ≤ 8 consecutive columns) stored for a register-blocked kernel,
 /// like a dense GEMM's packed B: outputs in panels of 16, and per panel, group and slot one vector of 16 values and
-/// 16 one-byte positions. The kernel loads the M inputs of a group once per row of X and moves each output's input
+/// 16 one-byte positions (stored four slots to a 32-bit word per lane). The kernel loads the M inputs of a group once per row of X and moves each output's input
 /// into its lane with one permute, so up to 16 rows of X share every loaded weight and the work is N/M of a dense
 /// product's multiply-adds. Where the formats by row (<see cref="NMSparseMatrix"/>) read weights once per row of X,
 /// this one pays off from a few rows up; it is the 2:4 format for batches. The AVX-512 kernel needs 16-wide permutes;
@@ -22,6 +22,7 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
     private readonly byte[] _positions;
     private readonly int _groups;
     private readonly int _panels;
+    private readonly int _quads;
 
     private NMPanelMatrix(int rows, int columns, int n, int m)
     {
@@ -33,7 +34,12 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         _panels = (rows + Lanes - 1) / Lanes;
         var length = (long)_panels * _groups * n * Lanes;
         _values = new float[length];
-        _positions = new byte[length];
+        // Positions four (group, slot) items at a time: per panel and lane one 32-bit word holds the positions of
+        // items 4q to 4q + 3 (slots of a group, then the next group), one byte each, so that the kernel turns a word
+        // into a permute index by a shift (a permute reads only the low four bits of its index) instead of widening
+        // bytes, which takes the permute unit's time on some cores.
+        _quads = (_groups * n + 3) / 4;
+        _positions = new byte[(long)_panels * _quads * 4 * Lanes];
     }
 
     /// <inheritdoc/>
@@ -67,6 +73,13 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
     /// <summary>Index of the value of output <paramref name="row"/>, group <paramref name="group"/>, slot <paramref name="slot"/>.</summary>
     private long Index(int row, int group, int slot) => (((long)(row / Lanes) * _groups + group) * N + slot) * Lanes + row % Lanes;
 
+    /// <summary>Index of the position of output <paramref name="row"/>, group <paramref name="group"/>, slot <paramref name="slot"/>.</summary>
+    private long PositionIndex(int row, int group, int slot)
+    {
+        var item = group * N + slot;
+        return ((long)(row / Lanes) * _quads + item / 4) * 4 * Lanes + row % Lanes * 4 + item % 4;
+    }
+
     /// <summary>
     /// Builds from dense row-major [rows, columns] values; kept entries are those where <paramref name="mask"/> is
     /// true, or the non-zeros without a mask. A group keeping more than <paramref name="n"/> is refused with an
@@ -90,9 +103,8 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
                         throw new ArgumentException(
                             $"the matrix is not {n}:{m} sparse: row {r}, group {g} (columns {g * m} to {Math.Min(columns, g * m + m) - 1}) keeps more than {n} values.",
                             nameof(dense));
-                    var index = matrix.Index(r, g, kept++);
-                    matrix._values[index] = dense[i];
-                    matrix._positions[index] = (byte)p;
+                    matrix._values[matrix.Index(r, g, kept)] = dense[i];
+                    matrix._positions[matrix.PositionIndex(r, g, kept++)] = (byte)p;
                 }
                 // Unused slots keep value 0 at position 0, inside the group: they add nothing.
             }
@@ -108,8 +120,7 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
                 for (var s = 0; s < N; s++)
                 {
                     // Unused slots hold zero at position 0, so adding every slot is exact.
-                    var index = Index(r, g, s);
-                    dense[(long)r * Columns + g * M + _positions[index]] += _values[index];
+                    dense[(long)r * Columns + g * M + _positions[PositionIndex(r, g, s)]] += _values[Index(r, g, s)];
                 }
         return dense;
     }
@@ -120,9 +131,8 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         for (var g = 0; g < _groups; g++)
             for (var s = 0; s < N; s++)
             {
-                var index = Index(row, g, s);
-                columns[count] = g * M + _positions[index];
-                values[count++] = _values[index];
+                columns[count] = g * M + _positions[PositionIndex(row, g, s)];
+                values[count++] = _values[Index(row, g, s)];
             }
         return count;
     }
@@ -176,9 +186,21 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         {
             var height = Math.Min(16, m - block * 16);
             var target = packed + (long)block * 16 * columns;
-            for (var g = 0; g < groups; g++)
-                for (var r = 0; r < height; r++, target += groupLength)
-                    new ReadOnlySpan<float>(x + (long)(block * 16 + r) * columns + g * groupLength, groupLength).CopyTo(new Span<float>(target, groupLength));
+            var source = x + (long)block * 16 * columns;
+            // One vector per group and row: a call to a general copy of 16 or 32 bytes cost more than the kernel's
+            // work on them at MiniLM's shapes.
+            if (groupLength == 4)
+                for (var g = 0; g < groups; g++)
+                    for (var r = 0; r < height; r++, target += 4)
+                        Vector128.Store(Vector128.Load(source + (long)r * columns + g * 4), target);
+            else if (groupLength == 8)
+                for (var g = 0; g < groups; g++)
+                    for (var r = 0; r < height; r++, target += 8)
+                        Vector256.Store(Vector256.Load(source + (long)r * columns + g * 8), target);
+            else
+                for (var g = 0; g < groups; g++)
+                    for (var r = 0; r < height; r++, target += groupLength)
+                        new ReadOnlySpan<float>(source + (long)r * columns + g * groupLength, groupLength).CopyTo(new Span<float>(target, groupLength));
         });
         return packed;
     }
@@ -210,7 +232,7 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
             // The sums go to the stack before any call (bias, activation, partial stores): every vector register is
             // caller-saved on x64, and the JIT keeps sums that are live across a call in memory inside the loop.
             var sums = stackalloc float[16 * Lanes];
-            Accumulate<TRows, TGroup>(values + panel * slots * Lanes, positions + panel * slots * Lanes, xBlock, height * groupLength, groups, sums);
+            Accumulate<TRows, TGroup>(values + panel * slots * Lanes, (int*)(positions + panel * ((slots + 3) / 4) * 4 * Lanes), xBlock, height * groupLength, groups, sums);
             var outputs = Math.Min(Lanes, rows - panel * Lanes);
             var b = bias == null ? Vector512<float>.Zero : outputs == Lanes ? Vector512.Load(bias + panel * Lanes) : PartialLoad(bias + panel * Lanes, outputs);
             var target = y + (long)i0 * rows + panel * Lanes;
@@ -222,27 +244,31 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         /// group g are at xRows + g * groupStride + r * M.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Accumulate<TRows, TGroup>(float* v, byte* p, float* xRows, int groupStride, int groups, float* sums)
+        private static void Accumulate<TRows, TGroup>(float* v, int* p, float* xRows, int groupStride, int groups, float* sums)
             where TRows : IRowCount where TGroup : IGroupWindow
         {
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
             Vector512<float> a8 = default, a9 = default, a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default;
-            for (var g = 0; g < groups; g++, v += TGroup.Slots * Lanes, p += TGroup.Slots * Lanes)
+            for (var g = 0; g < groups; g++, v += TGroup.Slots * Lanes)
             {
                 var xg = xRows + (long)g * groupStride;
                 // Every slot's weights and positions once per group; each row's inputs loaded once for all slots.
                 var w0 = Vector512.Load(v);
                 var w1 = Vector512.Load(v + Lanes);
-                var i0 = Avx512F.ConvertToVector512Int32(Vector128.Load(p));
-                var i1 = Avx512F.ConvertToVector512Int32(Vector128.Load(p + Lanes));
+                // Positions: one word per lane holds four slots' bytes (two groups of 2:4, one of 4:8); a shift brings
+                // each to the low bits, all a permute reads.
+                var i0 = TGroup.Slots == 4
+                    ? Vector512.Load(p + (long)g * Lanes)
+                    : Vector512.ShiftRightLogical(Vector512.Load(p + (long)(g >> 1) * Lanes), (g & 1) * 16);
+                var i1 = Vector512.ShiftRightLogical(i0, 8);
                 Vector512<float> w2 = default, w3 = default;
                 Vector512<int> i2 = default, i3 = default;
                 if (TGroup.Slots == 4)
                 {
                     w2 = Vector512.Load(v + 2 * Lanes);
                     w3 = Vector512.Load(v + 3 * Lanes);
-                    i2 = Avx512F.ConvertToVector512Int32(Vector128.Load(p + 2 * Lanes));
-                    i3 = Avx512F.ConvertToVector512Int32(Vector128.Load(p + 3 * Lanes));
+                    i2 = Vector512.ShiftRightLogical(i0, 16);
+                    i3 = Vector512.ShiftRightLogical(i0, 24);
                 }
                 a0 = Step<TGroup>(a0, xg, w0, w1, w2, w3, i0, i1, i2, i3);
                 if (TRows.Count > 1)
