@@ -248,7 +248,7 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
                     for (var r = 0; r < height; r++, target += groupLength)
                         new ReadOnlySpan<float>(source + (long)r * columns + g * groupLength, groupLength).CopyTo(new Span<float>(target, groupLength));
             // The hybrid kernel also reads full blocks column by column: 16 rows of a column side by side.
-            if (transposed && height == 16)
+            if (transposed && height == 16 && Environment.GetEnvironmentVariable("NM24B_NOT") is null)
             {
                 var xt = packed + TransposedStart(m) + (long)block * 16 * columns;
                 // No 16-wide gather in .NET: two 8-wide ones per column (AVX-512 implies AVX2).
@@ -263,6 +263,8 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         });
         return packed;
     }
+
+    private static readonly bool SkipStore = Environment.GetEnvironmentVariable("NM24B_NOSTORE") is not null;
 
     private readonly struct Kernel(float* x, int m, float* y, int rows, float* bias, FusedActivation activation,
         float* values, byte* positions, int groups, int n, int groupLength, float* xt, ushort* offsets, int pairs, int columns)
@@ -318,9 +320,11 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
                 var sum = Vector512.Load(sumsB + o * Lanes) + (bias == null ? Vector512<float>.Zero : Vector512.Create(bias[firstOutput + o]));
                 Activations.Activate<Vector512Ops, Vector512<float>>(sum, activation).Store(sumsB + o * Lanes);
             }
+            if (SkipStore) return;
+            // Row r's 8 outputs are sumsB[o * 16 + r]: one 8-wide gather and store per row.
+            var stride = Vector256.CreateSequence(0, Lanes);
             for (var r = 0; r < 16; r++)
-                for (var o = 0; o < 8; o++)
-                    column[(long)r * rows + o] = sumsB[o * Lanes + r];
+                Avx2.GatherVector256(sumsB + r, stride, 4).Store(column + (long)r * rows);
         }
 
         /// <summary>
@@ -340,26 +344,22 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
                 var w1 = Vector512.Load(v + Lanes);
                 var i0 = Vector512.ShiftRightLogical(Vector512.Load(p + (long)(g >> 1) * Lanes), (g & 1) * 16);
                 var i1 = Vector512.ShiftRightLogical(i0, 8);
-                var o01 = *(ulong*)ob;
-                var o23 = *(ulong*)(ob + 4);
-                var o45 = *(ulong*)(ob + 8);
-                var o67 = *(ulong*)(ob + 12);
                 a0 = Step<Group4>(a0, xg, w0, w1, default, default, i0, i1, default, default);
-                b0 = Load2(b0, vb, xt, o01);
+                b0 = Load2(b0, vb, xt, ob);
                 a1 = Step<Group4>(a1, xg + 4, w0, w1, default, default, i0, i1, default, default);
-                b1 = Load2(b1, vb + 1, xt, o01 >> 32);
+                b1 = Load2(b1, vb + 1, xt, ob + 2);
                 a2 = Step<Group4>(a2, xg + 8, w0, w1, default, default, i0, i1, default, default);
-                b2 = Load2(b2, vb + 2, xt, o23);
+                b2 = Load2(b2, vb + 2, xt, ob + 4);
                 a3 = Step<Group4>(a3, xg + 12, w0, w1, default, default, i0, i1, default, default);
-                b3 = Load2(b3, vb + 3, xt, o23 >> 32);
+                b3 = Load2(b3, vb + 3, xt, ob + 6);
                 a4 = Step<Group4>(a4, xg + 16, w0, w1, default, default, i0, i1, default, default);
-                b4 = Load2(b4, vb + 4, xt, o45);
+                b4 = Load2(b4, vb + 4, xt, ob + 8);
                 a5 = Step<Group4>(a5, xg + 20, w0, w1, default, default, i0, i1, default, default);
-                b5 = Load2(b5, vb + 5, xt, o45 >> 32);
+                b5 = Load2(b5, vb + 5, xt, ob + 10);
                 a6 = Step<Group4>(a6, xg + 24, w0, w1, default, default, i0, i1, default, default);
-                b6 = Load2(b6, vb + 6, xt, o67);
+                b6 = Load2(b6, vb + 6, xt, ob + 12);
                 a7 = Step<Group4>(a7, xg + 28, w0, w1, default, default, i0, i1, default, default);
-                b7 = Load2(b7, vb + 7, xt, o67 >> 32);
+                b7 = Load2(b7, vb + 7, xt, ob + 14);
             }
             a0.Store(sumsA); a1.Store(sumsA + Lanes); a2.Store(sumsA + 2 * Lanes); a3.Store(sumsA + 3 * Lanes);
             a4.Store(sumsA + 4 * Lanes); a5.Store(sumsA + 5 * Lanes); a6.Store(sumsA + 6 * Lanes); a7.Store(sumsA + 7 * Lanes);
@@ -367,12 +367,12 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
             b4.Store(sumsB + 4 * Lanes); b5.Store(sumsB + 5 * Lanes); b6.Store(sumsB + 6 * Lanes); b7.Store(sumsB + 7 * Lanes);
         }
 
-        /// <summary>acc += both slots of one output (values w[0] and w[16]) times the 16 rows of their columns (offsets in the low two 16-bit fields).</summary>
+        /// <summary>acc += both slots of one output (values w[0] and w[16]) times the 16 rows of their columns (column offsets offsets[0] and offsets[1]).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Load2(Vector512<float> acc, float* w, float* xt, ulong offsets)
+        private static Vector512<float> Load2(Vector512<float> acc, float* w, float* xt, ushort* offsets)
         {
-            acc = Vector512.FusedMultiplyAdd(Vector512.Create(w[0]), Vector512.Load(xt + (ushort)offsets), acc);
-            return Vector512.FusedMultiplyAdd(Vector512.Create(w[Lanes]), Vector512.Load(xt + (ushort)(offsets >> 16)), acc);
+            acc = Vector512.FusedMultiplyAdd(Vector512.Create(w[0]), Vector512.Load(xt + offsets[0]), acc);
+            return Vector512.FusedMultiplyAdd(Vector512.Create(w[Lanes]), Vector512.Load(xt + offsets[1]), acc);
         }
 
         private void Panel<TGroup>(int panel) where TGroup : IGroupWindow
