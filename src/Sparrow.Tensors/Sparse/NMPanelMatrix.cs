@@ -174,9 +174,9 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         {
             threads = CsrKernelSupport.UsefulThreads(threads, _values.LongLength * m);
             // Hybrid: pairs of full panels (panel q and q + pairs) share one loop, q's outputs by permutes over 8 rows
-            // of X at a time, the partner's by loads of X transposed over 16 rows. Offsets into a block of X
-            // transposed are 16-bit, so K ≤ 4096.
-            var pairs = _hybrid && N == 2 && M == 4 && m >= 16 && Columns <= 4096 ? Rows / Lanes / 2 : 0;
+            // of X at a time, the partner's by loads of X transposed over 32 rows. Offsets into a block of X
+            // transposed are 16-bit, so K ≤ 2048.
+            var pairs = _hybrid && N == 2 && M == 4 && m >= 32 && Columns <= 2048 ? Rows / Lanes / 2 : 0;
             var packed = PackX(px, m, threads, pairs > 0);
             ushort* offsets = null;
             if (pairs > 0) _hybridOffsets ??= BuildHybridOffsets(pairs);
@@ -199,21 +199,21 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
     private long TransposedStart(int m) => ((long)m * Columns + 15) & ~15L;
 
     /// <summary>
-    /// For the hybrid kernel: per pair q, half c (lanes 8c to 8c + 7 of panel q + pairs), group and lane-slot
-    /// (o * 2 + s) the offset of that weight's column in a block of X transposed (column * 16), read four at a time.
+    /// For the hybrid kernel: per pair q, quarter c (lanes 4c to 4c + 3 of panel q + pairs), group and lane-slot
+    /// (o * 2 + s) the offset of that weight's column in a 32-row block of X transposed (column * 32).
     /// </summary>
     private ushort[] BuildHybridOffsets(int pairs)
     {
-        var offsets = new ushort[(long)pairs * 2 * _groups * 16];
+        var offsets = new ushort[(long)pairs * 4 * _groups * 8];
         for (var q = 0; q < pairs; q++)
-            for (var c = 0; c < 2; c++)
+            for (var c = 0; c < 4; c++)
                 for (var g = 0; g < _groups; g++)
-                    for (var o = 0; o < 8; o++)
+                    for (var o = 0; o < 4; o++)
                         for (var s = 0; s < 2; s++)
                         {
-                            var row = (q + pairs) * Lanes + c * 8 + o;
+                            var row = (q + pairs) * Lanes + c * 4 + o;
                             var column = g * M + _positions[PositionIndex(row, g, s)];
-                            offsets[((long)(q * 2 + c) * _groups + g) * 16 + o * 2 + s] = (ushort)(column * 16);
+                            offsets[((long)(q * 4 + c) * _groups + g) * 8 + o * 2 + s] = (ushort)(column * 32);
                         }
         return offsets;
     }
@@ -248,16 +248,17 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
                     for (var r = 0; r < height; r++, target += groupLength)
                         new ReadOnlySpan<float>(source + (long)r * columns + g * groupLength, groupLength).CopyTo(new Span<float>(target, groupLength));
             // The hybrid kernel also reads full blocks column by column: 16 rows of a column side by side.
-            if (transposed && height == 16 && Environment.GetEnvironmentVariable("NM24B_NOT") is null)
+            // In 32-row blocks: column c's 32 rows side by side; this 16-row block fills one half.
+            if (transposed && block / 2 < m / 32 && Environment.GetEnvironmentVariable("NM24B_NOT") is null)
             {
-                var xt = packed + TransposedStart(m) + (long)block * 16 * columns;
+                var xt = packed + TransposedStart(m) + (long)(block / 2) * 32 * columns + block % 2 * 16;
                 // No 16-wide gather in .NET: two 8-wide ones per column (AVX-512 implies AVX2).
                 var rowStarts = Vector256.CreateSequence(0, columns);
                 var lowerHalf = source + 8L * columns;
                 for (var c = 0; c < columns; c++)
                 {
-                    Avx2.GatherVector256(source + c, rowStarts, 4).Store(xt + (long)c * 16);
-                    Avx2.GatherVector256(lowerHalf + c, rowStarts, 4).Store(xt + (long)c * 16 + 8);
+                    Avx2.GatherVector256(source + c, rowStarts, 4).Store(xt + (long)c * 32);
+                    Avx2.GatherVector256(lowerHalf + c, rowStarts, 4).Store(xt + (long)c * 32 + 8);
                 }
             }
         });
@@ -278,66 +279,64 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
                     Panel<TGroup>(item + pairs);
                     continue;
                 }
-                for (var block = 0; block * 16 < m; block++)
+                // Whole blocks of 32 rows by the hybrid loop, the rows left by panels.
+                var blocks32 = m / 32;
+                for (var block = 0; block < blocks32; block++)
+                    for (var c = 0; c < 4; c++) Hybrid(item, block, c);
+                for (var block = blocks32 * 2; block * 16 < m; block++)
                 {
-                    if (m - block * 16 >= 16)
-                    {
-                        Hybrid(item, block, 0);
-                        Hybrid(item, block, 1);
-                    }
-                    else
-                    {
-                        PanelBlock<TGroup>(item, block);
-                        PanelBlock<TGroup>(item + pairs, block);
-                    }
+                    PanelBlock<TGroup>(item, block);
+                    PanelBlock<TGroup>(item + pairs, block);
                 }
             }
         }
 
         /// <summary>
-        /// Rows 8c to 8c + 7 of full block <paramref name="block"/> by panel q (permutes), and all 16 rows of the block by
-        /// lanes 8c to 8c + 7 of panel q + pairs (X transposed), in one loop.
+        /// Rows 8c to 8c + 7 of the 32-row block <paramref name="block"/> by panel q (permutes), and all 32 rows of the
+        /// block by lanes 4c to 4c + 3 of panel q + pairs (X transposed), in one loop.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Hybrid(int q, int block, int c)
         {
             var slots = (long)groups * 2;
             var sumsA = stackalloc float[8 * Lanes];
-            var sumsB = stackalloc float[8 * Lanes];
+            var sumsB = stackalloc float[4 * 32];
             var partner = q + pairs;
+            var block16 = block * 2 + c / 2;
             AccumulateHybrid(values + q * slots * Lanes, (int*)(positions + q * ((slots + 3) / 4) * 4 * Lanes),
-                x + (long)block * 16 * groups * 4 + c * 8 * 4, groups,
-                values + partner * slots * Lanes + c * 8, offsets + (long)(q * 2 + c) * groups * 16,
-                xt + (long)block * 16 * columns, sumsA, sumsB);
+                x + (long)block16 * 16 * groups * 4 + c % 2 * 8 * 4, groups,
+                values + partner * slots * Lanes + c * 4, offsets + (long)(q * 4 + c) * groups * 8,
+                xt + (long)block * 32 * columns, sumsA, sumsB);
             var b = bias == null ? Vector512<float>.Zero : Vector512.Load(bias + q * Lanes);
-            var target = y + (long)(block * 16 + c * 8) * rows + q * Lanes;
+            var target = y + (long)(block * 32 + c * 8) * rows + q * Lanes;
             for (var r = 0; r < 8; r++) Store(target + (long)r * rows, Vector512.Load(sumsA + r * Lanes), b, Lanes);
-            // The partner's sums hold 16 rows of one output each: bias and activation by vector, then a column store.
-            var firstOutput = partner * Lanes + c * 8;
-            var column = y + (long)block * 16 * rows + firstOutput;
-            for (var o = 0; o < 8; o++)
-            {
-                var sum = Vector512.Load(sumsB + o * Lanes) + (bias == null ? Vector512<float>.Zero : Vector512.Create(bias[firstOutput + o]));
-                Activations.Activate<Vector512Ops, Vector512<float>>(sum, activation).Store(sumsB + o * Lanes);
-            }
+            // The partner's sums hold 32 rows of one output each: bias and activation by vector, then per row a
+            // 4-wide gather (a scalar column store from just-stored vectors stalled on store forwarding).
+            var firstOutput = partner * Lanes + c * 4;
+            var column = y + (long)block * 32 * rows + firstOutput;
+            for (var o = 0; o < 4; o++)
+                for (var h = 0; h < 2; h++)
+                {
+                    var sum = Vector512.Load(sumsB + o * 32 + h * Lanes) + (bias == null ? Vector512<float>.Zero : Vector512.Create(bias[firstOutput + o]));
+                    Activations.Activate<Vector512Ops, Vector512<float>>(sum, activation).Store(sumsB + o * 32 + h * Lanes);
+                }
             if (SkipStore) return;
-            // Row r's 8 outputs are sumsB[o * 16 + r]: one 8-wide gather and store per row.
-            var stride = Vector256.CreateSequence(0, Lanes);
-            for (var r = 0; r < 16; r++)
-                Avx2.GatherVector256(sumsB + r, stride, 4).Store(column + (long)r * rows);
+            var stride = Vector128.CreateSequence(0, 32);
+            for (var r = 0; r < 32; r++)
+                Avx2.GatherVector128(sumsB + r, stride, 4).Store(column + (long)r * rows);
         }
 
         /// <summary>
         /// Permute side: 8 rows of packed X (row r's group g at xRows + g * 64 + r * 4) by panel values v; load side:
-        /// 8 outputs (values vb[g * 32 + s * 16 + o], columns at offsets ob[g * 16 + o * 2 + s]) by 16 rows of X
-        /// transposed. Sums to sumsA[row * 16 + lane] and sumsB[output * 16 + row].
+        /// 4 outputs (values vb[g * 32 + s * 16 + o], columns at offsets ob[g * 8 + o * 2 + s]) by 32 rows of X
+        /// transposed. Sums to sumsA[row * 16 + lane] and sumsB[output * 32 + row].
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void AccumulateHybrid(float* v, int* p, float* xRows, int groups, float* vb, ushort* ob, float* xt, float* sumsA, float* sumsB)
         {
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
             Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
-            for (var g = 0; g < groups; g++, v += 2 * Lanes, vb += 2 * Lanes, ob += 16)
+            for (var g = 0; g < groups; g++, v += 2 * Lanes, vb += 2 * Lanes, ob += 8)
             {
                 var xg = xRows + (long)g * 64;
                 var w0 = Vector512.Load(v);
@@ -345,21 +344,21 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
                 var i0 = Vector512.ShiftRightLogical(Vector512.Load(p + (long)(g >> 1) * Lanes), (g & 1) * 16);
                 var i1 = Vector512.ShiftRightLogical(i0, 8);
                 a0 = Step<Group4>(a0, xg, w0, w1, default, default, i0, i1, default, default);
-                b0 = Load2(b0, vb, xt, ob);
+                (b0, b1) = Load2(b0, b1, vb, xt, ob);
                 a1 = Step<Group4>(a1, xg + 4, w0, w1, default, default, i0, i1, default, default);
-                b1 = Load2(b1, vb + 1, xt, ob + 2);
+                (b0, b1) = Load2(b0, b1, vb + Lanes, xt, ob + 1);
                 a2 = Step<Group4>(a2, xg + 8, w0, w1, default, default, i0, i1, default, default);
-                b2 = Load2(b2, vb + 2, xt, ob + 4);
+                (b2, b3) = Load2(b2, b3, vb + 1, xt, ob + 2);
                 a3 = Step<Group4>(a3, xg + 12, w0, w1, default, default, i0, i1, default, default);
-                b3 = Load2(b3, vb + 3, xt, ob + 6);
+                (b2, b3) = Load2(b2, b3, vb + 1 + Lanes, xt, ob + 3);
                 a4 = Step<Group4>(a4, xg + 16, w0, w1, default, default, i0, i1, default, default);
-                b4 = Load2(b4, vb + 4, xt, ob + 8);
+                (b4, b5) = Load2(b4, b5, vb + 2, xt, ob + 4);
                 a5 = Step<Group4>(a5, xg + 20, w0, w1, default, default, i0, i1, default, default);
-                b5 = Load2(b5, vb + 5, xt, ob + 10);
+                (b4, b5) = Load2(b4, b5, vb + 2 + Lanes, xt, ob + 5);
                 a6 = Step<Group4>(a6, xg + 24, w0, w1, default, default, i0, i1, default, default);
-                b6 = Load2(b6, vb + 6, xt, ob + 12);
+                (b6, b7) = Load2(b6, b7, vb + 3, xt, ob + 6);
                 a7 = Step<Group4>(a7, xg + 28, w0, w1, default, default, i0, i1, default, default);
-                b7 = Load2(b7, vb + 7, xt, ob + 14);
+                (b6, b7) = Load2(b6, b7, vb + 3 + Lanes, xt, ob + 7);
             }
             a0.Store(sumsA); a1.Store(sumsA + Lanes); a2.Store(sumsA + 2 * Lanes); a3.Store(sumsA + 3 * Lanes);
             a4.Store(sumsA + 4 * Lanes); a5.Store(sumsA + 5 * Lanes); a6.Store(sumsA + 6 * Lanes); a7.Store(sumsA + 7 * Lanes);
@@ -367,12 +366,13 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
             b4.Store(sumsB + 4 * Lanes); b5.Store(sumsB + 5 * Lanes); b6.Store(sumsB + 6 * Lanes); b7.Store(sumsB + 7 * Lanes);
         }
 
-        /// <summary>acc += both slots of one output (values w[0] and w[16]) times the 16 rows of their columns (column offsets offsets[0] and offsets[1]).</summary>
+        /// <summary>One weight w[0] times both 16-row halves of its column (offset offsets[0]) of X transposed: one broadcast, two multiply-adds.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Load2(Vector512<float> acc, float* w, float* xt, ushort* offsets)
+        private static (Vector512<float>, Vector512<float>) Load2(Vector512<float> low, Vector512<float> high, float* w, float* xt, ushort* offsets)
         {
-            acc = Vector512.FusedMultiplyAdd(Vector512.Create(w[0]), Vector512.Load(xt + offsets[0]), acc);
-            return Vector512.FusedMultiplyAdd(Vector512.Create(w[Lanes]), Vector512.Load(xt + offsets[1]), acc);
+            var weight = Vector512.Create(w[0]);
+            var column = xt + offsets[0];
+            return (Vector512.FusedMultiplyAdd(weight, Vector512.Load(column), low), Vector512.FusedMultiplyAdd(weight, Vector512.Load(column + Lanes), high));
         }
 
         private void Panel<TGroup>(int panel) where TGroup : IGroupWindow
