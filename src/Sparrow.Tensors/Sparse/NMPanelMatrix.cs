@@ -23,12 +23,9 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
     private readonly int _groups;
     private readonly int _panels;
     private readonly int _quads;
-    private readonly bool _hybrid;
-    private ushort[]? _hybridOffsets;
 
-    private NMPanelMatrix(int rows, int columns, int n, int m, bool hybrid = false)
+    private NMPanelMatrix(int rows, int columns, int n, int m)
     {
-        _hybrid = hybrid;
         Rows = rows;
         Columns = columns;
         N = n;
@@ -49,7 +46,7 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
     public SparseFormat Format => SparseFormat.NM;
 
     /// <inheritdoc/>
-    public string Description => _hybrid ? $"N:M {N}:{M} hybrid panels" : $"N:M {N}:{M} panels";
+    public string Description => $"N:M {N}:{M} panels";
 
     /// <inheritdoc/>
     public int Rows { get; }
@@ -88,20 +85,12 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
     /// true, or the non-zeros without a mask. A group keeping more than <paramref name="n"/> is refused with an
     /// <see cref="ArgumentException"/> that names it.
     /// </summary>
-    public static NMPanelMatrix FromDense(ReadOnlySpan<float> dense, int rows, int columns, int n, int m, ReadOnlySpan<bool> mask = default) =>
-        FromDense(dense, rows, columns, n, m, mask, hybrid: false);
-
-    /// <summary>
-    /// As the public factory; with <paramref name="hybrid"/>, 2:4 products of 16 rows or more run half of the full
-    /// panels through a kernel that reads X transposed (a load per multiply-add, no permute) in the same loop as the
-    /// other half's permutes, so the permute unit and the load ports work at once.
-    /// </summary>
-    internal static NMPanelMatrix FromDense(ReadOnlySpan<float> dense, int rows, int columns, int n, int m, ReadOnlySpan<bool> mask, bool hybrid)
+    public static NMPanelMatrix FromDense(ReadOnlySpan<float> dense, int rows, int columns, int n, int m, ReadOnlySpan<bool> mask = default)
     {
         CsrMatrix.CheckDense(dense.Length, rows, columns, mask.Length);
         if (m < 1 || m > 8) throw new ArgumentOutOfRangeException(nameof(m), $"M must be 1 to 8 for the panel format, not {m}.");
         if (n < 1 || n > m) throw new ArgumentOutOfRangeException(nameof(n), $"N must be 1 to M ({m}), not {n}.");
-        var matrix = new NMPanelMatrix(rows, columns, n, m, hybrid);
+        var matrix = new NMPanelMatrix(rows, columns, n, m);
         for (var r = 0; r < rows; r++)
             for (var g = 0; g < matrix._groups; g++)
             {
@@ -173,49 +162,14 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         fixed (byte* pp = _positions)
         {
             threads = CsrKernelSupport.UsefulThreads(threads, _values.LongLength * m);
-            // Hybrid: pairs of full panels (panel q and q + pairs) share one loop, q's outputs by permutes over 8 rows
-            // of X at a time, the partner's by loads of X transposed over 32 rows. Offsets into a block of X
-            // transposed are 16-bit, so K ≤ 2048.
-            var pairs = _hybrid && N == 2 && M == 4 && m >= 32 && Columns <= 2048 ? Rows / Lanes / 2 : 0;
-            var packed = PackX(px, m, threads, pairs > 0);
-            ushort* offsets = null;
-            if (pairs > 0) _hybridOffsets ??= BuildHybridOffsets(pairs);
-            fixed (ushort* po = _hybridOffsets)
-            {
-                if (pairs > 0) offsets = po;
-                var kernel = new Kernel(packed, m, py, Rows, bias.IsEmpty ? null : pb, activation, pv, pp, _groups, N, M,
-                    packed + TransposedStart(m), offsets, pairs, Columns);
-                // Work items: the pairs (twice a panel's work), then the panels outside them; equal ranges of items, a
-                // few per thread so a delayed thread takes fewer.
-                var items = _panels - pairs;
-                var parts = Math.Min(items, CsrKernelSupport.Parts(threads));
-                if (M == 4) GemmParallel.For(parts, threads, part => kernel.Items<Group4>((int)((long)part * items / parts), (int)((long)(part + 1) * items / parts)));
-                else GemmParallel.For(parts, threads, part => kernel.Items<Group8>((int)((long)part * items / parts), (int)((long)(part + 1) * items / parts)));
-            }
+            var packed = PackX(px, m, threads);
+            var kernel = new Kernel(packed, m, py, Rows, bias.IsEmpty ? null : pb, activation, pv, pp, _groups, N, M);
+            // Every panel has the same work, so equal ranges of panels; a few per thread so a delayed thread takes fewer.
+            var parts = Math.Min(_panels, CsrKernelSupport.Parts(threads));
+            var panels = _panels;
+            if (M == 4) GemmParallel.For(parts, threads, part => kernel.Panels<Group4>((int)((long)part * panels / parts), (int)((long)(part + 1) * panels / parts)));
+            else GemmParallel.For(parts, threads, part => kernel.Panels<Group8>((int)((long)part * panels / parts), (int)((long)(part + 1) * panels / parts)));
         }
-    }
-
-    /// <summary>Where X transposed starts after packed X in the scratch: 64-byte aligned, so its column loads are too.</summary>
-    private long TransposedStart(int m) => ((long)m * Columns + 15) & ~15L;
-
-    /// <summary>
-    /// For the hybrid kernel: per pair q, quarter c (lanes 4c to 4c + 3 of panel q + pairs), group and lane-slot
-    /// (o * 2 + s) the offset of that weight's column in a 32-row block of X transposed (column * 32).
-    /// </summary>
-    private ushort[] BuildHybridOffsets(int pairs)
-    {
-        var offsets = new ushort[(long)pairs * 4 * _groups * 8];
-        for (var q = 0; q < pairs; q++)
-            for (var c = 0; c < 4; c++)
-                for (var g = 0; g < _groups; g++)
-                    for (var o = 0; o < 4; o++)
-                        for (var s = 0; s < 2; s++)
-                        {
-                            var row = (q + pairs) * Lanes + c * 4 + o;
-                            var column = g * M + _positions[PositionIndex(row, g, s)];
-                            offsets[((long)(q * 4 + c) * _groups + g) * 8 + o * 2 + s] = (ushort)(column * 32);
-                        }
-        return offsets;
     }
 
     /// <summary>
@@ -224,9 +178,9 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
     /// so the kernel addresses all rows of a block with no arithmetic. In the calling thread's scratch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private float* PackX(float* x, int m, int threads, bool transposed)
+    private float* PackX(float* x, int m, int threads)
     {
-        var packed = GemmScratch.TransposedX(TransposedStart(m) + (transposed ? (long)m * Columns : 0));
+        var packed = GemmScratch.TransposedX((long)m * Columns);
         int columns = Columns, groupLength = M, groups = _groups, blocks = (m + 15) / 16;
         GemmParallel.For(blocks, threads, block =>
         {
@@ -247,147 +201,25 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
                 for (var g = 0; g < groups; g++)
                     for (var r = 0; r < height; r++, target += groupLength)
                         new ReadOnlySpan<float>(source + (long)r * columns + g * groupLength, groupLength).CopyTo(new Span<float>(target, groupLength));
-            // The hybrid kernel also reads full blocks column by column: 16 rows of a column side by side.
-            // In 32-row blocks: column c's 32 rows side by side; this 16-row block fills one half.
-            if (transposed && block / 2 < m / 32 && Environment.GetEnvironmentVariable("NM24B_NOT") is null)
-            {
-                var xt = packed + TransposedStart(m) + (long)(block / 2) * 32 * columns + block % 2 * 16;
-                // No 16-wide gather in .NET: two 8-wide ones per column (AVX-512 implies AVX2).
-                var rowStarts = Vector256.CreateSequence(0, columns);
-                var lowerHalf = source + 8L * columns;
-                for (var c = 0; c < columns; c++)
-                {
-                    Avx2.GatherVector256(source + c, rowStarts, 4).Store(xt + (long)c * 32);
-                    Avx2.GatherVector256(lowerHalf + c, rowStarts, 4).Store(xt + (long)c * 32 + 8);
-                }
-            }
         });
         return packed;
     }
 
-    private static readonly bool SkipStore = Environment.GetEnvironmentVariable("NM24B_NOSTORE") is not null;
-
     private readonly struct Kernel(float* x, int m, float* y, int rows, float* bias, FusedActivation activation,
-        float* values, byte* positions, int groups, int n, int groupLength, float* xt, ushort* offsets, int pairs, int columns)
+        float* values, byte* positions, int groups, int n, int groupLength)
     {
-        public void Items<TGroup>(int first, int end) where TGroup : IGroupWindow
+        public void Panels<TGroup>(int first, int end) where TGroup : IGroupWindow
         {
-            for (var item = first; item < end; item++)
-            {
-                if (item >= pairs)
+            for (var panel = first; panel < end; panel++)
+                for (var block = 0; block * 16 < m; block++)
                 {
-                    Panel<TGroup>(item + pairs);
-                    continue;
+                    // Rows of the block in register blocks of 16, 8, 4 and 1.
+                    int height = Math.Min(16, m - block * 16), i = 0;
+                    if (height == 16) { Block<Rows16, TGroup>(panel, block, height, 0); continue; }
+                    if (height - i >= 8) { Block<Rows8, TGroup>(panel, block, height, i); i += 8; }
+                    if (height - i >= 4) { Block<Rows4, TGroup>(panel, block, height, i); i += 4; }
+                    for (; i < height; i++) Block<Rows1, TGroup>(panel, block, height, i);
                 }
-                // Whole blocks of 32 rows by the hybrid loop, the rows left by panels.
-                var blocks32 = m / 32;
-                for (var block = 0; block < blocks32; block++)
-                    for (var c = 0; c < 4; c++) Hybrid(item, block, c);
-                for (var block = blocks32 * 2; block * 16 < m; block++)
-                {
-                    PanelBlock<TGroup>(item, block);
-                    PanelBlock<TGroup>(item + pairs, block);
-                }
-            }
-        }
-
-        /// <summary>
-        /// Rows 8c to 8c + 7 of the 32-row block <paramref name="block"/> by panel q (permutes), and all 32 rows of the
-        /// block by lanes 4c to 4c + 3 of panel q + pairs (X transposed), in one loop.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Hybrid(int q, int block, int c)
-        {
-            var slots = (long)groups * 2;
-            var sumsA = stackalloc float[8 * Lanes];
-            var sumsB = stackalloc float[4 * 32];
-            var partner = q + pairs;
-            var block16 = block * 2 + c / 2;
-            AccumulateHybrid(values + q * slots * Lanes, (int*)(positions + q * ((slots + 3) / 4) * 4 * Lanes),
-                x + (long)block16 * 16 * groups * 4 + c % 2 * 8 * 4, groups,
-                values + partner * slots * Lanes + c * 4, offsets + (long)(q * 4 + c) * groups * 8,
-                xt + (long)block * 32 * columns, sumsA, sumsB);
-            var b = bias == null ? Vector512<float>.Zero : Vector512.Load(bias + q * Lanes);
-            var target = y + (long)(block * 32 + c * 8) * rows + q * Lanes;
-            for (var r = 0; r < 8; r++) Store(target + (long)r * rows, Vector512.Load(sumsA + r * Lanes), b, Lanes);
-            // The partner's sums hold 32 rows of one output each: bias and activation by vector, then per row a
-            // 4-wide gather (a scalar column store from just-stored vectors stalled on store forwarding).
-            var firstOutput = partner * Lanes + c * 4;
-            var column = y + (long)block * 32 * rows + firstOutput;
-            for (var o = 0; o < 4; o++)
-                for (var h = 0; h < 2; h++)
-                {
-                    var sum = Vector512.Load(sumsB + o * 32 + h * Lanes) + (bias == null ? Vector512<float>.Zero : Vector512.Create(bias[firstOutput + o]));
-                    Activations.Activate<Vector512Ops, Vector512<float>>(sum, activation).Store(sumsB + o * 32 + h * Lanes);
-                }
-            if (SkipStore) return;
-            var stride = Vector128.CreateSequence(0, 32);
-            for (var r = 0; r < 32; r++)
-                Avx2.GatherVector128(sumsB + r, stride, 4).Store(column + (long)r * rows);
-        }
-
-        /// <summary>
-        /// Permute side: 8 rows of packed X (row r's group g at xRows + g * 64 + r * 4) by panel values v; load side:
-        /// 4 outputs (values vb[g * 32 + s * 16 + o], columns at offsets ob[g * 8 + o * 2 + s]) by 32 rows of X
-        /// transposed. Sums to sumsA[row * 16 + lane] and sumsB[output * 32 + row].
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void AccumulateHybrid(float* v, int* p, float* xRows, int groups, float* vb, ushort* ob, float* xt, float* sumsA, float* sumsB)
-        {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
-            for (var g = 0; g < groups; g++, v += 2 * Lanes, vb += 2 * Lanes, ob += 8)
-            {
-                var xg = xRows + (long)g * 64;
-                var w0 = Vector512.Load(v);
-                var w1 = Vector512.Load(v + Lanes);
-                var i0 = Vector512.ShiftRightLogical(Vector512.Load(p + (long)(g >> 1) * Lanes), (g & 1) * 16);
-                var i1 = Vector512.ShiftRightLogical(i0, 8);
-                a0 = Step<Group4>(a0, xg, w0, w1, default, default, i0, i1, default, default);
-                (b0, b1) = Load2(b0, b1, vb, xt, ob);
-                a1 = Step<Group4>(a1, xg + 4, w0, w1, default, default, i0, i1, default, default);
-                (b0, b1) = Load2(b0, b1, vb + Lanes, xt, ob + 1);
-                a2 = Step<Group4>(a2, xg + 8, w0, w1, default, default, i0, i1, default, default);
-                (b2, b3) = Load2(b2, b3, vb + 1, xt, ob + 2);
-                a3 = Step<Group4>(a3, xg + 12, w0, w1, default, default, i0, i1, default, default);
-                (b2, b3) = Load2(b2, b3, vb + 1 + Lanes, xt, ob + 3);
-                a4 = Step<Group4>(a4, xg + 16, w0, w1, default, default, i0, i1, default, default);
-                (b4, b5) = Load2(b4, b5, vb + 2, xt, ob + 4);
-                a5 = Step<Group4>(a5, xg + 20, w0, w1, default, default, i0, i1, default, default);
-                (b4, b5) = Load2(b4, b5, vb + 2 + Lanes, xt, ob + 5);
-                a6 = Step<Group4>(a6, xg + 24, w0, w1, default, default, i0, i1, default, default);
-                (b6, b7) = Load2(b6, b7, vb + 3, xt, ob + 6);
-                a7 = Step<Group4>(a7, xg + 28, w0, w1, default, default, i0, i1, default, default);
-                (b6, b7) = Load2(b6, b7, vb + 3 + Lanes, xt, ob + 7);
-            }
-            a0.Store(sumsA); a1.Store(sumsA + Lanes); a2.Store(sumsA + 2 * Lanes); a3.Store(sumsA + 3 * Lanes);
-            a4.Store(sumsA + 4 * Lanes); a5.Store(sumsA + 5 * Lanes); a6.Store(sumsA + 6 * Lanes); a7.Store(sumsA + 7 * Lanes);
-            b0.Store(sumsB); b1.Store(sumsB + Lanes); b2.Store(sumsB + 2 * Lanes); b3.Store(sumsB + 3 * Lanes);
-            b4.Store(sumsB + 4 * Lanes); b5.Store(sumsB + 5 * Lanes); b6.Store(sumsB + 6 * Lanes); b7.Store(sumsB + 7 * Lanes);
-        }
-
-        /// <summary>One weight w[0] times both 16-row halves of its column (offset offsets[0]) of X transposed: one broadcast, two multiply-adds.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static (Vector512<float>, Vector512<float>) Load2(Vector512<float> low, Vector512<float> high, float* w, float* xt, ushort* offsets)
-        {
-            var weight = Vector512.Create(w[0]);
-            var column = xt + offsets[0];
-            return (Vector512.FusedMultiplyAdd(weight, Vector512.Load(column), low), Vector512.FusedMultiplyAdd(weight, Vector512.Load(column + Lanes), high));
-        }
-
-        private void Panel<TGroup>(int panel) where TGroup : IGroupWindow
-        {
-            for (var block = 0; block * 16 < m; block++) PanelBlock<TGroup>(panel, block);
-        }
-
-        private void PanelBlock<TGroup>(int panel, int block) where TGroup : IGroupWindow
-        {
-            // Rows of the block in register blocks of 16, 8, 4 and 1.
-            int height = Math.Min(16, m - block * 16), i = 0;
-            if (height == 16) { Block<Rows16, TGroup>(panel, block, height, 0); return; }
-            if (height - i >= 8) { Block<Rows8, TGroup>(panel, block, height, i); i += 8; }
-            if (height - i >= 4) { Block<Rows4, TGroup>(panel, block, height, i); i += 4; }
-            for (; i < height; i++) Block<Rows1, TGroup>(panel, block, height, i);
         }
 
         /// <summary>Rows [first, first + TRows.Count) of a block of X (of <paramref name="height"/> rows) by the 16 outputs of one panel.</summary>

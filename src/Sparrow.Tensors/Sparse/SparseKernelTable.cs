@@ -36,7 +36,6 @@ public static class SparseKernelTable
         new("NM 2:4", SparseFormat.NM, (2, 4), (dense, rows, columns, mask) => NMSparseMatrix.FromDense(dense, rows, columns, 2, 4, mask)),
         new("NM 4:8", SparseFormat.NM, (4, 8), (dense, rows, columns, mask) => NMSparseMatrix.FromDense(dense, rows, columns, 4, 8, mask)),
         new("NM 2:4 panels", SparseFormat.NM, (2, 4), (dense, rows, columns, mask) => NMPanelMatrix.FromDense(dense, rows, columns, 2, 4, mask)),
-        new("NM 2:4 hybrid", SparseFormat.NM, (2, 4), (dense, rows, columns, mask) => NMPanelMatrix.FromDense(dense, rows, columns, 2, 4, mask, hybrid: true)),
         new("NM 4:8 panels", SparseFormat.NM, (4, 8), (dense, rows, columns, mask) => NMPanelMatrix.FromDense(dense, rows, columns, 4, 8, mask)),
         new("Bitmask", SparseFormat.Bitmask, null, (dense, rows, columns, mask) => BitmaskMatrix.FromDense(dense, rows, columns, mask)),
     ];
