@@ -4,24 +4,30 @@ using System.Runtime.ExceptionServices;
 namespace Sparrow.Tensors.Kernels;
 
 /// <summary>
-/// Runs work items on up to a given number of threads, the caller included; inline when one suffices.
+/// Runs work items on up to a given number of threads (at most one per core), the caller included; inline when one
+/// suffices. Used by the dense and sparse kernels and by the runtime's intra-op loops (rows, attention, element-wise),
+/// so that one run hands its work to one set of threads.
 /// Items are claimed one at a time from a shared counter, so a thread that the OS delays only takes fewer of them,
-/// and the caller never waits for a thread that has not started: it waits only for items already claimed.
-/// The kernels' calls are short (tens to hundreds of microseconds at MiniLM's shapes), about as long as a parked
-/// thread-pool thread takes to wake, so the helpers are a few dedicated background threads (<see cref="WorkerPool"/>)
-/// that, after a job, spin for a bounded time (<see cref="SpinMicroseconds"/>) waiting for the next one and then park.
-/// When another caller holds the pool (concurrent sessions), the call falls back to Parallel.For; a body that calls
-/// back in (nested) runs its items inline. An exception from a body reaches the caller as itself (the first one).
+/// and the caller never waits for a helper that has not started: it waits only for items already claimed.
+/// The helpers are dedicated background threads (<see cref="WorkerPool"/>, created on first use, as many as the largest
+/// call has needed, one fewer than the cores at most): a call here often lasts 15-200 microseconds at MiniLM's shapes, about as long as a parked
+/// thread-pool thread takes to wake, so after a job a worker spins for at most <see cref="SpinMicroseconds"/> for the
+/// next one (back-to-back calls find it awake) and then parks on an event (an idle process uses no CPU).
+/// When another caller holds the pool (several sessions at once), the call falls back to Parallel.For; a body that
+/// calls back in (nested) runs its items inline. An exception from a body reaches the caller as itself (the first
+/// one), on every path. Measured on the shared 2-core machine (BENCHMARKS.md, "2-thread short calls: worker pool"):
+/// no slower than Parallel.For anywhere, faster when the second core is busy; whether it makes two threads stable
+/// on a quiet machine was not measured.
 /// </summary>
 internal static class GemmParallel
 {
-    /// <summary>How long a worker spins for the next job before parking; 0 parks at once.</summary>
+    /// <summary>How long a worker spins for the next job before parking; 0 parks at once (environment: SPARROW_GEMM_SPIN_US, default 50).</summary>
     internal static int SpinMicroseconds = ReadSpinMicroseconds();
 
     /// <summary>True while this thread runs items of a pool job (nested calls then run inline).</summary>
     [ThreadStatic] private static bool insideJob;
 
-    /// <summary>Lets tests and benchmarks run with the pool off (every call then takes the Parallel.For path).</summary>
+    /// <summary>Turns the pool off, every call then takes the Parallel.For path (environment: SPARROW_GEMM_POOL=0; for A/B runs).</summary>
     internal static bool PoolDisabled = Environment.GetEnvironmentVariable("SPARROW_GEMM_POOL") == "0";
 
     public static void For(int count, int threads, Action<int> body)
