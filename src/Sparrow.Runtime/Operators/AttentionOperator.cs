@@ -84,7 +84,7 @@ internal sealed class AttentionOperator : Operator
             RunTasks(layout, q, k, v, mask, output, rowsPerTask, blocksPerHead, 0, tasks);
             return;
         }
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        GemmParallel.For(workers, workers, worker =>
             RunTasks(layout, q, k, v, mask, output, rowsPerTask, blocksPerHead,
                 (int)((long)tasks * worker / workers), (int)((long)tasks * (worker + 1) / workers)));
     }

@@ -175,7 +175,7 @@ internal sealed class ConvOperator : Operator
             void RunChannel(int item) => Depthwise2D(xd.Span.Slice(item * inputPixels, inputPixels), wd.Span.Slice(item % _group * g.KernelSize, g.KernelSize),
                 biasValues is null ? 0f : biasValues[item % _group], yd.Span.Slice(item * outputPixels, outputPixels), g);
             if (threads > 1 && items >= 2 * threads)
-                Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = threads }, RunChannel);
+                GemmParallel.For(items, threads, RunChannel);
             else
                 for (var i = 0; i < items; i++) RunChannel(i);
             return;
@@ -227,7 +227,7 @@ internal sealed class ConvOperator : Operator
             }
         }
         if (parallelTasks)
-            Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, RunTask);
+            GemmParallel.For(tasks, threads, RunTask);
         else
             for (var t = 0; t < tasks; t++) RunTask(t);
     }

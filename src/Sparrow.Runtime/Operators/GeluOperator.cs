@@ -43,7 +43,7 @@ internal sealed class GeluOperator : Operator
         else
         {
             var chunk = (x.Length + chunks - 1) / chunks;
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+            GemmParallel.For(chunks, chunks, c =>
             {
                 var start = c * chunk;
                 var length = Math.Min(chunk, x.Length - start);

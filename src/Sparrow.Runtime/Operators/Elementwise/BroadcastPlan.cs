@@ -1,5 +1,5 @@
-using System.Runtime.ExceptionServices;
 using Sparrow.Tensors;
+using Sparrow.Tensors.Kernels;
 
 namespace Sparrow.Runtime.Operators.Elementwise;
 
@@ -156,19 +156,12 @@ internal sealed class BroadcastPlan
             ExecuteRange(ref visitor, 0, length);
             return;
         }
-        try
+        // GemmParallel reports the first exception from the kernel as itself, as a single-threaded run would.
+        GemmParallel.For(slices, slices, slice =>
         {
-            Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = slices }, slice =>
-            {
-                var copy = visitor;
-                ExecuteRange(ref copy, SliceStart(slice, slices, length), SliceStart(slice + 1, slices, length));
-            });
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-        {
-            // Report what went wrong in the kernel, as a single-threaded run would.
-            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-        }
+            var copy = visitor;
+            ExecuteRange(ref copy, SliceStart(slice, slices, length), SliceStart(slice + 1, slices, length));
+        });
     }
 
     /// <summary>Slice edges on multiples of 16 elements so that neighbouring threads do not share cache lines.</summary>

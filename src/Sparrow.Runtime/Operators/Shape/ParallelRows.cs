@@ -1,3 +1,5 @@
+using Sparrow.Tensors.Kernels;
+
 namespace Sparrow.Runtime.Operators.Shape;
 
 /// <summary>Splits independent rows (softmax rows, normalised rows, pooled planes) over the run's threads.</summary>
@@ -16,7 +18,7 @@ internal static class ParallelRows
             body(0, rows);
             return;
         }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+        GemmParallel.For(chunks, chunks, c =>
         {
             var start = (int)((long)rows * c / chunks);
             var end = (int)((long)rows * (c + 1) / chunks);
