@@ -65,6 +65,9 @@ public sealed class CrossValidationTests
         var first = task.Evaluate(Noisy);
         var second = task.Evaluate(Noisy);
         Assert.Equal(first.Correct, second.Correct);
+        Assert.Equal(first.LogLoss, second.LogLoss);
+        // Better than guessing among three classes (ln 3), worse than certain.
+        Assert.InRange(first.LogLoss, 0.01, Math.Log(3));
         Assert.InRange(first.Accuracy, 0.4, 0.999);
         Assert.Equal((0.0, 0.0), first.Against(second));
     }

@@ -20,6 +20,12 @@ public sealed record TaskResult(string Task, int Classes, int TrainItems, int Te
     public IReadOnlyList<bool> Correct { get; init; } = [];
 
     /// <summary>
+    /// Mean cross-entropy (natural log) of the test items under their classifier: a smooth quality score that, unlike
+    /// accuracy, moves with every item's predicted probability (e.g. to compare pruned models on a development task).
+    /// </summary>
+    public double LogLoss { get; init; }
+
+    /// <summary>
     /// This result's accuracy minus <paramref name="baseline"/>'s on the same test items, and the standard error of that
     /// paired difference (from the items that only one of the two got right), in accuracy units.
     /// </summary>
@@ -154,7 +160,11 @@ public sealed class TextClassificationTask
         var correct = testX.Select((x, i) => model.Predict(x) == testY[i]).ToArray();
         var accuracy = (double)correct.Count(c => c) / correct.Length;
         var standardError = Math.Sqrt(accuracy * (1 - accuracy) / testY.Length);
-        return new TaskResult(Name, Dataset.ClassNames.Count, trainY.Length, testY.Length, accuracy, standardError, l2, clock.Elapsed.TotalSeconds, embedSeconds) { Correct = correct };
+        return new TaskResult(Name, Dataset.ClassNames.Count, trainY.Length, testY.Length, accuracy, standardError, l2, clock.Elapsed.TotalSeconds, embedSeconds)
+        {
+            Correct = correct,
+            LogLoss = model.LogLoss(testX, testY),
+        };
     }
 
     private TaskResult EvaluateCrossValidated(TextEmbedder embed, int seed)
@@ -168,6 +178,7 @@ public sealed class TextClassificationTask
         var correct = new bool[items.Count];
         var l2s = new double[Folds];
         var trainCounts = new int[Folds];
+        var losses = new double[Folds]; // each fold's summed cross-entropy over its test items
         // Each fold writes only its own items' results and its own L2: the outcome does not depend on the schedule.
         Parallel.For(0, Folds, fold =>
         {
@@ -178,6 +189,7 @@ public sealed class TextClassificationTask
             var l2 = ChooseL2(trainX, train, seed);
             var model = LogisticRegression.Fit(trainX, train.Select(i => i.Label).ToArray(), Dataset.ClassNames.Count, l2);
             foreach (var r in testRows) correct[r] = model.Predict(embeddings[r]) == items[r].Label;
+            losses[fold] = model.LogLoss(testRows.Select(r => embeddings[r]).ToArray(), testRows.Select(r => items[r].Label).ToArray()) * testRows.Length;
             l2s[fold] = l2;
             trainCounts[fold] = train.Length;
         });
@@ -186,7 +198,7 @@ public sealed class TextClassificationTask
         // One number for the folds' L2 strengths: their median (the lower middle one for an even count).
         var medianL2 = l2s.Order().ElementAt((Folds - 1) / 2);
         return new TaskResult(Name, Dataset.ClassNames.Count, (int)Math.Round(trainCounts.Average()), correct.Length, accuracy, standardError, medianL2,
-            clock.Elapsed.TotalSeconds, embedSeconds) { Correct = correct };
+            clock.Elapsed.TotalSeconds, embedSeconds) { Correct = correct, LogLoss = losses.Sum() / correct.Length };
     }
 
     /// <summary>The regularisation used when the training half is too small to hold out a validation part.</summary>
