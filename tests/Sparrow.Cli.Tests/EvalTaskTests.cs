@@ -153,7 +153,8 @@ public sealed class EvalTaskTests
         Assert.Equal(results[0].GetProperty("testItemsCorrect").GetProperty("fortunes").GetString(), results[1].GetProperty("testItemsCorrect").GetProperty("fortunes").GetString());
         Assert.All(results[1].GetProperty("versusReference").EnumerateArray(), p => Assert.Equal(0.0, p.GetProperty("difference").GetDouble()));
         var md = File.ReadAllText(markdown);
-        Assert.Contains("Task fortunes: 3 classes (classes unbalanced: 10 to 14 items), 36 items in 3 stratified folds, each item a test item once", md);
+        Assert.Contains("Task fortunes: 3 classes, 36 items in 3 stratified folds, each item a test item once", md);
+        Assert.Contains("(classes unbalanced: 10 to 14 items)", md);
 
         // --per-class N caps each class; without --folds it is the usual half-and-half split.
         var capped = folder.File("capped.json");

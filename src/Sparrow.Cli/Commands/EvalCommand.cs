@@ -336,7 +336,7 @@ internal static class EvalCommand
             : $"{task.Split.Train.Count} training and {task.Split.Test.Count} test items";
         var balance = counts.Min() == counts.Max() ? "" : $" (classes unbalanced: {counts.Min()} to {counts.Max()} items)";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{task.Name}: {task.Dataset.ClassNames.Count} classes{balance}, {items}, at most {TaskMaxTokens} tokens; "
+            $"{task.Name}: {task.Dataset.ClassNames.Count} classes, {items}{balance}, at most {TaskMaxTokens} tokens; "
             + $"accuracy in % (standard error up to {100 * se:0.0} points), in brackets the difference to the reference on the same items ± its paired standard error; {seconds.Average():0.0} s per model");
     }
 
