@@ -129,4 +129,59 @@ public sealed class EvalTaskTests
         Assert.Equal(13, task.GetProperty("trainItems").GetInt32());
         Assert.Equal(1, task.GetProperty("splitSeed").GetInt32());
     }
+
+    [Fact]
+    public void Folds_test_every_sampled_item_once_and_per_class_all_takes_every_item()
+    {
+        using var folder = new TempDirectory();
+        var json = folder.File("cv.json");
+        var markdown = folder.File("cv.md");
+        var result = CliRunner.Run("eval", CliRunner.MiniLmPath, "--task", "all", "--data", SampleData, "--folds", "3", "--per-class", "all", "--json", json, "--markdown", markdown);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var document = JsonDocument.Parse(File.ReadAllText(json));
+        var tasks = document.RootElement.GetProperty("tasks").EnumerateArray().ToArray();
+        // The committed sample: 14 + 10 + 12 fortunes and 15 ham + 13 spam mails, every one a test item once.
+        Assert.Equal(36, tasks[0].GetProperty("testItems").GetInt32());
+        Assert.Equal(24, tasks[0].GetProperty("trainItems").GetInt32());
+        Assert.Equal(28, tasks[1].GetProperty("testItems").GetInt32());
+        Assert.Equal(3, tasks[0].GetProperty("folds").GetInt32());
+        Assert.Equal("all", tasks[0].GetProperty("perClass").GetString());
+        Assert.Equal([14, 10, 12], tasks[0].GetProperty("classCounts").EnumerateArray().Select(c => c.GetInt32()));
+        var results = document.RootElement.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(36, results[1].GetProperty("testItemsCorrect").GetProperty("fortunes").GetString()!.Length);
+        // The model is the reference itself: the same folds, the same classifiers, the same per-item results.
+        Assert.Equal(results[0].GetProperty("testItemsCorrect").GetProperty("fortunes").GetString(), results[1].GetProperty("testItemsCorrect").GetProperty("fortunes").GetString());
+        Assert.All(results[1].GetProperty("versusReference").EnumerateArray(), p => Assert.Equal(0.0, p.GetProperty("difference").GetDouble()));
+        var md = File.ReadAllText(markdown);
+        Assert.Contains("Task fortunes: 3 classes, 36 items in 3 stratified folds, each item a test item once", md);
+        Assert.Contains("(classes unbalanced: 10 to 14 items)", md);
+
+        // --per-class N caps each class; without --folds it is the usual half-and-half split.
+        var capped = folder.File("capped.json");
+        Assert.Equal(0, CliRunner.Run("eval", CliRunner.MiniLmPath, "--task", "fortunes", "--data", SampleData, "--per-class", "10", "--json", capped).ExitCode);
+        using var cappedDocument = JsonDocument.Parse(File.ReadAllText(capped));
+        var cappedTask = cappedDocument.RootElement.GetProperty("tasks")[0];
+        Assert.Equal(15, cappedTask.GetProperty("testItems").GetInt32());
+        Assert.Equal(0, cappedTask.GetProperty("folds").GetInt32());
+        Assert.Equal([10, 10, 10], cappedTask.GetProperty("classCounts").EnumerateArray().Select(c => c.GetInt32()));
+    }
+
+    [Fact]
+    public void Fold_and_per_class_options_name_what_is_wrong()
+    {
+        void Refused(string expected, params string[] args)
+        {
+            var result = CliRunner.Run(["eval", CliRunner.MiniLmPath, "--task", "fortunes", "--data", SampleData, .. args]);
+            Assert.True(result.ExitCode == 2, result.ToString());
+            Assert.Contains(expected, result.Error);
+        }
+        Refused("--folds must be at least 2", "--folds", "1");
+        Refused("--per-class 'some' is not a number", "--per-class", "some");
+        Refused("--per-class '1' is not a number", "--per-class", "1");
+        Refused("give --limit or --per-class, not both", "--per-class", "5", "--limit", "30");
+        Refused("holds 10 items, fewer than the 11 folds", "--folds", "11", "--per-class", "all");
+        var writing = CliRunner.Run("eval", "--task", "fortunes", "--data", SampleData, "--write-training", "x.txt", "--folds", "3");
+        Assert.Equal(2, writing.ExitCode);
+        Assert.Contains("leave --folds out", writing.Error);
+    }
 }

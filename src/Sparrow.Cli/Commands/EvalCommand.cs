@@ -34,6 +34,12 @@ internal static class EvalCommand
 
         /// <summary>Seed of each task's sample and train/test split; 0, the default, is the split every earlier figure used.</summary>
         public int SplitSeed { get; init; }
+
+        /// <summary>K-fold cross-validation instead of one train/test split (null: the split, as before).</summary>
+        public int? Folds { get; init; }
+
+        /// <summary>"all" or a number: items sampled per class instead of --limit's (null: --limit or the task's default).</summary>
+        public string? PerClass { get; init; }
     }
 
     /// <summary>One model's scores; <see cref="Tasks"/> is empty without --task.</summary>
@@ -79,12 +85,22 @@ internal static class EvalCommand
                 + "another seed draws other items of the same sizes, to see whether a difference between models holds beyond one split.",
             DefaultValueFactory = _ => 0,
         };
+        var folds = new Option<int?>("--folds")
+        {
+            Description = "Cross-validate in K stratified folds instead of one train/test split: every sampled item is a test item exactly once, classified by a "
+                + "classifier trained on the other K-1 folds (seeded by --split-seed); accuracy over all items, paired per item as before (default: one 50/50 split).",
+        };
+        var perClass = new Option<string?>("--per-class")
+        {
+            Description = "Items sampled per class, a number or 'all' (every item; classes then keep their own, unequal sizes), instead of --limit "
+                + "(default: --limit / classes, i.e. 500 for fortunes and 1200 for spam).",
+        };
         var threads = CommonOptions.Threads();
         var markdown = new Option<string?>("--markdown") { Description = "Append the results as a Markdown table to this file, with the command that made them." };
         var json = JsonOutput.Option("the scores");
         var command = new Command("eval", "Embedding fidelity (the mean and lowest cosine between each model's and the reference's embeddings of held-out sentences) and, with --task, downstream task accuracy.")
         {
-            models, reference, sentences, task, data, limit, writeTraining, trainingCount, splitSeed, threads, markdown, json,
+            models, reference, sentences, task, data, limit, perClass, folds, writeTraining, trainingCount, splitSeed, threads, markdown, json,
         };
         command.SetAction(parse => Run(context, new Settings(parse.GetValue(models) ?? [], parse.GetValue(reference), parse.GetValue(sentences),
             parse.GetValue(threads), parse.GetValue(markdown), JsonOutput.Target(parse, json), parse.GetValue(task), parse.GetValue(data), parse.GetValue(limit))
@@ -92,6 +108,8 @@ internal static class EvalCommand
             WriteTraining = parse.GetValue(writeTraining),
             TrainingCount = parse.GetValue(trainingCount),
             SplitSeed = parse.GetValue(splitSeed),
+            Folds = parse.GetValue(folds),
+            PerClass = parse.GetValue(perClass),
         }));
         return command;
     }
@@ -107,7 +125,7 @@ internal static class EvalCommand
         var reference = LoadedModel.Load(settings.Reference);
         var results = new List<Result>();
         // One bar per model: its held-out sentences, then every task's texts.
-        var textsPerModel = texts.Count + tasks.Sum(t => t.Split.Train.Count + t.Split.Test.Count);
+        var textsPerModel = texts.Count + tasks.Sum(t => t.ItemCount);
         float[][] expected = [];
         using (var session = OpenSession(reference, threads))
         {
@@ -147,7 +165,12 @@ internal static class EvalCommand
         }
         if (settings.Markdown is { } md) AppendMarkdown(md, context.CommandLine, reference.DisplayName, texts.Count, tasks, results);
         // The shape 'sparrow report' reads: keep these names.
-        var taskInfo = tasks.Select(t => new { name = t.Name, classes = t.Dataset.ClassNames, trainItems = t.Split.Train.Count, testItems = t.Split.Test.Count, maxTokens = TaskMaxTokens, splitSeed = settings.SplitSeed });
+        // Cross-validated: testItems = every item, trainItems = the folds' mean training size; classCounts = items per class.
+        var taskInfo = tasks.Select(t => new
+        {
+            name = t.Name, classes = t.Dataset.ClassNames, trainItems = TrainItems(t), testItems = t.TestItems.Count, maxTokens = TaskMaxTokens, splitSeed = settings.SplitSeed,
+            folds = t.Folds, perClass = settings.PerClass, classCounts = t.Dataset.ClassCounts(),
+        });
         JsonOutput.Write(context, settings.Json, new { command = context.CommandLine, reference = reference.DisplayName, tasks = taskInfo, results },
             () => WriteTable(context.Console, reference.DisplayName, texts.Count, tasks, results));
         return ExitCodes.Success;
@@ -162,6 +185,7 @@ internal static class EvalCommand
         if (settings.Task is null) throw new UsageException("--write-training needs --task (fortunes, spam or all): it writes texts from their training splits.");
         if (settings.Models.Count > 0) throw new UsageException("--write-training writes texts instead of evaluating; leave the models out.");
         if (settings.TrainingCount < 1) throw new UsageException($"--training-count must be at least 1; got {settings.TrainingCount}.");
+        if (settings.Folds is not null) throw new UsageException("--write-training writes from the one train/test split; leave --folds out.");
         var lines = new List<string>();
         foreach (var task in LoadTasks(settings))
         {
@@ -202,6 +226,9 @@ internal static class EvalCommand
         var names = requested == "all" ? DownstreamTasks.Names
             : DownstreamTasks.Names.Contains(requested) ? [requested]
             : throw new UsageException($"--task '{settings.Task}' is not a task; use one of: {string.Join(", ", DownstreamTasks.Names)}, all.");
+        if (settings.Folds is < 2) throw new UsageException($"--folds must be at least 2 (each item is tested once, by a classifier trained on the other folds); got {settings.Folds}.");
+        if (settings.PerClass is not null && settings.Limit is not null) throw new UsageException("give --limit or --per-class, not both: both set how many items are sampled.");
+        var perClassCap = ParsePerClass(settings.PerClass);
         var folder = settings.Data ?? TaskData.DefaultDirectory;
         var tasks = new List<TextClassificationTask>();
         foreach (var name in names)
@@ -215,16 +242,51 @@ internal static class EvalCommand
             {
                 throw new UsageException(e.Message);
             }
-            var limit = settings.Limit ?? DownstreamTasks.DefaultLimit(name);
-            if (limit < dataset.ClassNames.Count * 2)
-                throw new UsageException($"--limit {limit} is too small for task {name}: it has {dataset.ClassNames.Count} classes and needs at least 2 items of each.");
-            var task = TextClassificationTask.Prepare(dataset, limit, seed: settings.SplitSeed);
-            if (task.Split.Train.Count < dataset.ClassNames.Count || task.Split.Test.Count == 0)
-                throw new UsageException($"task {name} in {folder} holds too few items ({task.Dataset.Items.Count}) to train and test a classifier.");
+            int? perClass;
+            if (settings.PerClass is null)
+            {
+                var limit = settings.Limit ?? DownstreamTasks.DefaultLimit(name);
+                if (limit < dataset.ClassNames.Count * 2)
+                    throw new UsageException($"--limit {limit} is too small for task {name}: it has {dataset.ClassNames.Count} classes and needs at least 2 items of each.");
+                perClass = limit / dataset.ClassNames.Count;
+            }
+            else perClass = perClassCap;
+            // Sample(limit) is SamplePerClass(limit / classes): the defaults draw exactly the items they always drew.
+            var sample = dataset.SamplePerClass(perClass, settings.SplitSeed);
+            TextClassificationTask task;
+            if (settings.Folds is { } k)
+            {
+                try
+                {
+                    task = TextClassificationTask.PrepareCrossValidated(sample, k, settings.SplitSeed);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new UsageException($"--folds {k}: {e.Message}");
+                }
+            }
+            else
+            {
+                task = TextClassificationTask.PrepareSplit(sample, seed: settings.SplitSeed);
+                if (task.Split.Train.Count < dataset.ClassNames.Count || task.Split.Test.Count == 0)
+                    throw new UsageException($"task {name} in {folder} holds too few items ({task.Dataset.Items.Count}) to train and test a classifier.");
+            }
             tasks.Add(task);
         }
         return tasks;
     }
+
+    /// <summary>--per-class: null for "all" (or when not given), else a number of at least 2 (one to train and one to test).</summary>
+    private static int? ParsePerClass(string? value)
+    {
+        if (value is null || value.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)) return null;
+        if (int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 2) return n;
+        throw new UsageException($"--per-class '{value}' is not a number of items of at least 2 or 'all'.");
+    }
+
+    /// <summary>Training items per classifier: the split's, or the folds' mean.</summary>
+    private static int TrainItems(TextClassificationTask task) =>
+        task.Folds > 0 ? (int)Math.Round((double)task.ItemCount * (task.Folds - 1) / task.Folds) : task.Split.Train.Count;
 
     private static InferenceSession OpenSession(LoadedModel model, int threads)
     {
@@ -250,7 +312,7 @@ internal static class EvalCommand
         {
             var before = offset;
             results.Add(t.Evaluate(texts => SentenceEncoders.EmbedByLength(encoder, texts, (done, _) => step.AdvanceTo(before + done))));
-            offset += t.Split.Train.Count + t.Split.Test.Count;
+            offset += t.ItemCount;
         }
         return results;
     }
@@ -268,8 +330,13 @@ internal static class EvalCommand
     {
         var seconds = results.Select(r => r.Tasks.First(t => t.Task == task.Name).Seconds).ToArray();
         var se = results.Select(r => r.Tasks.First(t => t.Task == task.Name).StandardError).Max();
+        var counts = task.Dataset.ClassCounts();
+        var items = task.Folds > 0
+            ? $"{task.ItemCount} items in {task.Folds} stratified folds, each item a test item once (its classifier trained on the other {task.Folds - 1} folds, about {TrainItems(task)} items)"
+            : $"{task.Split.Train.Count} training and {task.Split.Test.Count} test items";
+        var balance = counts.Min() == counts.Max() ? "" : $" (classes unbalanced: {counts.Min()} to {counts.Max()} items)";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{task.Name}: {task.Dataset.ClassNames.Count} classes, {task.Split.Train.Count} training and {task.Split.Test.Count} test items, at most {TaskMaxTokens} tokens; "
+            $"{task.Name}: {task.Dataset.ClassNames.Count} classes, {items}{balance}, at most {TaskMaxTokens} tokens; "
             + $"accuracy in % (standard error up to {100 * se:0.0} points), in brackets the difference to the reference on the same items ± its paired standard error; {seconds.Average():0.0} s per model");
     }
 

@@ -38,14 +38,25 @@ public sealed class LabelledDataset
     {
         if (limit < ClassNames.Count)
             throw new ArgumentOutOfRangeException(nameof(limit), limit, $"Data set '{Name}' has {ClassNames.Count} classes; take at least one item per class.");
-        var perClass = limit / ClassNames.Count;
+        return SamplePerClass(limit / ClassNames.Count, seed);
+    }
+
+    /// <summary>
+    /// At most <paramref name="perClass"/> items of each class (every item when null), chosen at random (seeded);
+    /// <c>SamplePerClass(limit / classes, seed)</c> is <see cref="Sample"/>. Without a cap the classes keep their own
+    /// sizes, so the sample is as unbalanced as the data set.
+    /// </summary>
+    public LabelledDataset SamplePerClass(int? perClass, int seed)
+    {
+        if (perClass is < 1) throw new ArgumentOutOfRangeException(nameof(perClass), perClass, "Take at least one item per class.");
+        var cap = perClass ?? int.MaxValue;
         var random = new Random(seed);
         var chosen = new List<LabelledText>();
         foreach (var group in ByClass())
         {
             var shuffled = group.ToArray();
             random.Shuffle(shuffled);
-            chosen.AddRange(shuffled.Take(perClass));
+            chosen.AddRange(shuffled.Take(cap));
         }
         return new LabelledDataset(Name, ClassNames, chosen);
     }

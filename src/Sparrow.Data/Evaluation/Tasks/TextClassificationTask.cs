@@ -9,13 +9,21 @@ public delegate float[][] TextEmbedder(IReadOnlyList<string> texts);
 /// <summary>
 /// How well one encoder's embeddings serve one task: accuracy on the test split of a logistic regression trained on
 /// the training split's embeddings. <see cref="StandardError"/> is the binomial standard error of that accuracy;
-/// two encoders scored on the same split differ by less noise than that, since they judge the same items.
+/// two encoders scored on the same split differ by less noise than that, since they judge the same items. For a
+/// cross-validated task, <see cref="TestItems"/> counts every item (each scored once), <see cref="TrainItems"/> is the
+/// folds' mean training size and <see cref="L2"/> the median of the folds' chosen strengths.
 /// </summary>
 public sealed record TaskResult(string Task, int Classes, int TrainItems, int TestItems, double Accuracy, double StandardError, double L2, double Seconds, double EmbedSeconds)
 {
     /// <summary>Whether each test item (in the split's order) was classified right: what paired comparisons need.</summary>
     [JsonIgnore]
     public IReadOnlyList<bool> Correct { get; init; } = [];
+
+    /// <summary>
+    /// Mean cross-entropy (natural log) of the test items under their classifier: a smooth quality score that, unlike
+    /// accuracy, moves with every item's predicted probability (e.g. to compare pruned models on a development task).
+    /// </summary>
+    public double LogLoss { get; init; }
 
     /// <summary>
     /// This result's accuracy minus <paramref name="baseline"/>'s on the same test items, and the standard error of that
@@ -64,6 +72,34 @@ public sealed class TextClassificationTask
         Split = split;
     }
 
+    private TextClassificationTask(LabelledDataset dataset, int folds, int[] foldOf)
+    {
+        Dataset = dataset;
+        Folds = folds;
+        _foldOf = foldOf;
+        Split = new DatasetSplit(FoldItems(0, inFold: false), FoldItems(0, inFold: true));
+    }
+
+    private readonly int[]? _foldOf;
+
+    /// <summary>
+    /// 0 for a task scored on one train/test <see cref="Split"/>; K for a K-fold cross-validated one, where every item
+    /// of <see cref="Dataset"/> is a test item exactly once, classified by a model trained on the other K−1 folds.
+    /// </summary>
+    public int Folds { get; }
+
+    /// <summary>
+    /// The items scored, in the order of <see cref="TaskResult.Correct"/>: the split's test items, or with
+    /// <see cref="Folds"/> every item of <see cref="Dataset"/>.
+    /// </summary>
+    public IReadOnlyList<LabelledText> TestItems => Folds > 0 ? Dataset.Items : Split.Test;
+
+    /// <summary>The texts an encoder embeds for this task: training and test items, each once.</summary>
+    public int ItemCount => Folds > 0 ? Dataset.Items.Count : Split.Train.Count + Split.Test.Count;
+
+    /// <summary>The items of <paramref name="fold"/> (or, with <paramref name="inFold"/> false, of every other fold), in data set order.</summary>
+    private LabelledText[] FoldItems(int fold, bool inFold) => Dataset.Items.Where((_, i) => (_foldOf![i] == fold) == inFold).ToArray();
+
     /// <summary>The data set the items come from.</summary>
     public LabelledDataset Dataset { get; }
 
@@ -74,15 +110,42 @@ public sealed class TextClassificationTask
     public string Name => Dataset.Name;
 
     /// <summary>At most <paramref name="limit"/> items of <paramref name="dataset"/> (balanced per class), split stratified.</summary>
-    public static TextClassificationTask Prepare(LabelledDataset dataset, int limit = DefaultLimit, double testFraction = DefaultTestFraction, int seed = 0)
+    public static TextClassificationTask Prepare(LabelledDataset dataset, int limit = DefaultLimit, double testFraction = DefaultTestFraction, int seed = 0) =>
+        PrepareSplit(dataset.Sample(limit, seed), testFraction, seed);
+
+    /// <summary>
+    /// <paramref name="sample"/> as it is (no further sampling), split stratified: e.g. after
+    /// <see cref="LabelledDataset.SamplePerClass"/>. <c>Prepare(d, limit, f, seed)</c> is
+    /// <c>PrepareSplit(d.Sample(limit, seed), f, seed)</c>.
+    /// </summary>
+    public static TextClassificationTask PrepareSplit(LabelledDataset sample, double testFraction = DefaultTestFraction, int seed = 0) =>
+        new(sample, StratifiedSplit.Split(sample, testFraction, seed));
+
+    /// <summary>
+    /// <paramref name="sample"/> as it is, in <paramref name="folds"/> stratified folds (seeded): <see cref="Evaluate"/> then
+    /// scores every item once, with a classifier trained on the other folds.
+    /// </summary>
+    /// <exception cref="ArgumentException">Fewer than 2 folds, or a class with fewer items than folds.</exception>
+    public static TextClassificationTask PrepareCrossValidated(LabelledDataset sample, int folds, int seed = 0)
     {
-        var sample = dataset.Sample(limit, seed);
-        return new TextClassificationTask(sample, StratifiedSplit.Split(sample, testFraction, seed));
+        if (folds < 2) throw new ArgumentException($"Cross-validation needs at least 2 folds, got {folds}.", nameof(folds));
+        var counts = sample.ClassCounts();
+        var smallest = Array.IndexOf(counts, counts.Min());
+        if (counts[smallest] < folds)
+            throw new ArgumentException($"Class '{sample.ClassNames[smallest]}' of task '{sample.Name}' holds {counts[smallest]} items, fewer than the {folds} folds; every fold needs one of each class.", nameof(folds));
+        return new TextClassificationTask(sample, folds, StratifiedFolds.Assign(sample, folds, seed));
     }
 
-    /// <summary>Embeds the split's texts with <paramref name="embed"/>, trains the classifier, scores the test split.</summary>
+    /// <summary>The fold of each item of <see cref="Dataset"/>, by index (cross-validated tasks only).</summary>
+    internal IReadOnlyList<int> FoldOf => _foldOf ?? throw new InvalidOperationException("This task has one train/test split, no folds.");
+
+    /// <summary>
+    /// Embeds the task's texts with <paramref name="embed"/>, trains the classifier, scores the test items; with
+    /// <see cref="Folds"/>, once per fold (the folds in parallel, each deterministic), every item scored once.
+    /// </summary>
     public TaskResult Evaluate(TextEmbedder embed, int seed = 0)
     {
+        if (Folds > 0) return EvaluateCrossValidated(embed, seed);
         var clock = Stopwatch.StartNew();
         var texts = Split.Train.Concat(Split.Test).Select(i => i.Text).ToArray();
         var embeddings = embed(texts);
@@ -97,7 +160,45 @@ public sealed class TextClassificationTask
         var correct = testX.Select((x, i) => model.Predict(x) == testY[i]).ToArray();
         var accuracy = (double)correct.Count(c => c) / correct.Length;
         var standardError = Math.Sqrt(accuracy * (1 - accuracy) / testY.Length);
-        return new TaskResult(Name, Dataset.ClassNames.Count, trainY.Length, testY.Length, accuracy, standardError, l2, clock.Elapsed.TotalSeconds, embedSeconds) { Correct = correct };
+        return new TaskResult(Name, Dataset.ClassNames.Count, trainY.Length, testY.Length, accuracy, standardError, l2, clock.Elapsed.TotalSeconds, embedSeconds)
+        {
+            Correct = correct,
+            LogLoss = model.LogLoss(testX, testY),
+        };
+    }
+
+    private TaskResult EvaluateCrossValidated(TextEmbedder embed, int seed)
+    {
+        var clock = Stopwatch.StartNew();
+        var items = Dataset.Items;
+        var embeddings = embed(items.Select(i => i.Text).ToArray());
+        var embedSeconds = clock.Elapsed.TotalSeconds;
+        if (embeddings.Length != items.Count) throw new InvalidOperationException($"The embedder returned {embeddings.Length} embeddings for {items.Count} texts.");
+        var foldOf = _foldOf!;
+        var correct = new bool[items.Count];
+        var l2s = new double[Folds];
+        var trainCounts = new int[Folds];
+        var losses = new double[Folds]; // each fold's summed cross-entropy over its test items
+        // Each fold writes only its own items' results and its own L2: the outcome does not depend on the schedule.
+        Parallel.For(0, Folds, fold =>
+        {
+            var trainRows = Enumerable.Range(0, items.Count).Where(i => foldOf[i] != fold).ToArray();
+            var testRows = Enumerable.Range(0, items.Count).Where(i => foldOf[i] == fold).ToArray();
+            var trainX = trainRows.Select(r => embeddings[r]).ToArray();
+            var train = trainRows.Select(r => items[r]).ToArray();
+            var l2 = ChooseL2(trainX, train, seed);
+            var model = LogisticRegression.Fit(trainX, train.Select(i => i.Label).ToArray(), Dataset.ClassNames.Count, l2);
+            foreach (var r in testRows) correct[r] = model.Predict(embeddings[r]) == items[r].Label;
+            losses[fold] = model.LogLoss(testRows.Select(r => embeddings[r]).ToArray(), testRows.Select(r => items[r].Label).ToArray()) * testRows.Length;
+            l2s[fold] = l2;
+            trainCounts[fold] = train.Length;
+        });
+        var accuracy = (double)correct.Count(c => c) / correct.Length;
+        var standardError = Math.Sqrt(accuracy * (1 - accuracy) / correct.Length);
+        // One number for the folds' L2 strengths: their median (the lower middle one for an even count).
+        var medianL2 = l2s.Order().ElementAt((Folds - 1) / 2);
+        return new TaskResult(Name, Dataset.ClassNames.Count, (int)Math.Round(trainCounts.Average()), correct.Length, accuracy, standardError, medianL2,
+            clock.Elapsed.TotalSeconds, embedSeconds) { Correct = correct, LogLoss = losses.Sum() / correct.Length };
     }
 
     /// <summary>The regularisation used when the training half is too small to hold out a validation part.</summary>
