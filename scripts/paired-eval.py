@@ -2,11 +2,13 @@
 """Paired accuracy differences between models of `sparrow eval --json` files, from their per-item results:
 `python3 scripts/paired-eval.py A.onnx:B.onnx [C.onnx:D.onnx ...] -- eval1.json [eval2.json ...]` prints A − B per task
 (± the paired standard error, as eval computes it). A model found in several files must have the same per-item
-results in each (the same items and folds, so that pairing across files is valid); the script checks it."""
+results in each, and every file must describe each task alike (split seed, folds, sample, class sizes), so that pairing
+across files is valid; the script checks both."""
 import json, math, os, sys
 
 def paired(a, b):
-    n = len(a); assert n == len(b), "different item counts"
+    n = len(a)
+    if n != len(b): sys.exit(f"different item counts ({n}, {len(b)}); not pairable")
     only_a = sum(1 for x, y in zip(a, b) if x == '1' and y == '0')
     only_b = sum(1 for x, y in zip(a, b) if x == '0' and y == '1')
     gap = only_a - only_b
@@ -14,9 +16,16 @@ def paired(a, b):
 
 sep = sys.argv.index("--")
 pairs = [x.split(":") for x in sys.argv[1:sep]]
-items = {}
+items, setups = {}, {}
 for path in sys.argv[sep + 1:]:
-    for r in json.load(open(path))["results"]:
+    doc = json.load(open(path))
+    for t in doc["tasks"]:
+        # The items and folds a task's per-item results refer to: runs that differ here cannot be paired item by item.
+        setup = {k: t.get(k) for k in ("classes", "testItems", "splitSeed", "folds", "perClass", "classCounts")}
+        if t["name"] in setups and setups[t["name"]][1] != setup:
+            sys.exit(f"task {t['name']}: {path} and {setups[t['name']][0]} differ in {setup} vs {setups[t['name']][1]}; not pairable")
+        setups.setdefault(t["name"], (path, setup))
+    for r in doc["results"]:
         name = os.path.basename(r["model"])
         for task, bits in r["testItemsCorrect"].items():
             if (name, task) in items and items[(name, task)] != bits:

@@ -183,5 +183,8 @@ public sealed class EvalTaskTests
         var writing = CliRunner.Run("eval", "--task", "fortunes", "--data", SampleData, "--write-training", "x.txt", "--folds", "3");
         Assert.Equal(2, writing.ExitCode);
         Assert.Contains("leave --folds out", writing.Error);
+        var withoutTask = CliRunner.Run("eval", CliRunner.MiniLmPath, "--folds", "3");
+        Assert.Equal(2, withoutTask.ExitCode);
+        Assert.Contains("--folds applies to the --task data sets", withoutTask.Error);
     }
 }

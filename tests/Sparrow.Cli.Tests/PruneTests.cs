@@ -145,6 +145,7 @@ public sealed class PruneTests
     [InlineData("--owl-m must be above 0", "--method", "sparsegpt", "--allocation", "owl", "--owl-m", "0")]
     [InlineData("--owl-group 'head' is not available", "--method", "wanda", "--allocation", "owl", "--owl-group", "head")]
     [InlineData("--owl-lambda only applies with --allocation owl", "--method", "wanda", "--owl-lambda", "0.1")]
+    [InlineData("--allocation 'owls' is not available", "--method", "wanda", "--allocation", "owls", "--owl-m", "3")]
     [InlineData("--owl-group only applies with --allocation owl", "--method", "wanda", "--allocation", "uniform", "--owl-group", "weight")]
     [InlineData("--layer-sparsity cannot be combined with --allocation owl", "--method", "wanda", "--allocation", "owl", "--layer-sparsity", "927=0.5")]
     [InlineData("--allocation owl spreads --sparsity over the layers and needs it below 1; got 1", "--method", "wanda", "--allocation", "owl", "--sparsity", "1")]

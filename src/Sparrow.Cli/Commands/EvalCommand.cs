@@ -220,6 +220,8 @@ internal static class EvalCommand
         if (settings.Task is null)
         {
             if (settings.Data is not null) throw new UsageException("--data is the folder of the --task data sets; give --task fortunes, spam or all.");
+            if (settings.Folds is not null || settings.PerClass is not null)
+                throw new UsageException($"{(settings.Folds is not null ? "--folds" : "--per-class")} applies to the --task data sets; give --task fortunes, spam or all.");
             return [];
         }
         var requested = settings.Task.Trim().ToLowerInvariant();

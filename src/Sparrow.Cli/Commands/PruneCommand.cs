@@ -117,7 +117,7 @@ internal static class PruneCommand
                 return RunRecipe(context, parse.GetValue(model), recipePath, parse.GetValue(output)!, parse.GetValue(compact), jsonTarget);
             }
             // The OWL knobs only shape an OWL allocation; given without one they would be silently ignored.
-            if (!string.Equals(parse.GetValue(allocation)?.Trim(), "owl", StringComparison.OrdinalIgnoreCase)
+            if (string.Equals(parse.GetValue(allocation)?.Trim(), "uniform", StringComparison.OrdinalIgnoreCase)
                 && new Option[] { owlM, owlLambda, owlGroup }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } owlOnly)
                 throw new UsageException($"{owlOnly.Name} only applies with --allocation owl.");
             return Run(context, parse.GetValue(model), new Request(parse.GetValue(method)!, parse.GetValue(pattern)!, parse.GetValue(sparsity),

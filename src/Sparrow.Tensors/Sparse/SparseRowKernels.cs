@@ -47,7 +47,7 @@ internal static unsafe class SparseRowKernels
             while (next < threads && running * threads >= total * next) bounds[next++] = r + 1;
         }
         for (; next <= threads; next++) bounds[next] = rows;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        GemmParallel.For(threads, threads, t =>
         {
             if (bounds[t + 1] > bounds[t]) work(bounds[t], bounds[t + 1]);
         });

@@ -3,41 +3,60 @@ using Sparrow.Tensors.Kernels;
 namespace Sparrow.Tensors.Tests.Kernels;
 
 /// <summary>
-/// GemmParallel's worker pool: every item runs exactly once, from several callers at once, nested, after an
+/// GemmParallel, through its default path and through a worker pool of its own (the shared pool is opt-in, so the
+/// pool's cases call one directly): every item runs exactly once, from several callers at once, nested, after an
 /// exception, and with the pool's workers parked (no spinning). No timing is asserted.
 /// </summary>
 public sealed class GemmParallelTests
 {
-    private static int[] RunCounts(int count, int threads)
+    private static readonly GemmParallel.WorkerPool Pool = new();
+
+    /// <summary>GemmParallel.For, or this class's pool (running the items inline, as For would fall back, when it is busy).</summary>
+    private static void Run(bool pool, int count, int threads, Action<int> body)
+    {
+        if (!pool) GemmParallel.For(count, threads, body);
+        else if (!Pool.TryRun(count, threads, body))
+            for (var i = 0; i < count; i++) body(i);
+    }
+
+    private static int[] RunCounts(int count, int threads, bool pool = false)
     {
         var runs = new int[count];
-        GemmParallel.For(count, threads, i => Interlocked.Increment(ref runs[i]));
+        Run(pool, count, threads, i => Interlocked.Increment(ref runs[i]));
         return runs;
     }
 
     [Theory]
-    [InlineData(0, 2)]
-    [InlineData(1, 2)]
-    [InlineData(2, 2)]
-    [InlineData(7, 2)]
-    [InlineData(64, 2)]
-    [InlineData(1000, 4)]
-    [InlineData(5, 1)]
-    public void EveryItemRunsOnce(int count, int threads)
+    [InlineData(0, 2, false)]
+    [InlineData(1, 2, false)]
+    [InlineData(2, 2, false)]
+    [InlineData(7, 2, false)]
+    [InlineData(64, 2, false)]
+    [InlineData(1000, 4, false)]
+    [InlineData(5, 1, false)]
+    [InlineData(0, 2, true)]
+    [InlineData(1, 2, true)]
+    [InlineData(7, 2, true)]
+    [InlineData(64, 2, true)]
+    [InlineData(1000, 4, true)]
+    [InlineData(5, 1, true)]
+    public void EveryItemRunsOnce(int count, int threads, bool pool)
     {
         for (var repeat = 0; repeat < 200; repeat++)
-            Assert.All(RunCounts(count, threads), runs => Assert.Equal(1, runs));
+            Assert.All(RunCounts(count, threads, pool), runs => Assert.Equal(1, runs));
     }
 
-    [Fact]
-    public void UsesMoreThanTheCallingThreadWhenItemsWait()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void UsesMoreThanTheCallingThreadWhenItemsWait(bool pool)
     {
         if (Environment.ProcessorCount < 2) return;
         var caller = Environment.CurrentManagedThreadId;
         var others = 0;
         // Each item waits until some other thread has run one, or 100 ms: a pool (or Parallel.For) thread must join.
         for (var repeat = 0; repeat < 20 && Volatile.Read(ref others) == 0; repeat++)
-            GemmParallel.For(8, 2, _ =>
+            Run(pool, 8, 2, _ =>
             {
                 if (Environment.CurrentManagedThreadId != caller) Interlocked.Increment(ref others);
                 else SpinWait.SpinUntil(() => Volatile.Read(ref others) > 0, 100);
@@ -45,8 +64,10 @@ public sealed class GemmParallelTests
         Assert.True(others > 0);
     }
 
-    [Fact]
-    public void ConcurrentCallersEachGetEveryItem()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ConcurrentCallersEachGetEveryItem(bool pool)
     {
         const int callers = 6;
         var failures = 0;
@@ -56,7 +77,7 @@ public sealed class GemmParallelTests
             for (var repeat = 0; repeat < 300; repeat++)
             {
                 var count = random.Next(0, 40);
-                var runs = RunCounts(count, 2 + c % 3);
+                var runs = RunCounts(count, 2 + c % 3, pool);
                 if (runs.Any(r => r != 1)) Interlocked.Increment(ref failures);
             }
         })).ToArray();
@@ -95,24 +116,28 @@ public sealed class GemmParallelTests
         Assert.Equal(0, elsewhere);
     }
 
-    [Fact]
-    public void AnExceptionReachesTheCallerAndThePoolStaysUsable()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnExceptionReachesTheCallerAndThePoolStaysUsable(bool pool)
     {
         for (var repeat = 0; repeat < 20; repeat++)
         {
-            var thrown = Assert.Throws<InvalidOperationException>(() => GemmParallel.For(32, 2, i =>
+            var thrown = Assert.Throws<InvalidOperationException>(() => Run(pool, 32, 2, i =>
             {
                 if (i == 5 + repeat % 20) throw new InvalidOperationException($"item {i}");
             }));
             Assert.StartsWith("item ", thrown.Message);
-            Assert.All(RunCounts(50, 2), runs => Assert.Equal(1, runs));
+            Assert.All(RunCounts(50, 2, pool), runs => Assert.Equal(1, runs));
         }
     }
 
-    [Fact]
-    public void AnExceptionOnEveryItemThrowsOnce()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnExceptionOnEveryItemThrowsOnce(bool pool)
     {
-        var thrown = Assert.Throws<ArgumentException>(() => GemmParallel.For(10, 2, _ => throw new ArgumentException("always")));
+        var thrown = Assert.Throws<ArgumentException>(() => Run(pool, 10, 2, _ => throw new ArgumentException("always")));
         Assert.Equal("always", thrown.Message);
     }
 
@@ -125,7 +150,7 @@ public sealed class GemmParallelTests
             GemmParallel.SpinMicroseconds = 0;
             for (var repeat = 0; repeat < 200; repeat++)
             {
-                Assert.All(RunCounts(9, 2), runs => Assert.Equal(1, runs));
+                Assert.All(RunCounts(9, 2, pool: true), runs => Assert.Equal(1, runs));
                 if (repeat % 50 == 0) Thread.Sleep(5); // the workers park between calls
             }
         }
