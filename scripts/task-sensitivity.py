@@ -2,7 +2,8 @@
 """Task-aware per-layer sparsity allocation at 70% for MiniLM, without touching eval's task data
 (BENCHMARKS.md, "Allocation at 70%, cross-validated over all items").
 
-Dev task: the 8 fortunes categories that `sparrow eval --task fortunes` never reads (it takes the 12 largest);
+Dev task: 8 fortunes categories that `sparrow eval --task fortunes` never reads (it takes the 12 largest; texts that
+are also eval items are left out);
 quality = the 5-fold cross-validated log-loss of eval's logistic regression on them (`eval --folds 5 --per-class all`,
 `logLoss` in --json). Starting from uniform 70% Wanda, each of the 6 transformer layers is set to 60% and to 80%
 (every other layer at 70%); a quadratic through each layer's three points (60, 70, 80%) predicts its loss change;
@@ -11,7 +12,7 @@ predicted total are chosen by dynamic programming and written as recipes for Wan
 
   python3 scripts/task-sensitivity.py --sparrow PATH/sparrow --out DIR [--data ~/.cache/sparrow/datasets]
 """
-import argparse, json, os, re, shutil, subprocess, sys
+import argparse, json, os, re, subprocess, sys
 
 DEV_CATEGORIES = ["art", "disclaimer", "fortunes", "linux", "literature", "perl", "platitudes", "wisdom"]
 TARGET, LOW, HIGH, STEP = 0.70, 0.55, 0.85, 0.01

@@ -4,21 +4,16 @@ using System.Runtime.ExceptionServices;
 namespace Sparrow.Tensors.Kernels;
 
 /// <summary>
-/// Runs work items on up to a given number of threads (at most one per core; the pool below is off unless
-/// SPARROW_GEMM_POOL=1, see <see cref="PoolDisabled"/>), the caller included; inline when one
-/// suffices. Used by the dense and sparse kernels and by the runtime's intra-op loops (rows, attention, element-wise),
-/// so that one run hands its work to one set of threads.
-/// Items are claimed one at a time from a shared counter, so a thread that the OS delays only takes fewer of them,
-/// and the caller never waits for a helper that has not started: it waits only for items already claimed.
-/// The helpers are dedicated background threads (<see cref="WorkerPool"/>, created on first use, as many as the largest
-/// call has needed, one fewer than the cores at most): a call here often lasts 15-200 microseconds at MiniLM's shapes, about as long as a parked
-/// thread-pool thread takes to wake, so after a job a worker spins for at most <see cref="SpinMicroseconds"/> for the
-/// next one (back-to-back calls find it awake) and then parks on an event (an idle process uses no CPU).
-/// When another caller holds the pool (several sessions at once), the call falls back to Parallel.For; a body that
-/// calls back in (nested) runs its items inline. An exception from a body reaches the caller as itself (the first
-/// one), on every path. Measured on the shared 2-core machine (BENCHMARKS.md, "2-thread short calls: worker pool"):
-/// no slower than Parallel.For anywhere, faster when the second core is busy; whether it makes two threads stable
-/// on a quiet machine was not measured.
+/// Runs work items on up to a given number of threads (at most one per core), the caller included; inline when one
+/// suffices or when called from inside a pool job. Used by the dense and sparse kernels and by the runtime's intra-op
+/// loops (rows, attention, element-wise), so that one run hands its work to one set of threads. By default the items
+/// go through Parallel.For; an exception from a body reaches the caller as itself (the first one) on every path.
+/// With SPARROW_GEMM_POOL=1 (<see cref="PoolDisabled"/>) they go to <see cref="WorkerPool"/> instead: dedicated
+/// background threads that claim items one at a time from a shared counter (the caller waits only for items already
+/// claimed, never for a helper that has not woken), spin for at most <see cref="SpinMicroseconds"/> after a job for the
+/// next one, then park; when another caller holds the pool the call falls back to Parallel.For. Measured
+/// (BENCHMARKS.md, "2-thread short calls: worker pool"): faster in process when the second core is busy, no
+/// difference in `sparrow bench kernels` on the quiet machine; hence opt-in.
 /// </summary>
 internal static class GemmParallel
 {
