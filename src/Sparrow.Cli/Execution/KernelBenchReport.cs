@@ -156,7 +156,7 @@ internal static class KernelBenchReport
         yield return $"CPU: {MachineInfo.CpuModel}, {MachineInfo.LogicalCores} logical cores; {MachineInfo.VectorIsa}; dense GEMM kernels: {Sparrow.Tensors.Kernels.Sgemm.InstructionSet}";
         yield return $"{MachineInfo.Runtime}; ONNX Runtime {OrtModelRunner.Version}" + (s.WithOrt ? " (MatMul with a constant weight, intra-op spinning off)" : " (not measured)");
         yield return $"{s.Threads} thread(s) for every candidate; memory read bandwidth measured here: {results.BandwidthBytesPerSecond / 1e9:0.0} GB/s (each of {s.Threads} thread(s) sums its share of a {s.BandwidthBufferBytes >> 20} MB buffer; a pass lasts from the first thread's start to the last one's end; best of 7 passes before and 7 after)";
-        yield return $"Per shape, row count and sparsity, every candidate takes turns after {s.Warmup.TotalSeconds:0.##} s of warm-up; at least {s.Runs} timed turns and {s.TimePerGroup.TotalSeconds:0.##} s; medians";
+        yield return $"Per shape, row count and sparsity, every candidate takes turns after {s.Warmup.TotalSeconds:0.##} s of warm-up; at least {s.Runs} timed turns and {s.TimePerGroup.TotalSeconds:0.##} s; in a turn each candidate runs twice and the second call is timed (the first wakes its threads after the other engine's); medians";
         yield return "Weights are [out, in], values uniform, masks by magnitude with a fixed seed (unstructured) or the N largest of each M (N:M); kernels whose pattern a mask breaks are left out";
         yield return "GFLOP/s = 2·rows·out·in / time (dense-equivalent); speed-ups = the other's median time / the kernel's; GB/s at one row = (weight bytes in the format + X) / time";
     }
