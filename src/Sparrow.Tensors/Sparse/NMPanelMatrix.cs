@@ -18,8 +18,12 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
 {
     private const int Lanes = 16;
 
-    private readonly float[] _values;
-    private readonly byte[] _positions;
+    /// <summary>How many groups ahead the kernel fetches a panel's weights and positions.</summary>
+    private const int PrefetchGroups = 16;
+
+    // Aligned: the kernel loads 16 values or 16 position words at a time.
+    private readonly AlignedArray<float> _values;
+    private readonly AlignedArray<byte> _positions;
     private readonly int _groups;
     private readonly int _panels;
     private readonly int _quads;
@@ -33,13 +37,13 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         _groups = (columns + m - 1) / m;
         _panels = (rows + Lanes - 1) / Lanes;
         var length = (long)_panels * _groups * n * Lanes;
-        _values = new float[length];
+        _values = new AlignedArray<float>(length);
         // Positions four (group, slot) items at a time: per panel and lane one 32-bit word holds the positions of
         // items 4q to 4q + 3 (slots of a group, then the next group), one byte each, so that the kernel turns a word
         // into a permute index by a shift (a permute reads only the low four bits of its index) instead of widening
         // bytes, which takes the permute unit's time on some cores.
         _quads = (_groups * n + 3) / 4;
-        _positions = new byte[(long)_panels * _quads * 4 * Lanes];
+        _positions = new AlignedArray<byte>((long)_panels * _quads * 4 * Lanes);
     }
 
     /// <inheritdoc/>
@@ -61,10 +65,10 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
     public int M { get; }
 
     /// <inheritdoc/>
-    public long StoredValues => _values.LongLength;
+    public long StoredValues => _values.Length;
 
     /// <inheritdoc/>
-    public long SizeInBytes => _values.LongLength * sizeof(float) + _positions.LongLength;
+    public long SizeInBytes => (long)_values.Length * sizeof(float) + _positions.Length;
 
     int ISparseRowSource.MaxRowEntries => _groups * N;
 
@@ -158,18 +162,32 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         fixed (float* px = x)
         fixed (float* py = y)
         fixed (float* pb = bias)
-        fixed (float* pv = _values)
-        fixed (byte* pp = _positions)
         {
-            threads = CsrKernelSupport.UsefulThreads(threads, _values.LongLength * m);
-            var packed = PackX(px, m, threads);
-            var kernel = new Kernel(packed, m, py, Rows, bias.IsEmpty ? null : pb, activation, pv, pp, _groups, N, M);
-            // Every panel has the same work, so equal ranges of panels; a few per thread so a delayed thread takes fewer.
+            threads = CsrKernelSupport.UsefulThreads(threads, (long)_values.Length * m);
+            // Every panel has the same work, so equal ranges of panels, claimed a few at a time so that a delayed
+            // thread takes fewer. Each thread packs X for itself: packed by one core and read by another, X crossed
+            // between the cores a cache line at a time, and 2:4 at 384 x 1,536 and 8 rows ran slower on two threads
+            // than on one.
             var parts = Math.Min(_panels, CsrKernelSupport.Parts(threads));
+            var shares = Math.Min(Math.Max(1, threads), parts);
             var panels = _panels;
-            if (M == 4) GemmParallel.For(parts, threads, part => kernel.Panels<Group4>((int)((long)part * panels / parts), (int)((long)(part + 1) * panels / parts)));
-            else GemmParallel.For(parts, threads, part => kernel.Panels<Group8>((int)((long)part * panels / parts), (int)((long)(part + 1) * panels / parts)));
+            var next = -1;
+            float* xs = px, ys = py, b = bias.IsEmpty ? null : pb;
+            GemmParallel.For(shares, shares, _ =>
+            {
+                // A thread that arrives when every part is taken has nothing to pack X for.
+                if (Volatile.Read(ref next) >= parts - 1) return;
+                var kernel = new Kernel(PackX(xs, m), m, ys, Rows, b, activation, _values.Pointer, _positions.Pointer, _groups, N, M);
+                for (var part = Interlocked.Increment(ref next); part < parts; part = Interlocked.Increment(ref next))
+                {
+                    int first = (int)((long)part * panels / parts), end = (int)((long)(part + 1) * panels / parts);
+                    if (M == 4) kernel.Panels<Group4>(first, end);
+                    else kernel.Panels<Group8>(first, end);
+                }
+            });
         }
+        // The kernel holds pointers into the pinned arrays, not the arrays.
+        GC.KeepAlive(this);
     }
 
     /// <summary>
@@ -178,11 +196,11 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
     /// so the kernel addresses all rows of a block with no arithmetic. In the calling thread's scratch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private float* PackX(float* x, int m, int threads)
+    private float* PackX(float* x, int m)
     {
         var packed = GemmScratch.TransposedX((long)m * Columns);
         int columns = Columns, groupLength = M, groups = _groups, blocks = (m + 15) / 16;
-        GemmParallel.For(blocks, threads, block =>
+        for (var block = 0; block < blocks; block++)
         {
             var height = Math.Min(16, m - block * 16);
             var target = packed + (long)block * 16 * columns;
@@ -201,7 +219,7 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
                 for (var g = 0; g < groups; g++)
                     for (var r = 0; r < height; r++, target += groupLength)
                         new ReadOnlySpan<float>(source + (long)r * columns + g * groupLength, groupLength).CopyTo(new Span<float>(target, groupLength));
-        });
+        }
         return packed;
     }
 
@@ -252,6 +270,17 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
             for (var g = 0; g < groups; g++, v += TGroup.Slots * Lanes)
             {
                 var xg = xRows + (long)g * groupStride;
+                // The weights stream from memory once a matrix outgrows the caches (an LLM's layers); fetching them
+                // PrefetchGroups groups ahead kept 2:4 at 4096 x 4096 and 8 to 32 rows from waiting on them
+                // (1.5-1.6x faster there), and costs a few instructions per group where they are cached.
+                Sse.Prefetch0(v + PrefetchGroups * TGroup.Slots * Lanes);
+                Sse.Prefetch0(v + PrefetchGroups * TGroup.Slots * Lanes + Lanes);
+                if (TGroup.Slots == 4)
+                {
+                    Sse.Prefetch0(v + PrefetchGroups * TGroup.Slots * Lanes + 2 * Lanes);
+                    Sse.Prefetch0(v + PrefetchGroups * TGroup.Slots * Lanes + 3 * Lanes);
+                }
+                Sse.Prefetch0(p + (long)((g + PrefetchGroups) * TGroup.Slots / 4) * Lanes);
                 // Every slot's weights and positions once per group; each row's inputs loaded once for all slots.
                 var w0 = Vector512.Load(v);
                 var w1 = Vector512.Load(v + Lanes);
