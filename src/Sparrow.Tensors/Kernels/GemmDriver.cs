@@ -45,13 +45,15 @@ internal static unsafe class GemmDriver
         if ((long)args.M * args.N * args.K < 64 * 64 * 64) threads = 1;
         var rowBlocks = (rowPanels + mcPanels - 1) / mcPanels;
         var columnBlocks = 1;
-        if (threads > 1)
+        if (threads > 1 && rowBlocks < 4 * threads)
         {
             // A few tasks per thread, handed out dynamically, so that a thread the OS delays holds back little.
-            // Splitting is cheap: A is not packed, and B panels are shared by all tasks.
+            // With few rows the columns are split first: every row block reads all of its columns' B panels, so
+            // splitting 32 rows into four blocks read a 4096 x 4096 weight four times from memory and two threads
+            // ran slower than one. A is not packed, so tasks that share rows of A cost nothing extra.
             var target = 4 * threads;
-            rowBlocks = Math.Max(rowBlocks, Math.Min(rowPanels, target));
             columnBlocks = Math.Min(columnPanels, (target + rowBlocks - 1) / rowBlocks);
+            rowBlocks = Math.Max(rowBlocks, Math.Min(rowPanels, (target + columnBlocks - 1) / columnBlocks));
         }
         var tasks = rowBlocks * columnBlocks;
         if (tasks == 1)
