@@ -50,7 +50,8 @@ internal static unsafe class GemmDriver
             // A few tasks per thread, handed out dynamically, so that a thread the OS delays holds back little.
             // With few rows the columns are split first: every row block reads all of its columns' B panels, so
             // splitting 32 rows into four blocks read a 4096 x 4096 weight four times from memory and two threads
-            // ran slower than one. A is not packed, so tasks that share rows of A cost nothing extra.
+            // ran slower than one. A is not packed, so a column split costs no packing; each column block reads its
+            // rows of A again (at most 4 * threads * MC rows take this path).
             var target = 4 * threads;
             columnBlocks = Math.Min(columnPanels, (target + rowBlocks - 1) / rowBlocks);
             rowBlocks = Math.Max(rowBlocks, Math.Min(rowPanels, (target + columnBlocks - 1) / columnBlocks));

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Sparrow.Tensors.Kernels;
 
@@ -69,25 +68,17 @@ internal static unsafe class GemmPacking
 /// </summary>
 internal static unsafe class GemmScratch
 {
-    [ThreadStatic] private static float[]? t_b;
-    [ThreadStatic] private static float[]? t_transposedX;
+    [ThreadStatic] private static AlignedArray<float>? t_b;
+    [ThreadStatic] private static AlignedArray<float>? t_transposedX;
 
     public static float* B(int length) => Get(ref t_b, length);
 
     public static float* TransposedX(long length) =>
         length > Array.MaxLength - 16 ? throw new ArgumentException($"X is too large to transpose ({length} elements).") : Get(ref t_transposedX, (int)length);
 
-    private static float* Get(ref float[]? buffer, int length)
+    private static float* Get(ref AlignedArray<float>? buffer, int length)
     {
-        if (buffer is null || buffer.Length < length + 16)
-            buffer = GC.AllocateUninitializedArray<float>(Math.Max(length + 16, 4096), pinned: true);
-        return Align(buffer);
-    }
-
-    /// <summary>The first 64-byte aligned element of a pinned array.</summary>
-    public static float* Align(float[] pinned)
-    {
-        var p = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
-        return (float*)((p + 63) & ~(nint)63);
+        if (buffer is null || buffer.Length < length) buffer = new AlignedArray<float>(Math.Max(length, 4096), zeroed: false);
+        return buffer.Pointer;
     }
 }

@@ -7,9 +7,9 @@ namespace Sparrow.Tensors.Kernels;
 /// </summary>
 public sealed unsafe class PackedMatrix
 {
-    private readonly float[] _storage;
+    private readonly AlignedArray<float> _storage;
 
-    private PackedMatrix(GemmConfig config, int rows, int columns, float[] storage)
+    private PackedMatrix(GemmConfig config, int rows, int columns, AlignedArray<float> storage)
     {
         Config = config;
         Rows = rows;
@@ -24,12 +24,12 @@ public sealed unsafe class PackedMatrix
     public int Columns { get; }
 
     /// <summary>Bytes held by the packed copy.</summary>
-    public long ByteCount => (long)_storage.Length * sizeof(float);
+    public long ByteCount => _storage.ByteCount;
 
     internal GemmConfig Config { get; }
 
     /// <summary>The packed elements; valid as long as this object lives (the storage is pinned).</summary>
-    internal float* Data => GemmScratch.Align(_storage);
+    internal float* Data => _storage.Pointer;
 
     /// <summary>
     /// Packs B, stored row-major as <paramref name="rows"/> x <paramref name="columns"/> with leading dimension
@@ -53,7 +53,7 @@ public sealed unsafe class PackedMatrix
         Sgemm.CheckOperand("B", b.Length, rows, columns, ldb, transposed);
         var length = (long)rows * config.PaddedColumns(columns);
         if (length + 16 > Array.MaxLength) throw new ArgumentException($"A packed {rows} x {columns} matrix is too large.");
-        var storage = GC.AllocateUninitializedArray<float>((int)length + 16, pinned: true);
+        var storage = new AlignedArray<float>(length, zeroed: false);
         var packed = new PackedMatrix(config, rows, columns, storage);
         fixed (float* source = b)
             GemmPacking.PackB(config, source, ldb, transposed, rows, columns, packed.Data, maxThreads);

@@ -12,9 +12,9 @@ namespace Sparrow.Tensors.Kernels;
 /// </summary>
 public sealed unsafe class SparseInputWeight
 {
-    private readonly float[] _storage;
+    private readonly AlignedArray<float> _storage;
 
-    private SparseInputWeight(int inputs, int outputs, int vectorWidth, float[] storage)
+    private SparseInputWeight(int inputs, int outputs, int vectorWidth, AlignedArray<float> storage)
     {
         Inputs = inputs;
         Outputs = outputs;
@@ -29,7 +29,7 @@ public sealed unsafe class SparseInputWeight
     public int Outputs { get; }
 
     /// <summary>Bytes held by the packed copy.</summary>
-    public long ByteCount => (long)_storage.Length * sizeof(float);
+    public long ByteCount => _storage.ByteCount;
 
     /// <summary>Floats per vector the layout was made for (16, 8, 4 or 1); the kernel runs at this width.</summary>
     internal int VectorWidth { get; }
@@ -40,7 +40,7 @@ public sealed unsafe class SparseInputWeight
     internal int Panels => (Outputs + PanelWidth - 1) / PanelWidth;
 
     /// <summary>The first panel; valid as long as this object lives (the storage is pinned).</summary>
-    internal float* Data => GemmScratch.Align(_storage);
+    internal float* Data => _storage.Pointer;
 
     /// <summary>Packs W given as <paramref name="inputs"/> × <paramref name="outputs"/> row-major (leading dimension = outputs).</summary>
     public static SparseInputWeight Pack(ReadOnlySpan<float> weight, int inputs, int outputs) => Pack(weight, inputs, outputs, vectorWidth: 0);
@@ -66,7 +66,7 @@ public sealed unsafe class SparseInputWeight
         var length = (long)panels * inputs * panelWidth;
         if (length + 16 > Array.MaxLength) throw new ArgumentException($"A {inputs} x {outputs} weight is too large to pack.", nameof(weight));
         // Zeroed: the padding columns of the last panel must add nothing (and never NaN).
-        var storage = GC.AllocateArray<float>((int)length + 16, pinned: true);
+        var storage = new AlignedArray<float>(length);
         var packed = new SparseInputWeight(inputs, outputs, vectorWidth, storage);
         var data = new Span<float>(packed.Data, (int)length);
         for (var panel = 0; panel < panels; panel++)

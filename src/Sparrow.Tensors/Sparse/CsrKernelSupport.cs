@@ -96,19 +96,36 @@ internal static unsafe class CsrKernelSupport
             });
             return;
         }
-        var parts = bounds.Length - 1;
+        ClaimParts(bounds.Length - 1, threads,
+            () =>
+            {
+                var all = GemmScratch.TransposedX(Math.Max(1, (long)tiles * paddedColumns * width));
+                for (var t = 0; t < tiles; t++) TransposeTile(x, m, columns, paddedColumns, width, t, all + (long)t * paddedColumns * width, 0, paddedColumns, vectors);
+                return (nint)all;
+            },
+            (all, part) =>
+            {
+                for (var t = 0; t < tiles; t++) work((float*)all + (long)t * paddedColumns * width, t, bounds[part], bounds[part + 1]);
+            });
+    }
+
+    /// <summary>
+    /// Runs parts [0, <paramref name="parts"/>) on up to <paramref name="threads"/> threads: each thread first makes its
+    /// own state with <paramref name="prepare"/> (X transposed or packed into its scratch: written by one core and read
+    /// by another, X crossed between the cores a cache line at a time, which made two threads slower than one), then
+    /// claims parts one at a time. Claimed, not split in fixed halves: a pool thread can take tens of microseconds to
+    /// wake, as long as a small product takes, and meanwhile the calling thread goes on to the next part.
+    /// </summary>
+    public static void ClaimParts<TState>(int parts, int threads, Func<TState> prepare, Action<TState, int> work)
+    {
         var shares = Math.Min(Math.Max(1, threads), parts);
-        // Parts are claimed one at a time, not split in fixed halves: a pool thread can take tens of microseconds to
-        // wake, as long as a small product takes, and meanwhile the calling thread goes on to the next part.
         var next = -1;
         GemmParallel.For(shares, shares, _ =>
         {
-            // A thread that arrives when every part is taken has nothing to transpose for (Parallel.For waits for it).
+            // A thread that arrives when every part is taken has nothing to prepare for (Parallel.For waits for it).
             if (Volatile.Read(ref next) >= parts - 1) return;
-            var all = GemmScratch.TransposedX(Math.Max(1, (long)tiles * paddedColumns * width));
-            for (var t = 0; t < tiles; t++) TransposeTile(x, m, columns, paddedColumns, width, t, all + (long)t * paddedColumns * width, 0, paddedColumns, vectors);
-            for (var part = Interlocked.Increment(ref next); part < parts; part = Interlocked.Increment(ref next))
-                for (var t = 0; t < tiles; t++) work(all + (long)t * paddedColumns * width, t, bounds[part], bounds[part + 1]);
+            var state = prepare();
+            for (var part = Interlocked.Increment(ref next); part < parts; part = Interlocked.Increment(ref next)) work(state, part);
         });
     }
 

@@ -21,6 +21,9 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
     /// <summary>How many groups ahead the kernel fetches a panel's weights and positions.</summary>
     private const int PrefetchGroups = 16;
 
+    /// <summary>Elements of X (256 KB) up to which each thread packs X for itself.</summary>
+    private const long PerThreadPackLimit = 64 * 1024;
+
     // Aligned: the kernel loads 16 values or 16 position words at a time.
     private readonly AlignedArray<float> _values;
     private readonly AlignedArray<byte> _positions;
@@ -165,26 +168,21 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
         {
             threads = CsrKernelSupport.UsefulThreads(threads, (long)_values.Length * m);
             // Every panel has the same work, so equal ranges of panels, claimed a few at a time so that a delayed
-            // thread takes fewer. Each thread packs X for itself: packed by one core and read by another, X crossed
-            // between the cores a cache line at a time, and 2:4 at 384 x 1,536 and 8 rows ran slower on two threads
-            // than on one.
+            // thread takes fewer. A small X is packed by each thread for itself (packed by one core and read by
+            // another, it crossed between the cores, and 2:4 at 384 x 1,536 and 8 rows ran slower on two threads than
+            // on one); a large one is packed once, by all threads, as copying it per thread would cost more.
             var parts = Math.Min(_panels, CsrKernelSupport.Parts(threads));
-            var shares = Math.Min(Math.Max(1, threads), parts);
             var panels = _panels;
-            var next = -1;
+            var shared = (long)m * Columns > PerThreadPackLimit ? (nint)PackX(px, m, threads) : 0;
             float* xs = px, ys = py, b = bias.IsEmpty ? null : pb;
-            GemmParallel.For(shares, shares, _ =>
-            {
-                // A thread that arrives when every part is taken has nothing to pack X for.
-                if (Volatile.Read(ref next) >= parts - 1) return;
-                var kernel = new Kernel(PackX(xs, m), m, ys, Rows, b, activation, _values.Pointer, _positions.Pointer, _groups, N, M);
-                for (var part = Interlocked.Increment(ref next); part < parts; part = Interlocked.Increment(ref next))
+            CsrKernelSupport.ClaimParts(parts, threads,
+                () => new Kernel(shared != 0 ? (float*)shared : PackX(xs, m, 1), m, ys, Rows, b, activation, _values.Pointer, _positions.Pointer, _groups, N, M),
+                (kernel, part) =>
                 {
                     int first = (int)((long)part * panels / parts), end = (int)((long)(part + 1) * panels / parts);
                     if (M == 4) kernel.Panels<Group4>(first, end);
                     else kernel.Panels<Group8>(first, end);
-                }
-            });
+                });
         }
         // The kernel holds pointers into the pinned arrays, not the arrays.
         GC.KeepAlive(this);
@@ -193,14 +191,15 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
     /// <summary>
     /// X [m, Columns] repacked by blocks of 16 rows (the last block as tall as the rows left): within a block, group by
     /// group, each row's M inputs side by side. A row's inputs of a group are then at a fixed offset from one pointer,
-    /// so the kernel addresses all rows of a block with no arithmetic. In the calling thread's scratch.
+    /// so the kernel addresses all rows of a block with no arithmetic. In the calling thread's scratch (blocks packed
+    /// by up to <paramref name="threads"/> threads).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private float* PackX(float* x, int m)
+    private float* PackX(float* x, int m, int threads)
     {
         var packed = GemmScratch.TransposedX((long)m * Columns);
         int columns = Columns, groupLength = M, groups = _groups, blocks = (m + 15) / 16;
-        for (var block = 0; block < blocks; block++)
+        GemmParallel.For(blocks, threads, block =>
         {
             var height = Math.Min(16, m - block * 16);
             var target = packed + (long)block * 16 * columns;
@@ -219,7 +218,7 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
                 for (var g = 0; g < groups; g++)
                     for (var r = 0; r < height; r++, target += groupLength)
                         new ReadOnlySpan<float>(source + (long)r * columns + g * groupLength, groupLength).CopyTo(new Span<float>(target, groupLength));
-        }
+        });
         return packed;
     }
 

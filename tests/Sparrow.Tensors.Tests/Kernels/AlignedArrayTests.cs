@@ -8,7 +8,7 @@ public unsafe class AlignedArrayTests
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(17)]
-    [InlineData(100_000)] // large enough for the large object heap, where arrays start 8 bytes past a 64-byte boundary
+    [InlineData(100_000)]
     public void First_element_is_on_a_64_byte_boundary(int length)
     {
         var floats = new AlignedArray<float>(length);
@@ -17,6 +17,14 @@ public unsafe class AlignedArrayTests
         Assert.Equal(0, (long)bytes.Pointer % 64);
         Assert.Equal(length, floats.Length);
     }
+
+    [Fact]
+    public void Element_sizes_that_do_not_divide_64_are_refused() =>
+        Assert.Throws<NotSupportedException>(() => new AlignedArray<Twelve>(4));
+
+    /// <summary>Twelve bytes: a size that does not divide 64.</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential, Size = 12)]
+    private struct Twelve;
 
     [Fact]
     public void Indexer_and_pointer_see_the_same_elements()

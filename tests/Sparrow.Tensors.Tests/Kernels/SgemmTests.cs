@@ -96,7 +96,7 @@ public class SgemmTests
     {
         var config = Config(isa);
         var seed = 2000;
-        foreach (var (m, n, k) in new[] { (1, 300, 100), (3, 70, 64), (130, 65, 257), (257, 33, 80), (64, 1000, 64), (200, 200, 600) })
+        foreach (var (m, n, k) in new[] { (1, 300, 100), (3, 70, 64), (130, 65, 257), (257, 33, 80), (64, 1000, 64), (200, 200, 600), (33, 512, 256), (17, 40, 9) })
         foreach (var transB in new[] { false, true })
             Check(config, m, n, k, false, transB, 1f, 0f, true, false, FusedActivation.Gelu, 2, seed++);
     }
