@@ -8,8 +8,8 @@ namespace Sparrow.Tensors.Sparse;
 /// <summary>
 /// N:M sparsity (at most N kept in every group of M ≤ 8 consecutive columns) stored for a register-blocked kernel,
 /// like a dense GEMM's packed B: outputs in panels of 16, and per panel, group and slot one vector of 16 values and
-/// 16 one-byte positions (stored four slots to a 32-bit word per lane). The kernel loads the M inputs of a group once per row of X and moves each output's input
-/// into its lane with one permute, so up to 16 rows of X share every loaded weight and the work is N/M of a dense
+/// 16 one-byte positions (stored four slots to a 32-bit word per lane). The kernel loads the M inputs of a group once
+/// per row of X and moves each output's input into its lane with one permute, so up to 16 rows of X share every loaded weight and the work is N/M of a dense
 /// product's multiply-adds. Where the formats by row (<see cref="NMSparseMatrix"/>) read weights once per row of X,
 /// this one pays off from a few rows up; it is the 2:4 format for batches. The AVX-512 kernel needs 16-wide permutes;
 /// elsewhere the shared by-row kernels run over the same storage.
@@ -173,10 +173,10 @@ public sealed unsafe class NMPanelMatrix : ISparseMatrix, ISparseRowSource
             // on one); a large one is packed once, by all threads, as copying it per thread would cost more.
             var parts = Math.Min(_panels, CsrKernelSupport.Parts(threads));
             var panels = _panels;
-            var shared = (long)m * Columns > PerThreadPackLimit ? (nint)PackX(px, m, threads) : 0;
             float* xs = px, ys = py, b = bias.IsEmpty ? null : pb;
+            var shared = (long)m * Columns > PerThreadPackLimit ? PackX(px, m, threads) : null;
             CsrKernelSupport.ClaimParts(parts, threads,
-                () => new Kernel(shared != 0 ? (float*)shared : PackX(xs, m, 1), m, ys, Rows, b, activation, _values.Pointer, _positions.Pointer, _groups, N, M),
+                () => new Kernel(shared != null ? shared : PackX(xs, m, 1), m, ys, Rows, b, activation, _values.Pointer, _positions.Pointer, _groups, N, M),
                 (kernel, part) =>
                 {
                     int first = (int)((long)part * panels / parts), end = (int)((long)(part + 1) * panels / parts);
