@@ -110,6 +110,7 @@ public static class CalibratedPruner
         if (targets.FirstOrDefault(t => !Calibrator.Supports(t)) is { } conv)
             throw new PruningRequestException(
                 $"{method} calibrates MatMul and Gemm weights; '{conv.WeightName}' belongs to a {conv.Node.OpType}. Leave it out (e.g. --op-type MatMul,Gemm) or use magnitude.");
+        Pruner.CheckOverrides(targets, settings);
         foreach (var t in targets)
         {
             var (rows, columns) = WeightLayout.OutByInShape(t);

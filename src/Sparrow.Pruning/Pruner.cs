@@ -24,12 +24,7 @@ public static class Pruner
         var pruned = model.Clone();
         var graph = pruned.Graph;
         var targets = SelectTargets(graph, settings);
-        foreach (var (name, value) in settings.LayerSparsity)
-        {
-            if (!targets.Any(t => t.WeightName == name))
-                throw new PruningRequestException($"The sparsity override for '{name}' names no pruned weight; the targets are: {string.Join(", ", targets.Select(t => t.WeightName))}.");
-            MaskSelector.CheckSparsity(value, pattern);
-        }
+        CheckOverrides(targets, settings);
         foreach (var t in targets)
         {
             var (rows, columns) = WeightLayout.OutByInShape(t);
@@ -97,6 +92,18 @@ public static class Pruner
             });
         }
         return (pruned, results);
+    }
+
+    /// <summary>Every per-weight sparsity override names a selected target and is a sparsity the pattern allows.</summary>
+    /// <exception cref="PruningRequestException">An override names no target, or its value is out of range for the pattern.</exception>
+    internal static void CheckOverrides(IReadOnlyList<PruningTarget> targets, PruneSettings settings)
+    {
+        foreach (var (name, value) in settings.LayerSparsity)
+        {
+            if (!targets.Any(t => t.WeightName == name))
+                throw new PruningRequestException($"The sparsity override for '{name}' names no pruned weight; the targets are: {string.Join(", ", targets.Select(t => t.WeightName))}.");
+            MaskSelector.CheckSparsity(value, settings.Pattern);
+        }
     }
 
     /// <summary>The targets <paramref name="settings"/> selects, each weight once (a weight shared by two products is pruned once).</summary>

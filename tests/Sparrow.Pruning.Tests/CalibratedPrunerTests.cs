@@ -84,6 +84,17 @@ public class CalibratedPrunerTests(ITestOutputHelper output)
         Assert.Contains("Conv", e.Message);
     }
 
+    [Fact]
+    public void SparseGpt_RefusesAnOverrideThatNamesNoTarget_BeforeCalibrating()
+    {
+        var settings = HalfSparse with { LayerSparsity = new Dictionary<string, double> { ["no-such-weight"] = 0.1 } };
+        var calibrated = false;
+        var e = Assert.Throws<PruningRequestException>(() =>
+            CalibratedPruner.SparseGpt(MiniLm.Value, settings, () => { calibrated = true; return CalibrationSentences.Batches(CalibrationSentences.Sample); }));
+        Assert.Contains("no-such-weight", e.Message);
+        Assert.False(calibrated);
+    }
+
     private static float[][] Embed(Model model)
     {
         using var session = new InferenceSession(model, new SessionOptions { SparseKernel = "dense", UseKernelCache = false });

@@ -172,6 +172,18 @@ public class SparseGptSolverTests(ITestOutputHelper output)
         return copy;
     }
 
+    /// <summary>0.57 · 100 is 56.999… in floating point; the count must still be 57, as magnitude pruning's is.</summary>
+    [Theory]
+    [InlineData(0.57, 57)]
+    [InlineData(0.29, 29)]
+    [InlineData(0.58, 58)]
+    public void Pruned_count_survives_rounding_error_in_sparsity_times_size(double sparsity, int expected)
+    {
+        var layer = MakeLayer(seed: 14, rows: 10, k: 10, samples: 40);
+        Assert.Equal(expected, Solve(layer, SparseGptOptions.Unstructured(sparsity)).PrunedCount);
+        Assert.Equal(expected, Solve(layer, SparseGptOptions.Unstructured(sparsity) with { MaskScope = SparseGptMaskScope.PerBlock }).PrunedCount);
+    }
+
     [Theory]
     [InlineData(1, 4, SparseGptMaskScope.PerRow)]
     [InlineData(4, 4, SparseGptMaskScope.PerRow)]

@@ -53,7 +53,7 @@ internal static class SparseGptSolver
         var tileColumns = options.PatternBlockColumns;
         var rowGroups = rows / tileRows;
         var columnGroups = k / tileColumns;
-        var total = options.IsNOfM ? 0 : (long)Math.Round(options.Sparsity * rowGroups * columnGroups, MidpointRounding.ToZero);
+        var total = options.IsNOfM ? 0 : MaskSelector.PrunedCount((long)rowGroups * columnGroups, options.Sparsity);
         var blockSize = Math.Min(options.BlockSize, Math.Max(k, 1));
         // An N:M group or a pattern block must not straddle two blocks: it is chosen from weights it has all received.
         var unit = options.IsNOfM ? options.GroupSize : tileColumns;
