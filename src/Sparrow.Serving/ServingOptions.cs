@@ -31,7 +31,7 @@ public sealed record ServingOptions
     /// <summary>The largest request body in bytes; a larger one is refused with 413.</summary>
     public long MaxBodyBytes { get; init; } = 4L << 20;
 
-    /// <summary>The most texts in one embeddings request; more is refused with 400.</summary>
+    /// <summary>The most texts in one embeddings request; more (or more than <see cref="MaxQueue"/>, which could never be queued) is refused with 400.</summary>
     public int MaxInputsPerRequest { get; init; } = 2048;
 
     /// <summary>How long a stopping server waits for requests in flight before it gives up on them.</summary>

@@ -16,6 +16,7 @@ public sealed class SparrowEmbeddingGenerator : IEmbeddingGenerator<string, Embe
     private readonly bool _ownsModel;
     private readonly RequestBatcher _batcher;
     private readonly EmbeddingGeneratorMetadata _metadata;
+    private int _disposed;
 
     /// <param name="model">A sentence encoder (<see cref="ServedModel.CanEmbed"/>).</param>
     /// <param name="maxBatch">The most texts run together in one model call.</param>
@@ -42,15 +43,17 @@ public sealed class SparrowEmbeddingGenerator : IEmbeddingGenerator<string, Embe
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(values);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        cancellationToken.ThrowIfCancellationRequested();
         var texts = values.ToArray();
         if (options?.Dimensions is { } wanted && _metadata.DefaultModelDimensions is { } size && wanted != size)
             throw new ArgumentException($"{_model.Name} makes {size}-dimensional embeddings, not {wanted}.", nameof(options));
         var items = texts.Select(t =>
         {
             var ids = _model.Tokenizer.Encode(t, _model.MaxLength);
-            return new EmbeddingItem(ids, EmbeddingItem.Bucket(ids.Length, _model.MaxLength));
+            return new EmbeddingItem(ids, EmbeddingItem.Bucket(ids.Length, _model.MaxLength)) { Cancellation = cancellationToken };
         }).ToArray();
-        if (!_batcher.TryEnqueue(items)) throw new InvalidOperationException("The generator is disposed.");
+        if (!_batcher.TryEnqueue(items)) throw new ObjectDisposedException(nameof(SparrowEmbeddingGenerator));
         var created = DateTimeOffset.UtcNow;
         var embeddings = new List<Embedding<float>>(items.Length);
         foreach (var item in items)
@@ -69,9 +72,10 @@ public sealed class SparrowEmbeddingGenerator : IEmbeddingGenerator<string, Embe
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 
-    /// <summary>Finishes the texts already queued, then stops (and disposes the model when it owns it).</summary>
+    /// <summary>Finishes the texts already queued, then stops (and disposes the model when it owns it); a second call does nothing.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _batcher.DisposeAsync().AsTask().GetAwaiter().GetResult();
         if (_ownsModel) _model.Dispose();
     }

@@ -27,6 +27,10 @@ public sealed class RobustnessTests : IAsyncLifetime
     [InlineData("{\"input\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}", "at most 4")]
     [InlineData("{\"input\": \"a\", \"encoding_format\": \"hex\"}", "encoding_format")]
     [InlineData("{\"input\": \"a\", \"dimensions\": 100}", "384")]
+    [InlineData("{\"input\": \"a\", \"dimensions\": \"384\"}", "'dimensions'")]
+    [InlineData("{\"input\": \"a\", \"dimensions\": true}", "'dimensions'")]
+    [InlineData("{\"input\": \"a\\ud800b\"}", "'input' is not valid text")]
+    [InlineData("{\"input\": [\"ok\", \"a\\ud800b\"]}", "'input'[1] is not valid text")]
     public async Task A_bad_embeddings_request_is_400_with_a_clear_message(string body, string message)
     {
         var (status, text) = await Models.PostAsync(_server.Client, "v1/embeddings", body);
@@ -50,6 +54,7 @@ public sealed class RobustnessTests : IAsyncLifetime
     [InlineData("{\"inputs\": {\"input_ids\": {\"shape\": [1, 2], \"data\": [1, 2], \"type\": \"float32\"}, \"attention_mask\": {\"shape\": [1, 2], \"data\": [1, 1]}, \"token_type_ids\": {\"shape\": [1, 2], \"data\": [0, 0]}}}", "is int64, not float32")]
     [InlineData("{\"inputs\": {\"input_ids\": {\"shape\": [1, 2], \"data\": [1, 2.5]}, \"attention_mask\": {\"shape\": [1, 2], \"data\": [1, 1]}, \"token_type_ids\": {\"shape\": [1, 2], \"data\": [0, 0]}}}", "data[1] = 2.5 is not a int64")]
     [InlineData("{\"tensors\": {}}", "'inputs'")]
+    [InlineData("{\"inputs\": {\"input_ids\": {\"shape\": [1, 1], \"data\": [true]}, \"attention_mask\": {\"shape\": [1, 1], \"data\": [1]}, \"token_type_ids\": {\"shape\": [1, 1], \"data\": [0]}}}", "data[0] = True is not a int64")]
     public async Task A_bad_infer_request_is_400_with_a_clear_message(string body, string message)
     {
         var (status, text) = await Models.PostAsync(_server.Client, "v1/infer", body);

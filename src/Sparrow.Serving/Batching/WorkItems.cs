@@ -11,6 +11,12 @@ internal abstract class WorkItem
     public abstract int Rows { get; }
 
     public abstract void Fail(Exception error);
+
+    /// <summary>Signalled when whoever waits for this item has gone (a client that disconnected, a cancelled call): the item is then dropped, not run.</summary>
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>Ends the item as cancelled, without running it.</summary>
+    public abstract void Cancel();
 }
 
 /// <summary>One text's token ids, waiting for its embedding. Texts batch with others of the same length bucket.</summary>
@@ -27,6 +33,8 @@ internal sealed class EmbeddingItem(int[] tokenIds, int lengthBucket) : WorkItem
     public override int Rows => 1;
 
     public override void Fail(Exception error) => Result.TrySetException(error);
+
+    public override void Cancel() => Result.TrySetCanceled(Cancellation);
 
     /// <summary>
     /// The length bucket of a text of <paramref name="tokens"/> tokens: the next power of two from 8, at most
@@ -60,4 +68,6 @@ internal sealed class TensorItem(IReadOnlyDictionary<string, Tensor> inputs, int
     public override object BatchKey => Signature;
 
     public override void Fail(Exception error) => Result.TrySetException(error);
+
+    public override void Cancel() => Result.TrySetCanceled(Cancellation);
 }

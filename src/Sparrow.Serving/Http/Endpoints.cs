@@ -26,7 +26,7 @@ internal sealed class Endpoints(ServedModel model, ServingOptions options, Reque
         var base64 = false;
         if (root.TryGetProperty("encoding_format", out var format) && format.ValueKind != JsonValueKind.Null)
         {
-            base64 = format.ValueKind == JsonValueKind.String ? format.GetString() switch
+            base64 = format.ValueKind == JsonValueKind.String ? ReadString(format, "'encoding_format'") switch
             {
                 "float" => false,
                 "base64" => true,
@@ -35,7 +35,7 @@ internal sealed class Endpoints(ServedModel model, ServingOptions options, Reque
         }
         var size = model.EmbeddingSize;
         if (root.TryGetProperty("dimensions", out var dimensions) && dimensions.ValueKind != JsonValueKind.Null
-            && (!dimensions.TryGetInt32(out var wanted) || size is null || wanted != size))
+            && (dimensions.ValueKind != JsonValueKind.Number || !dimensions.TryGetInt32(out var wanted) || size is null || wanted != size))
             throw new RequestException(400, $"'dimensions' {dimensions} is not offered: {model.Name} makes {size}-dimensional embeddings.");
 
         var results = new CachedEmbedding?[texts.Length];
@@ -48,7 +48,7 @@ internal sealed class Endpoints(ServedModel model, ServingOptions options, Reque
             else
             {
                 var ids = model.Tokenizer.Encode(texts[i], model.MaxLength);
-                pending.Add((i, new EmbeddingItem(ids, EmbeddingItem.Bucket(ids.Length, model.MaxLength))));
+                pending.Add((i, new EmbeddingItem(ids, EmbeddingItem.Bucket(ids.Length, model.MaxLength)) { Cancellation = context.RequestAborted }));
             }
         }
         if (pending.Count > 0)
@@ -57,7 +57,7 @@ internal sealed class Endpoints(ServedModel model, ServingOptions options, Reque
                 throw new RequestException(503, $"The queue is full ({options.MaxQueue} items); try again shortly.");
             foreach (var (index, item) in pending)
             {
-                var embedding = new CachedEmbedding(await item.Result.Task, item.TokenIds.Length);
+                var embedding = new CachedEmbedding(await item.Result.Task.WaitAsync(context.RequestAborted), item.TokenIds.Length);
                 caches.Embeddings.Add(keys[index], embedding);
                 results[index] = embedding;
             }
@@ -97,22 +97,38 @@ internal sealed class Endpoints(ServedModel model, ServingOptions options, Reque
 
     private string[] ReadTexts(JsonElement input)
     {
-        if (input.ValueKind == JsonValueKind.String) return [input.GetString()!];
+        if (input.ValueKind == JsonValueKind.String) return [ReadString(input, "'input'")];
         if (input.ValueKind != JsonValueKind.Array)
             throw new RequestException(400, "'input' must be a string or a list of strings.");
         var count = input.GetArrayLength();
         if (count == 0) throw new RequestException(400, "'input' is an empty list; give at least one string.");
-        if (count > options.MaxInputsPerRequest)
-            throw new RequestException(400, $"'input' has {count} strings; at most {options.MaxInputsPerRequest} per request.");
+        // A request larger than the queue could never be queued; 503 ("try again") would be a lie.
+        var limit = Math.Min(options.MaxInputsPerRequest, options.MaxQueue);
+        if (count > limit)
+            throw new RequestException(400, $"'input' has {count} strings; at most {limit} per request.");
         var texts = new string[count];
         var i = 0;
         foreach (var element in input.EnumerateArray())
         {
             if (element.ValueKind != JsonValueKind.String)
                 throw new RequestException(400, $"'input'[{i}] is {element.ValueKind.ToString().ToLowerInvariant()}, not a string (token-id inputs are not supported).");
-            texts[i++] = element.GetString()!;
+            texts[i] = ReadString(element, $"'input'[{i}]");
+            i++;
         }
         return texts;
+    }
+
+    /// <summary>A JSON string's value; a lone UTF-16 surrogate (valid JSON escapes, not a valid string) is the request's fault.</summary>
+    private static string ReadString(JsonElement element, string what)
+    {
+        try
+        {
+            return element.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new RequestException(400, $"{what} is not valid text: {e.Message}");
+        }
     }
 
     public async Task InferAsync(HttpContext context)
@@ -131,9 +147,9 @@ internal sealed class Endpoints(ServedModel model, ServingOptions options, Reque
                 await WriteAsync(context, 200, cached);
                 return;
             }
-            var item = new TensorItem(inputs, Rows(inputs), Signature(inputs));
+            var item = new TensorItem(inputs, Rows(inputs), Signature(inputs)) { Cancellation = context.RequestAborted };
             if (!batcher.TryEnqueue([item])) throw new RequestException(503, $"The queue is full ({options.MaxQueue} items); try again shortly.");
-            var outputs = await item.Result.Task;
+            var outputs = await item.Result.Task.WaitAsync(context.RequestAborted);
             byte[] response;
             try
             {

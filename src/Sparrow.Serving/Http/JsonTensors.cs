@@ -112,7 +112,9 @@ internal static class JsonTensors
         var i = 0;
         foreach (var element in data.EnumerateArray())
         {
-            var value = element.ValueKind is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False ? read(element) : null;
+            // Numbers for the numeric types, true/false for bool: the readers throw on any other kind.
+            var value = (typeof(T) == typeof(bool) ? element.ValueKind is JsonValueKind.True or JsonValueKind.False : element.ValueKind == JsonValueKind.Number)
+                ? read(element) : null;
             if (value is null)
             {
                 tensor.Dispose();
