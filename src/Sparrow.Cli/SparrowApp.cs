@@ -68,6 +68,7 @@ public static class SparrowApp
         try
         {
             context.Configure(parse);
+            OutputFiles.Check(parse);
             return parse.Invoke(configuration);
         }
         catch (Exception e) when (IsUserError(e))

@@ -13,6 +13,13 @@ public static class AtomicFile
     public static void Write(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
+        if (IsDevice(full))
+        {
+            // Renaming over /dev/null (as root) would replace the device with a regular file: write into it instead.
+            using var device = new FileStream(full, FileMode.Open, FileAccess.Write);
+            write(device);
+            return;
+        }
         var directory = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(directory);
         DeleteStaleTemporaryFiles(directory, Path.GetFileName(full));
@@ -31,6 +38,10 @@ public static class AtomicFile
             if (File.Exists(temp)) File.Delete(temp);
         }
     }
+
+    /// <summary>An existing file under /dev on Unix (/dev/null, /dev/stdout): written in place, never replaced.</summary>
+    internal static bool IsDevice(string fullPath) =>
+        !OperatingSystem.IsWindows() && fullPath.StartsWith("/dev/", StringComparison.Ordinal) && File.Exists(fullPath);
 
     /// <summary>Writes <paramref name="text"/> (UTF-8) to <paramref name="path"/> atomically, as <see cref="Write"/> does.</summary>
     public static void WriteAllText(string path, string text) =>

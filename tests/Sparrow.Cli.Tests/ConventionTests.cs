@@ -155,6 +155,37 @@ public class ConventionTests
         AssertOneLineError(CliRunner.Run("inspect", "--json", dir.Path), "is a folder");
     }
 
+    /// <summary>
+    /// An output option that names an input (or is empty, or a folder) is refused before any work, for every command
+    /// and every output option, and every file given stays as it was.
+    /// </summary>
+    [Theory]
+    [InlineData("--output", "names the same file", "prune", "{model}", "--recipe", "{plan}", "-o", "{plan}")]
+    [InlineData("--output", "names the same file", "prune", "{model}", "--method", "wanda", "--sparsity", "0.5", "--calibration", "{text}", "-o", "{text}")]
+    [InlineData("--output", "names the same file", "prune", "{model}", "--sparsity", "0.5", "-o", "{model}")]
+    [InlineData("--output", "names the same file", "recover", "{model}", "--data", "{text}", "-o", "{text}")]
+    [InlineData("--recipe-out", "names the same file", "sensitivity", "{model}", "--sparsities", "0.5", "--allocate", "0.5", "--recipe-out", "{model}")]
+    [InlineData("--markdown", "names the same file", "eval", "{model}", "--markdown", "{model}")]
+    [InlineData("--markdown", "names the same file", "sensitivity", "{model}", "--sparsities", "0.5", "--markdown", "{model}")]
+    [InlineData("--output", "is empty", "prune", "{model}", "--sparsity", "0.5", "-o", "")]
+    [InlineData("--output", "is a folder", "prune", "{model}", "--sparsity", "0.5", "-o", "{dir}")]
+    [InlineData("--output", "is a folder", "compact", "{model}", "-o", "{dir}/new/")]
+    public void An_output_that_names_an_input_is_refused_before_any_work(string option, string reason, params string[] args)
+    {
+        using var dir = new TempDirectory();
+        var model = dir.File("model.onnx");
+        File.Copy(CliRunner.MiniLmPath, model);
+        File.WriteAllText(dir.File("plan.json"), "{\"method\": \"magnitude\", \"sparsity\": 0.5}\n");
+        File.WriteAllText(dir.File("texts.txt"), "a sentence to calibrate on\n");
+        var before = Directory.GetFiles(dir.Path).ToDictionary(f => f, File.ReadAllBytes);
+        var words = args.Select(a => a.Replace("{model}", model).Replace("{plan}", dir.File("plan.json")).Replace("{text}", dir.File("texts.txt")).Replace("{dir}", dir.Path)).ToArray();
+        var r = CliRunner.Run(words);
+        AssertOneLineError(r, option, reason);
+        if (reason == "names the same file") Assert.Contains("never overwrites its input", r.Error);
+        Assert.Equal(before.Keys.Order(), Directory.GetFiles(dir.Path).Order());
+        foreach (var (file, bytes) in before) Assert.Equal(bytes, File.ReadAllBytes(file));
+    }
+
     /// <summary>A console whose every write fails: an error Sparrow did not foresee, raised inside a command.</summary>
     private sealed class BrokenConsole : IAnsiConsole
     {

@@ -50,6 +50,19 @@ public class InspectTests
         Assert.Matches(@"fc\s+2\s+170", r.Output);
     }
 
+    /// <summary>A model whose inputs Sparrow cannot make up (int8) is still described; only its FLOPs are left out, with why.</summary>
+    [Fact]
+    public void Inspects_a_model_whose_inputs_cannot_be_generated()
+    {
+        var path = Path.Combine(Sparrow.TestSupport.SharedFolder.NodeTests ?? throw new InvalidOperationException(Sparrow.TestSupport.SharedFolder.NodeTestsMissingReason),
+            "test_add_int8", "model.onnx");
+        var r = CliRunner.Run("inspect", path);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("FLOPs not counted", r.Output);
+        Assert.Contains("int8", r.Output);
+        Assert.DoesNotContain("--input", r.Output + r.Error);
+    }
+
     /// <summary>By hand: per layer Q, K, V, output (4 × 384×384), the feed-forward pair (2 × 384×1536), and attention's two batched products.</summary>
     private static long MiniLmFlops(long batch, long seq)
     {

@@ -214,7 +214,7 @@ public class ReportTests
         var before = File.ReadAllText(eval);
         var r = CliRunner.Run("report", bench, eval, "-o", eval);
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("is one of the inputs", r.Error);
+        Assert.Contains("never overwrites its input", r.Error);
         r = CliRunner.Run("report", folder.Path, "-o", folder.File("r.html"), "--markdown", bench);
         Assert.Equal(2, r.ExitCode);
         Assert.Equal(before, File.ReadAllText(eval));

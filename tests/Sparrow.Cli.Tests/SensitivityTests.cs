@@ -14,7 +14,8 @@ public class SensitivityTests
         using var dir = new TempDirectory();
         var model = dir.File("cnn.onnx");
         OnnxExporter.Save(SmallCnn.Build(imageSize: 8), model);
-        var (png, recipe, json, md) = (dir.File("heat.png"), dir.File("plan.yaml"), dir.File("s.json"), dir.File("s.md"));
+        // The heat map goes to a folder that does not exist yet: like every output, it is made.
+        var (png, recipe, json, md) = (Path.Combine(dir.Path, "plots", "heat.png"), dir.File("plan.yaml"), dir.File("s.json"), dir.File("s.md"));
         var r = CliRunner.Run("sensitivity", model, "--sparsities", "0.5,0.9", "--threads", "1", "--allocate", "0.6",
             "--recipe-out", recipe, "--heatmap", png, "--json", json, "--markdown", md);
         Assert.True(r.ExitCode == 0, r.ToString());

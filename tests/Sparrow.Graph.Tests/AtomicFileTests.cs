@@ -31,6 +31,20 @@ public sealed class AtomicFileTests : IDisposable
         Assert.True(File.Exists(notATemporary));
     }
 
+    /// <summary>
+    /// Devices are written in place: a rename over /dev/null as root replaced the device with a regular file. Only the
+    /// decision is tested here; a wrong one in a real write would damage the machine running the tests.
+    /// </summary>
+    [Fact]
+    public void Device_files_are_written_in_place_and_ordinary_files_are_not()
+    {
+        Assert.Equal(!OperatingSystem.IsWindows() && File.Exists("/dev/null"), AtomicFile.IsDevice("/dev/null"));
+        Assert.False(AtomicFile.IsDevice("/dev/no-such-device-sparrow"));
+        var ordinary = Path.Combine(_folder, "plain.txt");
+        File.WriteAllText(ordinary, "x");
+        Assert.False(AtomicFile.IsDevice(ordinary));
+    }
+
     [Fact]
     public void A_failed_write_keeps_the_old_file_and_leaves_no_temporary()
     {

@@ -364,6 +364,6 @@ internal static class EvalCommand
         foreach (var r in results)
             md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Model}{(r.IsReference ? " (reference)" : "")} | {Format(r.MeanCosine)} | {Format(r.MinCosine)} |{string.Concat(TaskCells(r).Select(c => $" {c} |"))}");
         md.AppendLine();
-        File.AppendAllText(path, md.ToString());
+        BenchOutput.AppendMarkdown(path, md.ToString(), title: null);
     }
 }

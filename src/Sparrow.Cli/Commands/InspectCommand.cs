@@ -204,7 +204,16 @@ internal static class InspectCommand
     private static FlopCount Flops(LoadedModel loaded, int batch, int sequence, int threads)
     {
         var generator = new InputGenerator(loaded.Model, batch, sequence);
-        var inputs = generator.Generate(seed: 0);
+        Dictionary<string, Tensor> inputs;
+        try
+        {
+            inputs = generator.Generate(seed: 0);
+        }
+        catch (UsageException e)
+        {
+            // A model whose inputs Sparrow cannot make up (int8, strings, no declared shape) is still inspected.
+            return new FlopCount([], null, e.Message);
+        }
         var shapes = inputs.ToDictionary(kv => kv.Key, kv => TensorShape.Format(kv.Value.Shape));
         try
         {

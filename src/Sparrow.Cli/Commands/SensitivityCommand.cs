@@ -253,6 +253,6 @@ internal static class SensitivityCommand
             md.AppendLine().AppendLine(CultureInfo.InvariantCulture,
                 $"Allocation: overall sparsity {allocation.AchievedSparsity:0.000000} (target {allocation.TargetSparsity}); predicted summed loss {allocation.PredictedLoss:0.0000} vs {allocation.UniformPredictedLoss:0.0000} uniform.");
         md.AppendLine();
-        File.AppendAllText(path, md.ToString());
+        BenchOutput.AppendMarkdown(path, md.ToString(), title: null);
     }
 }

@@ -53,7 +53,7 @@ internal static class VerifyCommand
         var kernel = CommonOptions.ResolveSparseKernel(settings.SparseKernel);
         var model = LoadedModel.Load(settings.ModelPath);
         var given = CommonOptions.ReadInputFiles(settings.Inputs, model);
-        var generator = new InputGenerator(model.Model, settings.Batch, settings.Sequence);
+        var generator = new InputGenerator(model.Model, settings.Batch, settings.Sequence, inputsCanBeGiven: true);
         Dictionary<string, Tensor> inputs;
         try
         {

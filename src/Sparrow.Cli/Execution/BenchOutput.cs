@@ -33,11 +33,11 @@ internal static class BenchOutput
         if (path is not null && Directory.Exists(path)) throw new UsageException($"{option} {path} is a folder; give a file name.");
     }
 
-    /// <summary>Appends a section to a Markdown file (created with a title when missing), replacing it atomically.</summary>
-    public static void AppendMarkdown(string path, string section)
+    /// <summary>Appends a section to a Markdown file (created with <paramref name="title"/> when missing, if one is given), replacing it atomically.</summary>
+    public static void AppendMarkdown(string path, string section, string? title = "# Benchmarks")
     {
-        var existing = File.Exists(path) ? File.ReadAllText(path) : "# Benchmarks\n";
-        var separator = existing.EndsWith("\n\n", StringComparison.Ordinal) ? "" : existing.EndsWith('\n') ? "\n" : "\n\n";
+        var existing = File.Exists(path) ? File.ReadAllText(path) : title is null ? "" : title + "\n";
+        var separator = existing.Length == 0 || existing.EndsWith("\n\n", StringComparison.Ordinal) ? "" : existing.EndsWith('\n') ? "\n" : "\n\n";
         AtomicFile.WriteAllText(path, existing + separator + section);
     }
 

@@ -15,14 +15,17 @@ internal sealed class InputGenerator
     private readonly int _sequence;
     private readonly Dictionary<string, long> _indexBounds;
     private readonly Dictionary<string, int> _symbols = new();
+    private readonly bool _inputsCanBeGiven;
 
-    public InputGenerator(Model model, int batch, int sequence)
+    /// <param name="inputsCanBeGiven">Whether the command takes <c>--input NAME=FILE.npy</c> (then an input that cannot be generated says so).</param>
+    public InputGenerator(Model model, int batch, int sequence, bool inputsCanBeGiven = false)
     {
         if (batch < 1) throw new UsageException($"--batch must be at least 1, got {batch}.");
         if (sequence < 1) throw new UsageException($"--seq must be at least 1, got {sequence}.");
         _model = model;
         _batch = batch;
         _sequence = sequence;
+        _inputsCanBeGiven = inputsCanBeGiven;
         _indexBounds = IndexBounds(model.Graph);
     }
 
@@ -63,11 +66,13 @@ internal sealed class InputGenerator
         return result;
     }
 
+    private string HowToGive(ValueInfo info) => _inputsCanBeGiven ? $"; give it with --input {info.Name}=FILE.npy" : "";
+
     /// <summary>The shape to generate for an input; dimension names seen before keep their size.</summary>
     public int[] ShapeOf(ValueInfo info)
     {
         if (info.Shape is null)
-            throw new UsageException($"input '{info.Name}' has no declared shape; give it with --input {info.Name}=FILE.npy.");
+            throw new UsageException($"input '{info.Name}' has no declared shape{HowToGive(info)}.");
         var shape = new int[info.Shape.Count];
         var seenDynamic = false;
         for (var d = 0; d < shape.Length; d++)
@@ -149,7 +154,7 @@ internal sealed class InputGenerator
                 return (t, "from {0, 1}");
             }
             default:
-                throw new UsageException($"input '{info.Name}' is {DataTypes.Name(info.ElementType)}, which Sparrow cannot generate; give it with --input {info.Name}=FILE.npy.");
+                throw new UsageException($"input '{info.Name}' is {DataTypes.Name(info.ElementType)}, which Sparrow cannot generate{HowToGive(info)}.");
         }
     }
 

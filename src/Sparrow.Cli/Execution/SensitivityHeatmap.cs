@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sparrow.Graph;
 using Sparrow.Pruning.Sensitivity;
 
 namespace Sparrow.Cli.Execution;
@@ -39,9 +40,12 @@ internal static class SensitivityHeatmap
 
         var width = 900;
         var height = Math.Max(300, 120 + 22 * rows);
-        var temporary = path + ".tmp";
-        if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase)) plot.SaveSvg(temporary, width, height);
-        else plot.SavePng(temporary, width, height);
-        File.Move(temporary, path, overwrite: true);
+        // Through AtomicFile (which also makes the folder): an interrupted write never leaves half a plot under the final name.
+        if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase)) AtomicFile.WriteAllText(path, plot.GetSvgXml(width, height));
+        else
+        {
+            var png = plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
+            AtomicFile.Write(path, stream => stream.Write(png));
+        }
     }
 }

@@ -72,7 +72,7 @@ public static class JsonOutput
                 continue;
             }
             if (string.Equals(full, target, comparison))
-                throw new UsageException($"{option} {output} names a file the command also reads or writes ({input}); give another file name so that it is not overwritten.");
+                throw new UsageException($"{option} {output} names the same file as another argument ({input}); Sparrow never overwrites its input (nor one output with another): give another file name.");
         }
     }
 
