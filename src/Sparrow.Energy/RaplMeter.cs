@@ -7,8 +7,9 @@ namespace Sparrow.Energy;
 /// Reads the CPU packages' RAPL energy counters through Linux powercap: every top-level <c>intel-rapl:N</c> domain
 /// (one per socket; AMD's driver uses the same name), summed. Nested subdomains (<c>intel-rapl:N:M</c>: cores,
 /// uncore, DRAM) are parts of a package or outside it and are never added, nor are <c>intel-rapl-mmio</c> (the same
-/// package again) or <c>psys</c> (the whole platform). Counters wrap at <c>max_energy_range_uj</c>; a wrap between
-/// start and stop is undone (one wrap per interval at most: at 200 W a 2^32 µJ range lasts over 5 hours).
+/// package again) or <c>psys</c> (the whole platform). Counters wrap at <c>max_energy_range_uj</c>, about 65 kJ on AMD
+/// Zen (5.5 minutes at 200 W) and 262 kJ on Intel, and a difference of two readings can undo one wrap only; so, as
+/// CodeCarbon does, a measurement reads the counters every <see cref="PollInterval"/> and adds up the steps.
 /// The figure covers the whole package, whatever ran on it, and excludes DRAM.
 /// </summary>
 public sealed partial class RaplMeter : IEnergyMeter
@@ -23,6 +24,15 @@ public sealed partial class RaplMeter : IEnergyMeter
         Domains = domains;
         _readText = readText;
     }
+
+    /// <summary>
+    /// How often a running measurement reads the counters, well under the shortest wrap: a 2^32 µJ range (the
+    /// smallest seen) lasts 8.6 s at 500 W. Reading a few sysfs files costs microseconds.
+    /// </summary>
+    internal TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Reads a running measurement's counters now, as its timer does (tests: with <see cref="PollInterval"/> infinite, the reads happen only here).</summary>
+    internal static void PollNow(EnergyMeasurement measurement) => ((Measurement)measurement).Poll();
 
     /// <summary>The package domains summed, in socket order.</summary>
     public IReadOnlyList<RaplDomain> Domains { get; }
@@ -146,29 +156,68 @@ public sealed partial class RaplMeter : IEnergyMeter
     private sealed class Measurement : EnergyMeasurement
     {
         private readonly RaplMeter _meter;
-        private readonly long[] _start;
         private readonly long _startTimestamp;
         private readonly TimeSpan _startCpu;
+        private readonly Lock _lock = new();
+        private readonly long[] _last;
+        private readonly long[] _sum;
+        private readonly Timer _poll;
+        private EnergyMeterException? _pollError;
 
         public Measurement(RaplMeter meter)
         {
             _meter = meter;
             _startCpu = ProcessUsage.CurrentProcess().CpuTime;
             _startTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
-            _start = meter.ReadCounters();
+            _last = meter.ReadCounters();
+            _sum = new long[_last.Length];
+            _poll = new Timer(_ => PollFromTimer(), null, meter.PollInterval, meter.PollInterval);
+        }
+
+        /// <summary>Reads the counters and adds each step since the last reading (one wrap at most per step).</summary>
+        internal void Poll()
+        {
+            lock (_lock)
+            {
+                var now = _meter.ReadCounters();
+                for (var i = 0; i < now.Length; i++)
+                {
+                    _sum[i] += Delta(_last[i], now[i], _meter.Domains[i].MaxEnergyRangeMicrojoules);
+                    _last[i] = now[i];
+                }
+            }
+        }
+
+        private void PollFromTimer()
+        {
+            try
+            {
+                Poll();
+            }
+            catch (EnergyMeterException e)
+            {
+                // Reported by Stop: a timer thread has no caller to tell.
+                _pollError ??= e;
+            }
         }
 
         protected override EnergyReading StopCore()
         {
-            var end = _meter.ReadCounters();
+            // Waits for a poll in progress, so that none runs after the last reading.
+            using (var stopped = new ManualResetEvent(false))
+            {
+                if (_poll.Dispose(stopped)) stopped.WaitOne();
+            }
+            if (_pollError is { } error) throw error;
+            Poll();
             var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_startTimestamp);
             var cpu = (ProcessUsage.CurrentProcess().CpuTime - _startCpu).TotalSeconds;
             long microjoules = 0;
             var inputs = new List<EnergyInput>();
-            for (var i = 0; i < end.Length; i++)
+            for (var i = 0; i < _sum.Length; i++)
             {
                 var d = _meter.Domains[i];
-                var delta = Delta(_start[i], end[i], d.MaxEnergyRangeMicrojoules);
+                var delta = _sum[i];
                 microjoules += delta;
                 inputs.Add(new EnergyInput($"{d.Id} ({d.Name})", (delta / 1e6).ToString("0.###", CultureInfo.InvariantCulture) + " J"));
             }

@@ -62,6 +62,23 @@ public class RaplMeterTests
         Assert.Throws<EnergyMeterException>(() => RaplMeter.Delta(10, 5, 0));
     }
 
+    /// <summary>Three wraps in one measurement: each step between two polls undoes at most one, and the steps add up.</summary>
+    [Fact]
+    public void A_long_measurement_polls_and_counts_every_wrap()
+    {
+        using var tree = new FakePowercap();
+        tree.AddDomain("intel-rapl:0", "package-0", 0, maxRange: 1_000_000_000);
+        var meter = RaplMeter.TryCreate(tree.Root, out _)!;
+        meter.PollInterval = Timeout.InfiniteTimeSpan;
+        using var m = meter.Start();
+        tree.SetEnergy("intel-rapl:0", 900_000_000);
+        RaplMeter.PollNow(m);
+        tree.SetEnergy("intel-rapl:0", 800_000_000); // wrapped: 100 J to the top, 800 J after
+        RaplMeter.PollNow(m);
+        tree.SetEnergy("intel-rapl:0", 700_000_000); // wrapped again
+        Assert.Equal(900 + 900 + 900, m.Stop().Joules, 9);
+    }
+
     [Fact]
     public void Measurements_nest()
     {
