@@ -48,6 +48,21 @@ public class SentenceTokenizerTests
         Assert.Equal(new[] { "i", "[UNK]", "chess" }, Tokenizer.Tokenize("I ᚠᚢᚦ chess"));
     }
 
+    /// <summary>Hugging Face's BERT tokenizer on the same texts (token strings, so the expectations read as they should).</summary>
+    [Theory]
+    [InlineData("hello\nworld", "hello world")]
+    [InlineData("new\tline\r\nagain", "new line again")]
+    [InlineData("co\u00adoperate", "cooperate")]
+    [InlineData("a\u200bb", "ab")]
+    [InlineData("ok $5 ok", "ok $ 5 ok")]
+    [InlineData("1+1 = 2", "1 + 1 = 2")]
+    [InlineData("a|b ^ `c` ~d <e>", "a | b ^ ` c ` ~ d < e >")]
+    [InlineData("10 € at 20 °c", "10 € at 20 °c")]
+    [InlineData("\U0001F600 ok", "[UNK] ok")]
+    [InlineData("hi\U0001F600 ok", "[UNK] ok")]
+    public void Cleans_and_splits_text_as_hugging_face_bert_does(string text, string tokens) =>
+        Assert.Equal(tokens.Split(' '), Tokenizer.Tokenize(text));
+
     [Fact]
     public void Special_ids_match_the_vocab()
     {

@@ -49,6 +49,7 @@ public sealed class SentenceTokenizer
                 LowerCaseBeforeTokenization = lowerCase,
                 // As BERT's uncased vocabularies expect (Hugging Face strips accents whenever it lower-cases).
                 RemoveNonSpacingMarks = lowerCase,
+                PreTokenizer = BertWords,
             });
         }
         catch (ArgumentException e)
@@ -79,8 +80,50 @@ public sealed class SentenceTokenizer
     public string IdToToken(int id) =>
         (uint)id < (uint)_tokens.Length ? _tokens[id] : throw new ArgumentOutOfRangeException(nameof(id), id, $"The vocabulary has {_tokens.Length} tokens.");
 
-    /// <summary>BertTokenizer strips accents through string.Normalize, which does nothing in invariant mode; do it here.</summary>
-    private string Prepare(string text) => _lowerCase ? AccentStripper.Strip(text) : text;
+    /// <summary>
+    /// BERT's clean-up first (<see cref="Clean"/>), then the accents stripped: BertTokenizer strips them through
+    /// string.Normalize, which does nothing in invariant mode.
+    /// </summary>
+    private string Prepare(string text)
+    {
+        var cleaned = Clean(text);
+        return _lowerCase ? AccentStripper.Strip(cleaned) : cleaned;
+    }
+
+    /// <summary>
+    /// Hugging Face's BERT splitting: a word is a run of anything but white space and punctuation; punctuation is every
+    /// printable ASCII character that is not a letter or digit, and Unicode's P categories, one character a token.
+    /// BertTokenizer's default (words of \w and \p{P}) drops everything else: '$', '+', '=', '|', '€', '°', emoji.
+    /// </summary>
+    private static readonly PreTokenizer BertWords = new RegexPreTokenizer(
+        new System.Text.RegularExpressions.Regex(@"[^\s\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E\p{P}]+|[\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E\p{P}]",
+            System.Text.RegularExpressions.RegexOptions.CultureInvariant), specialTokens: null);
+
+    /// <summary>
+    /// What Hugging Face's BertNormalizer does before splitting, and BertTokenizer here does not: tabs, line breaks and
+    /// other white space become spaces (they were dropped, gluing "new\nline" into "new ##line"), and control and format
+    /// characters (a soft hyphen, a zero-width space) are removed (they split a word).
+    /// </summary>
+    internal static string Clean(string text)
+    {
+        var simple = true;
+        foreach (var c in text)
+            if (c < ' ' || c > '~') { simple = false; break; }
+        if (simple) return text;
+        var cleaned = new System.Text.StringBuilder(text.Length);
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (rune.Value is 0 or 0xFFFD) continue;
+            var category = System.Text.Rune.GetUnicodeCategory(rune);
+            if (rune.Value is '\t' or '\n' or '\r' || category == System.Globalization.UnicodeCategory.SpaceSeparator) cleaned.Append(' ');
+            else if (category is System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format
+                     or System.Globalization.UnicodeCategory.Surrogate or System.Globalization.UnicodeCategory.PrivateUse
+                     or System.Globalization.UnicodeCategory.OtherNotAssigned) continue;
+            else if (rune.IsBmp) cleaned.Append((char)rune.Value);
+            else cleaned.Append(rune.ToString());
+        }
+        return cleaned.ToString();
+    }
 
     /// <summary>[CLS] ids [SEP], the ids cut so that the whole is at most <paramref name="maxLength"/> long.</summary>
     public int[] Encode(string text, int maxLength = DefaultModel.MaxSequenceLength)
