@@ -108,8 +108,10 @@ public static class MixtureOfExperts
             // Routing: logits, softmax, top-k, gates scattered into a dense [T, E] matrix.
             var logits = Add("Gemm", routerBias.Length > 0 ? [x2, router, routerBias] : [x2, router], NodeAttribute.Int("transB", 1));
             var probabilities = Add("Softmax", [logits], NodeAttribute.Int("axis", -1));
-            var topK = Emit("TopK", [probabilities, Const("k", [k])], 2, NodeAttribute.Int("axis", -1), NodeAttribute.Int("largest", 1), NodeAttribute.Int("sorted", 1));
-            string topValues = topK[0], topIndices = topK[1];
+            // Top-k by logit, as the fused operator ranks them (probabilities that underflow to 0 would tie).
+            var topK = Emit("TopK", [logits, Const("k", [k])], 2, NodeAttribute.Int("axis", -1), NodeAttribute.Int("largest", 1), NodeAttribute.Int("sorted", 1));
+            var topIndices = topK[1];
+            var topValues = Add("GatherElements", [probabilities, topIndices], NodeAttribute.Int("axis", 1));
             var ones = Add("ConstantOfShape", [Add("Shape", [topValues])], NodeAttribute.TensorValue("value", Tensor<float>.FromArray([1f], 1)));
             string gatesK = !weighted ? ones
                 : normalize ? Add("Div", [topValues, Add("ReduceSum", [topValues, Const("axis_last", [-1L])], NodeAttribute.Int("keepdims", 1))])

@@ -76,7 +76,9 @@ internal sealed class MoERouting
             ThrowIfUnroutable(logits, t);
             SoftmaxRow(logits, probabilities);
             var chosen = Chosen.AsSpan(t * k, k);
-            TopK(probabilities, chosen);
+            // Ranked by logit, not by probability: softmax keeps the order, but in float32 far-apart small logits all
+            // become probability 0 and would tie, and the lower index would win over the higher logit.
+            TopK(logits, chosen);
             var gates = Gates.AsSpan(t * k, k);
             float sum = 0;
             for (var j = 0; j < k; j++) sum += probabilities[chosen[j]];

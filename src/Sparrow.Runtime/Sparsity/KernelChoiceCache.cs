@@ -7,8 +7,9 @@ namespace Sparrow.Runtime.Sparsity;
 /// <summary>
 /// Measured kernel choices kept between sessions in a JSON file, keyed by machine and by weight shape, so that
 /// a model is tuned once per machine. The file is read once, written atomically (temporary file and rename)
-/// after new measurements, merged with what other processes wrote meanwhile; a corrupt or unreadable file is
-/// ignored (and replaced at the next write), a file that cannot be written only costs a re-measurement later.
+/// after new measurements, merged with what other processes wrote meanwhile (read, merge and rename happen under
+/// a lock file beside it, so that two processes saving at once keep both their entries); a corrupt or unreadable
+/// file is ignored (and replaced at the next write), a file that cannot be written only costs a re-measurement later.
 /// </summary>
 internal sealed class KernelChoiceCache
 {
@@ -47,8 +48,15 @@ internal sealed class KernelChoiceCache
         }
     }
 
-    public static string Key(int rows, int columns, long kept, int threads) =>
-        $"{MachineSignature.Current} | {rows}x{columns} kept {kept} | {threads} threads | table {MachineSignature.KernelTableVersion}";
+    /// <param name="patterns">
+    /// The N:M patterns the weight follows (e.g. "2:4,4:8", or "" for none): a 2:4 weight and an unstructured one
+    /// with the same count of kept weights have different candidates, so they must not share an entry.
+    /// </param>
+    public static string Key(int rows, int columns, long kept, int threads, string patterns) =>
+        $"{MachineSignature.Current} | {rows}x{columns} kept {kept}{(patterns.Length == 0 ? "" : $" follows {patterns}")} | {threads} threads | table {MachineSignature.KernelTableVersion}";
+
+    /// <summary>How long a save waits for another process's save before giving up (then the entries are measured again later).</summary>
+    internal static TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     public CachedChoice? Find(string key) => _entries.GetValueOrDefault(key);
 
@@ -66,6 +74,7 @@ internal sealed class KernelChoiceCache
         {
             try
             {
+                using var fileLock = LockFile(Path);
                 var merged = Read(Path) ?? new Dictionary<string, CachedChoice>();
                 foreach (var (key, value) in _added) merged[key] = value;
                 var file = new CacheFile { Format = FormatVersion, Choices = merged };
@@ -77,6 +86,29 @@ internal sealed class KernelChoiceCache
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
             {
                 return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Holds <c>PATH.lock</c> open exclusively (an advisory lock other Sparrow processes honour), retrying until
+    /// <see cref="LockTimeout"/>; the lock file is left in place, since deleting it would let two processes lock two files.
+    /// </summary>
+    /// <exception cref="IOException">Another process held the lock for the whole timeout.</exception>
+    private static FileStream LockFile(string path)
+    {
+        var lockPath = path + ".lock";
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(lockPath))!);
+        var deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(LockTimeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
+            {
+                Thread.Sleep(5);
             }
         }
     }

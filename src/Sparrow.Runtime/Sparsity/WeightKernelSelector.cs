@@ -151,7 +151,9 @@ internal sealed class WeightKernelSelector
             fallbackReason = $"forced {forced.Name} cannot hold this weight (it breaks the {forced.Pattern?.N}:{forced.Pattern?.M} pattern)";
         }
 
-        var key = KernelChoiceCache.Key(rows, columns, kept, _threads);
+        var patterns = string.Join(",", SparseKernelTable.All.Select(e => e.Pattern).OfType<(int N, int M)>().Distinct()
+            .Where(p => NMSparseMatrix.Follows(matrix, rows, columns, p.N, p.M)).Select(p => $"{p.N}:{p.M}"));
+        var key = KernelChoiceCache.Key(rows, columns, kept, _threads, patterns);
         // A fallback chooses among the other candidates only: its own key, and never persisted.
         if (fallbackReason is not null) key += $" | without {_forced!.Name}";
         if (_measuredNow.TryGetValue(key, out var earlier)

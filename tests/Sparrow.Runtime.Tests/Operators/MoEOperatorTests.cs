@@ -267,6 +267,29 @@ public class MoEOperatorTests
         Assert.All(y.As<float>().Span.ToArray(), v => Assert.True(float.IsFinite(v)));
     }
 
+    /// <summary>
+    /// Logits -200, -150, 0, -300: the top two are experts 2 and 1, though experts 0, 1 and 3 all have probability 0 in
+    /// float32. Ranking by probability picked expert 0 (the lower index). The plain-ONNX expansion ranks the same way.
+    /// </summary>
+    [Fact]
+    public void Top_k_follows_the_logits_where_probabilities_underflow_to_zero()
+    {
+        var layer = RandomLayer(new Random(7), 4, 4, 5, biases: true) with { Router = new float[16] };
+        float[] bias = [-200f, -150f, 0f, -300f];
+        bias.CopyTo(layer.RouterBias!, 0);
+        var x = RandomInput(new Random(8), 6 * 4);
+        var results = Run(BuildModel(layer, [6, 4], 2, NodeAttribute.Int("k", 2)), x, [6, 4]);
+        using var counts = results["counts"];
+        Assert.Equal(new long[] { 0, 6, 6, 0 }, counts.As<long>().Span.ToArray());
+        results["y"].Dispose();
+
+        var expanded = BuildModel(layer, [6, 4], 2, NodeAttribute.Int("k", 2));
+        MixtureOfExperts.ExpandToStandardOnnx(expanded);
+        using var ort = new Ort.InferenceSession(OnnxExporter.ToBytes(expanded));
+        using var fromOrt = ort.Run([Ort.NamedOnnxValue.CreateFromTensor("x", new Ort.Tensors.DenseTensor<float>(x, [6, 4]))]);
+        Assert.Equal(new long[] { 0, 6, 6, 0 }, fromOrt.Single(r => r.Name == "counts").AsTensor<long>().ToArray());
+    }
+
     [Theory]
     [InlineData(float.NaN)]
     [InlineData(float.PositiveInfinity)]

@@ -185,6 +185,66 @@ public class SparseKernelChoiceTests
         }
     }
 
+    /// <summary>
+    /// Same shape, same kept count, but one weight follows 2:4 and the other does not: they have different candidates,
+    /// so the 2:4 weight must be measured (N:M kernels included), not served the unstructured weight's entry.
+    /// </summary>
+    [Fact]
+    public void a_two_of_four_weight_does_not_reuse_the_entry_of_an_unstructured_one()
+    {
+        var folder = Directory.CreateTempSubdirectory("sparrow-cache-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, "kernel-choices.json");
+            var twoOfFour = TwoOfFour(new Random(12), N, K);
+            // Row 0: one kept weight moved from group 1 into a zero of group 0 (3 of 4 there): same count, 2:4 broken.
+            var unstructured = (float[])twoOfFour.Clone();
+            var from = Enumerable.Range(4, 4).First(c => unstructured[c] != 0);
+            var to = Enumerable.Range(0, 4).First(c => unstructured[c] == 0);
+            (unstructured[to], unstructured[from]) = (unstructured[from], 0f);
+            Assert.Equal(twoOfFour.Count(v => v != 0), unstructured.Count(v => v != 0));
+
+            using (var s = new InferenceSession(Linear([M, K], unstructured, N, K, null, ""), Options("auto", path)))
+                Assert.DoesNotContain(Assert.Single(s.WeightKernels).Timings, t => t.Kernel == "NM 2:4");
+            using (var s = new InferenceSession(Linear([M, K], twoOfFour, N, K, null, ""), Options("auto", path)))
+            {
+                var choice = Assert.Single(s.WeightKernels);
+                Assert.Equal(KernelChoiceSource.Measured, choice.Source);
+                Assert.Contains(choice.Timings, t => t.Kernel == "NM 2:4");
+            }
+            using (var s = new InferenceSession(Linear([M, K], twoOfFour, N, K, null, ""), Options("auto", path)))
+                Assert.Equal(KernelChoiceSource.Cached, Assert.Single(s.WeightKernels).Source);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>A save waits for the lock file another process holds (and, after the timeout, gives up rather than lose that process's entries).</summary>
+    [Fact]
+    public void saving_honours_the_lock_another_process_holds()
+    {
+        var folder = Directory.CreateTempSubdirectory("sparrow-cache-");
+        var timeout = KernelChoiceCache.LockTimeout;
+        try
+        {
+            var path = Path.Combine(folder.FullName, "kernel-choices.json");
+            var w = Unstructured(new Random(13), N, K, 0.9);
+            KernelChoiceCache.LockTimeout = TimeSpan.FromMilliseconds(100);
+            using (new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+            using (new InferenceSession(Linear([M, K], w, N, K, null, ""), Options("auto", path))) { }
+            Assert.False(File.Exists(path));
+            using (new InferenceSession(Linear([M, K], w, N, K, null, ""), Options("auto", path))) { }
+            Assert.True(File.Exists(path));
+        }
+        finally
+        {
+            KernelChoiceCache.LockTimeout = timeout;
+            folder.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("{ not json")]
     [InlineData("{\"format\": 99, \"choices\": {}}")]
