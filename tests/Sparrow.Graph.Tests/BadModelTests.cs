@@ -160,6 +160,53 @@ public sealed class BadModelTests : IDisposable
         Assert.Contains("outside the model's folder", e.Message);
     }
 
+    /// <summary>A link inside the model's folder could point anywhere: it is refused, as onnx does since 1.17.</summary>
+    [Fact]
+    public void External_data_reached_through_a_link_is_refused()
+    {
+        var outside = Directory.CreateTempSubdirectory("sparrow-outside-").FullName;
+        try
+        {
+            File.WriteAllBytes(Path.Combine(outside, "secret.bin"), new byte[1024]);
+            File.CreateSymbolicLink(Path.Combine(_folder, "link.bin"), Path.Combine(outside, "secret.bin"));
+            Directory.CreateSymbolicLink(Path.Combine(_folder, "linked"), outside);
+            foreach (var location in new[] { "link.bin", "linked/secret.bin" })
+            {
+                var e = Assert.Throws<ModelException>(() => OnnxImporter.Load(WriteWithExternalWeight("linked.onnx", location)));
+                Assert.Contains("link", e.Message);
+            }
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("9223372036854775807")]
+    [InlineData("-1")]
+    public void An_external_offset_past_the_file_is_refused_clearly(string offset)
+    {
+        var path = WriteWithExternalWeight("offset.onnx", "w.bin");
+        var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        proto.Graph.Initializer[0].ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset });
+        File.WriteAllBytes(path, proto.ToByteArray());
+        File.WriteAllBytes(Path.Combine(_folder, "w.bin"), new byte[4096]);
+        var e = Assert.Throws<ModelException>(() => OnnxImporter.Load(path));
+        Assert.Contains("w.bin", e.Message);
+    }
+
+    [Fact]
+    public void A_base_folder_ending_in_a_separator_still_finds_external_data()
+    {
+        var model = WriteWithExternalWeight("slash.onnx", "w.bin");
+        var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(model));
+        var needed = proto.Graph.Initializer[0].Dims.Aggregate(4L, (a, d) => a * d);
+        File.WriteAllBytes(Path.Combine(_folder, "w.bin"), new byte[needed]);
+        var loaded = OnnxImporter.Load(File.ReadAllBytes(model), _folder + Path.DirectorySeparatorChar);
+        Assert.Equal(needed / 4, loaded.Graph.Initializers[proto.Graph.Initializer[0].Name].Length);
+    }
+
     [Fact]
     public void Missing_external_data_file_is_named()
     {

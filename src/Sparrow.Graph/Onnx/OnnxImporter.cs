@@ -7,13 +7,16 @@ namespace Sparrow.Graph.Onnx;
 /// <summary>Reads ONNX ModelProto files (and their external-data files) into the graph IR.</summary>
 public static class OnnxImporter
 {
-    /// <summary>The oldest ai.onnx opset the importer accepts.</summary>
+    /// <summary>
+    /// The oldest ai.onnx opset the operators are written for, and the opset a model that imports none is given. The
+    /// importer does not refuse other opsets: a model loads whatever it imports.
+    /// </summary>
     public const long MinOpset = 7;
-    /// <summary>The newest ai.onnx opset the importer accepts.</summary>
+    /// <summary>The newest ai.onnx opset the operators are written for (see <see cref="MinOpset"/>).</summary>
     public const long MaxOpset = 23;
 
     /// <summary>Reads the model at <paramref name="path"/>; external data files are looked up next to it.</summary>
-    /// <exception cref="ModelException">The file is missing, unreadable, malformed or uses an unsupported opset; the message names the file.</exception>
+    /// <exception cref="ModelException">The file is missing, unreadable or malformed, or its external data cannot be read safely; the message names the file.</exception>
     public static Model Load(string path, OnnxLoadOptions? options = null)
     {
         if (!File.Exists(path)) throw new ModelException($"{path}: file not found.");
@@ -30,7 +33,7 @@ public static class OnnxImporter
     }
 
     /// <summary>Reads a model from its ModelProto <paramref name="bytes"/>; external data is looked up in <paramref name="baseDirectory"/> (none when null) and messages name <paramref name="sourceName"/>.</summary>
-    /// <exception cref="ModelException">The bytes are malformed or use an unsupported opset.</exception>
+    /// <exception cref="ModelException">The bytes are malformed, or their external data cannot be read safely.</exception>
     public static Model Load(ReadOnlySpan<byte> bytes, string? baseDirectory = null, string sourceName = "model", OnnxLoadOptions? options = null) =>
         Load(bytes.ToArray(), baseDirectory, sourceName, options);
 
@@ -365,21 +368,52 @@ public static class OnnxImporter
             }
             if (string.IsNullOrEmpty(location))
                 throw new ModelException($"{source}: {where} is external but names no location.");
-            var full = Path.GetFullPath(Path.Combine(baseDirectory, location));
-            var root = Path.GetFullPath(baseDirectory) + Path.DirectorySeparatorChar;
+            string full, root;
+            try
+            {
+                full = Path.GetFullPath(Path.Combine(baseDirectory, location));
+                root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(baseDirectory)) + Path.DirectorySeparatorChar;
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                throw new ModelException($"{source}: {where} names an impossible external-data location ('{location}'): {e.Message}", e);
+            }
             if (!full.StartsWith(root, StringComparison.Ordinal))
                 throw new ModelException($"{source}: {where} points outside the model's folder ('{location}').");
             if (!File.Exists(full))
                 throw new ModelException($"{source}: {where} needs external data file '{location}', which does not exist next to the model.");
+            // A link inside the folder can point anywhere (as onnx does since 1.17, links are refused).
+            if (LinkBelow(root, full) is { } link)
+                throw new ModelException($"{source}: {where} reaches its external data through the link '{link}', which could point outside the model's folder; links are not followed.");
             if (length >= 0 && length != bytes)
                 throw new ModelException($"{source}: {where} declares {length} external bytes but its shape needs {bytes}.");
-            using var stream = File.OpenRead(full);
-            if (offset < 0 || offset + bytes > stream.Length)
-                throw new ModelException($"{source}: {where} reads bytes {offset}..{offset + bytes} of '{location}', which has only {stream.Length}.");
-            var data = new byte[bytes];
-            stream.Position = offset;
-            stream.ReadExactly(data);
-            return data;
+            if (bytes > Array.MaxLength)
+                throw new ModelException($"{source}: {where} holds {bytes} bytes; a tensor of more than {Array.MaxLength} bytes cannot be loaded.");
+            try
+            {
+                using var stream = File.OpenRead(full);
+                if (offset < 0 || bytes > stream.Length - offset)
+                    throw new ModelException($"{source}: {where} reads {bytes} bytes from offset {offset} of '{location}', which has only {stream.Length}.");
+                var data = new byte[bytes];
+                stream.Position = offset;
+                stream.ReadExactly(data);
+                return data;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ModelException($"{source}: {where} could not read its external data '{location}': {e.Message}", e);
+            }
+        }
+
+        /// <summary>The first symbolic link among the folders below <paramref name="root"/> on the way to <paramref name="full"/>, or the file itself; null when there is none.</summary>
+        private static string? LinkBelow(string root, string full)
+        {
+            for (var path = full; path.Length > root.Length; path = Path.GetDirectoryName(path)!)
+            {
+                FileSystemInfo info = path == full ? new FileInfo(path) : new DirectoryInfo(path);
+                if (info.LinkTarget is not null) return Path.GetRelativePath(root, path);
+            }
+            return null;
         }
 
         private long ParseLong(string s, string where) =>

@@ -12,7 +12,9 @@ namespace Sparrow.Graph.Onnx;
 /// [NNZ], each stored element's linear row-major position) and <c>dims</c> (the dense shape). Sparrow writes the
 /// indices in the narrowest signed integer type that holds the largest position (int8, int16 or int32; int64 only
 /// past 2^31 elements), so a float32 weight costs 5, 6 or 8 bytes per non-zero instead of 4 bytes per element:
-/// smaller below 80%, 67% or 50% density.
+/// smaller below 80%, 67% or 50% density. The ONNX checker (<c>onnx.checker</c>) asks for int64 indices and so
+/// refuses these files, though the layout is the standard's; <c>sparrow compact --dense</c> writes the ordinary form
+/// for tools that check.
 /// <para>
 /// The "mask" of a sparse initializer is the set of positions it stores. Without an explicit mask the exporter
 /// stores every element whose bit pattern is not all zeros (so -0.0 is kept, and the values come back bit for
