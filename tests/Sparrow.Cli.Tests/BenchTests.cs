@@ -32,6 +32,22 @@ public class BenchTests
         Assert.Contains("CPU:", text);
     }
 
+    /// <summary>Items per second divide by the batch, so a batch the model cannot take is refused, not counted.</summary>
+    [Fact]
+    public void Bench_refuses_a_batch_the_model_fixes_otherwise()
+    {
+        using var dir = new TempDirectory();
+        var model = dir.File("fixed.onnx");
+        var cnn = SmallCnn.Build(imageSize: 8);
+        var input = cnn.Graph.Inputs[0];
+        cnn.Graph.Inputs[0] = new Sparrow.Graph.ValueInfo(input.Name, input.ElementType, [Sparrow.Graph.Dimension.Fixed(1), .. input.Shape!.Skip(1)]);
+        OnnxExporter.Save(cnn, model);
+        var r = CliRunner.Run("bench", model, "--batch", "1,8", "--warmup", "1", "--runs", "2", "--threads", "1");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("--batch 8", r.Error);
+        Assert.Contains("always runs batch 1", r.Error);
+    }
+
     [Fact]
     public void Bench_on_minilm_reports_batch_and_sequence()
     {

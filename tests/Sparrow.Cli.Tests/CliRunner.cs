@@ -23,7 +23,7 @@ internal static class CliRunner
 
     private static readonly Lazy<string> MiniLmFile = new(() =>
     {
-        var path = Path.Combine(Path.GetTempPath(), $"sparrow-tests-minilm-{Environment.ProcessId}.onnx");
+        var path = RunFiles.Model("minilm");
         File.WriteAllBytes(path, DefaultModel.OnnxBytes.ToArray());
         return path;
     });
@@ -32,6 +32,26 @@ internal static class CliRunner
     public static string MiniLmPath => MiniLmFile.Value;
 
     public static string SamplePath(string name) => Path.Combine(AppContext.BaseDirectory, "Data", name);
+}
+
+/// <summary>Files the whole test run shares (models written once), deleted when the process exits: 87 MB each per run otherwise piled up in the temporary folder.</summary>
+internal static class RunFiles
+{
+    public static string Model(string name)
+    {
+        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"sparrow-tests-{name}-{Environment.ProcessId}.onnx");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                System.IO.File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        };
+        return path;
+    }
 }
 
 /// <summary>A folder that is deleted when the test ends.</summary>

@@ -125,6 +125,19 @@ public class InputGeneratorTests
         Assert.Contains("[0, 5)", generator.Descriptions["ids"]);
     }
 
+    /// <summary>The batch is an input's first dimension only: in [1, seq] the dynamic dimension takes the sequence length.</summary>
+    [Fact]
+    public void A_fixed_batch_keeps_its_size_and_the_dynamic_dimension_after_it_is_the_sequence()
+    {
+        var g = new ModelGraph();
+        g.Inputs.Add(new ValueInfo("x", DataType.Float32, new[] { Dimension.Fixed(1), Dimension.Unknown }));
+        g.Outputs.Add(new ValueInfo("x", DataType.Float32, null));
+        var inputs = new InputGenerator(new Model(g), batch: 3, sequence: 7).Generate(seed: 1);
+        Assert.Equal(new[] { 1, 7 }, inputs["x"].Shape.ToArray());
+        Assert.Equal(1, InputGenerator.BatchOf(g, 8));
+        Assert.Equal(8, InputGenerator.BatchOf(IndexModel().Graph, 8));
+    }
+
     [Fact]
     public void The_same_seed_gives_the_same_inputs_and_another_seed_others()
     {

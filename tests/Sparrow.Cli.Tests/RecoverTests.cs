@@ -9,7 +9,7 @@ public sealed class RecoverTests
     /// <summary>MiniLM with two weights (one of each shape) pruned 90% by magnitude, made once: a pruned copy of the embedded model.</summary>
     private static readonly Lazy<string> PrunedMiniLm = new(() =>
     {
-        var path = Path.Combine(Path.GetTempPath(), $"sparrow-tests-recover-pruned-{Environment.ProcessId}.onnx");
+        var path = RunFiles.Model("recover-pruned");
         var result = CliRunner.Run("prune", "--method", "magnitude", "--sparsity", "0.9", "--include", "^(927|939)$", "-o", path);
         Assert.True(result.ExitCode == 0, result.ToString());
         return path;

@@ -34,7 +34,7 @@ internal static class ReportSamples
         ? """ "energy": { "energyMethod": "estimate", "estimated": true, "description": "CPU time x 10 W per core", "region": "world", "gramsPerKwh": 475, "pue": 1.0, "pricePerKwh": 0.3, "currency": "EUR" },"""
         : "";
 
-    private static string Row(string model, int batch, double sparrow, double ort, double baselineOrt, double? joules)
+    internal static string Row(string model, int batch, double sparrow, double ort, double baselineOrt, double? joules)
     {
         var energy = joules is { } j
             ? string.Create(CultureInfo.InvariantCulture, $$""", "sparrowEnergy": { "energyJoulesPerInference": {{j}}, "inferencesPerJoule": {{1 / j}}, "gCO2ePerMillion": {{j * 1e6 / 3.6e6 * 475}}, "costPerMillion": {{j * 1e6 / 3.6e6 * 0.3}}, "energyMethod": "estimate", "estimated": true, "cpuSecondsPerInference": {{j / 10}} }, "ortEnergy": { "energyJoulesPerInference": {{j * 1.1}}, "inferencesPerJoule": {{1 / (j * 1.1)}}, "energyMethod": "estimate", "estimated": true } """)

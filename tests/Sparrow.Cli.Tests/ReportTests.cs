@@ -206,6 +206,30 @@ public class ReportTests
         Assert.False(File.Exists(folder.File("r.html")));
     }
 
+    /// <summary>A second bench file that did not measure the dense model is compared with the first file's dense model, not made a baseline of its own.</summary>
+    [Fact]
+    public void One_baseline_for_all_bench_files()
+    {
+        using var folder = new TempDirectory();
+        var bench = folder.File("bench.json");
+        File.WriteAllText(bench, ReportSamples.Bench(energy: false));
+        var later = folder.File("bench2.json");
+        File.WriteAllText(later, $$"""
+            { "command": "sparrow bench models/m95.onnx --json bench2.json", "measuredUtc": "2026-11-28T11:00:00Z",
+              "models": [ { "label": "m95.onnx", "path": "models/m95.onnx" } ],
+              "results": [ {{ReportSamples.Row("m95.onnx", 1, 2.0, 11.0, 11.0, null)}} ] }
+            """);
+        var markdown = folder.File("r.md");
+        var r = CliRunner.Run("report", bench, later, "-o", folder.File("r.html"), "--markdown", markdown);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var text = File.ReadAllText(markdown);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(text, @"\(baseline\)").Select(m => m.Index).Distinct());
+        Assert.Contains("dense.onnx (baseline)", text);
+        Assert.DoesNotContain("m95.onnx (baseline)", text);
+        // Dense took 10 ms at batch 1 in the first file: m95 at 2 ms is 5x faster.
+        Assert.Contains("5.00x", text);
+    }
+
     [Fact]
     public void Report_command_never_writes_over_an_input()
     {

@@ -8,7 +8,7 @@ public sealed class SparseKernelOptionTests
 {
     private static readonly Lazy<string> PrunedMiniLm = new(() =>
     {
-        var path = Path.Combine(Path.GetTempPath(), $"sparrow-tests-minilm-90-{Environment.ProcessId}.onnx");
+        var path = RunFiles.Model("minilm-90");
         var (pruned, _) = MagnitudePruner.Prune(OnnxImporter.Load(DefaultModel.OnnxBytes), 0.9);
         OnnxExporter.Save(pruned, path);
         return path;

@@ -173,7 +173,7 @@ internal static class BenchCommand
 
             foreach (var m in models) context.Info($"Model [bold]{Markup.Escape(m.Model.DisplayName)}[/]{(m.Label != m.Model.DisplayName ? $" ({Markup.Escape(m.Label)})" : "")}");
             context.Info($"CPU {Markup.Escape(MachineInfo.CpuModel)}, {MachineInfo.LogicalCores} logical cores, {Markup.Escape(MachineInfo.VectorIsa)}");
-            context.Info($"{Markup.Escape(MachineInfo.Runtime)}; ONNX Runtime {OrtModelRunner.Version}; {threads} thread(s) each; {settings.Warmup} warm-up runs (and at least {MinimumWarmup.TotalSeconds:0} s), then {settings.Runs} timed runs alternating {(models.Count > 1 ? "every model in " : "")}Sparrow and ONNX Runtime.");
+            context.Info($"{Markup.Escape(MachineInfo.Runtime)}; ONNX Runtime {OrtModelRunner.Version}; {threads} thread(s) each; {settings.Warmup} warm-up runs{(settings.Warmup > 0 ? $" (and at least {MinimumWarmup.TotalSeconds:0} s)" : "")}, then {settings.Runs} timed runs alternating {(models.Count > 1 ? "every model in " : "")}Sparrow and ONNX Runtime.");
 
             var rows = new List<Row>();
             var groups = batches.SelectMany(b => sequences.Select(s => (Batch: b, Sequence: s))).ToArray();
@@ -245,8 +245,9 @@ internal static class BenchCommand
     }
 
     /// <summary>Whether any input has a dynamic dimension after its first: the sequence length.</summary>
+    /// <summary>Whether --seq changes anything: some input has a dynamic dimension after its first (which is the batch).</summary>
     private static bool HasSequenceDimension(ModelGraph graph) =>
-        graph.RequiredInputs.Any(i => i.Shape is { } shape && shape.Count(d => !d.IsFixed) >= 2);
+        graph.RequiredInputs.Any(i => i.Shape is { } shape && shape.Skip(1).Any(d => !d.IsFixed));
 
     /// <summary>Per model: its inputs, FLOPs and ONNX Runtime's views of the inputs.</summary>
     private sealed class Prepared(Dictionary<string, Tensor> inputs, long flops, OrtModelRunner.BoundInputs bound) : IDisposable
@@ -264,6 +265,12 @@ internal static class BenchCommand
 
     private static Prepared Prepare(BenchModel model, int batch, int sequence, Settings settings, int threads)
     {
+        // Items per second and energy per item divide by the batch: it must be the batch that runs.
+        var runs = InputGenerator.BatchOf(model.Model.Model.Graph, batch);
+        if (runs != batch)
+            throw new UsageException(runs is { } fixedBatch
+                ? $"--batch {batch}: the inputs of {model.Label} fix their first dimension at {fixedBatch}, so it always runs batch {fixedBatch}; give --batch {fixedBatch}, or a model with a dynamic batch."
+                : $"--batch {batch}: the inputs of {model.Label} fix different first dimensions, so no batch can be given; use a model with a dynamic batch.");
         var inputs = new InputGenerator(model.Model.Model, batch, sequence).Generate(settings.Seed);
         try
         {
@@ -601,7 +608,7 @@ internal static class BenchCommand
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"- CPU: {MachineInfo.CpuModel}, {MachineInfo.LogicalCores} logical cores; {MachineInfo.VectorIsa}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- {MachineInfo.Runtime}; ONNX Runtime {OrtModelRunner.Version} (intra-op spinning off, so that it does not take the cores while Sparrow runs)");
-        md.AppendLine(CultureInfo.InvariantCulture, $"- {threads} thread(s) each; {settings.Warmup} warm-up runs of each engine (and at least {MinimumWarmup.TotalSeconds:0} s of them), then {settings.Runs} timed runs alternating {(models.Count > 1 ? "every model in " : "")}Sparrow and ONNX Runtime; latency in ms, median (p25-p75)");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- {threads} thread(s) each; {settings.Warmup} warm-up runs of each engine{(settings.Warmup > 0 ? $" (and at least {MinimumWarmup.TotalSeconds:0} s of them)" : "")}, then {settings.Runs} timed runs alternating {(models.Count > 1 ? "every model in " : "")}Sparrow and ONNX Runtime; latency in ms, median (p25-p75)");
         if (models.Count > 1)
             md.AppendLine(CultureInfo.InvariantCulture, $"- Ratios are of median times (below 1, Sparrow is faster): against ONNX Runtime on the same model and on the first model, {models[0].Label}, the baseline");
         md.AppendLine();

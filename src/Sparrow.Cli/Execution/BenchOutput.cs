@@ -56,7 +56,9 @@ internal static class BenchOutput
         Threads = threads,
     };
 
-    public static string Ms(double ms) => ms.ToString(ms >= 100 ? "0" : ms >= 10 ? "0.0" : ms >= 0.1 ? "0.00" : "0.000", CultureInfo.InvariantCulture);
+    /// <summary>Milliseconds with about three significant digits; under a microsecond as many decimals as needed (never "0.000" for a time that is not 0).</summary>
+    public static string Ms(double ms) =>
+        ms.ToString(ms >= 100 ? "0" : ms >= 10 ? "0.0" : ms >= 0.1 ? "0.00" : ms >= 0.001 || ms == 0 ? "0.000" : "0.000######", CultureInfo.InvariantCulture);
 
     public static string Spread(BenchStats s) => $"{Ms(s.Median)} ({Ms(s.P25)}-{Ms(s.P75)})";
 

@@ -6,7 +6,7 @@ namespace Sparrow.Cli.Execution;
 /// <summary>
 /// Makes inputs for a model from its declared inputs: floats from a seeded normal distribution; integers
 /// that index a constant table through Gather within that table's size; other integers from {0, 1}.
-/// Dynamic dimensions take the batch size (an input's first) or the sequence length (the others).
+/// Dynamic dimensions take the batch size (an input's first dimension) or the sequence length (any other).
 /// </summary>
 internal sealed class InputGenerator
 {
@@ -68,13 +68,24 @@ internal sealed class InputGenerator
 
     private string HowToGive(ValueInfo info) => _inputsCanBeGiven ? $"; give it with --input {info.Name}=FILE.npy" : "";
 
+    /// <summary>
+    /// The batch a run of these inputs really has: the requested one when some input's first dimension is dynamic,
+    /// else the first dimension the inputs fix (null when they fix different ones or have none).
+    /// </summary>
+    public static int? BatchOf(ModelGraph graph, int requested)
+    {
+        var firsts = graph.RequiredInputs.Where(i => i.Shape is { Count: > 0 }).Select(i => i.Shape![0]).ToArray();
+        if (firsts.Length == 0 || firsts.Any(d => !d.IsFixed)) return requested;
+        var fixedSizes = firsts.Select(d => d.Value!.Value).Distinct().ToArray();
+        return fixedSizes.Length == 1 && fixedSizes[0] <= int.MaxValue ? (int)fixedSizes[0] : null;
+    }
+
     /// <summary>The shape to generate for an input; dimension names seen before keep their size.</summary>
     public int[] ShapeOf(ValueInfo info)
     {
         if (info.Shape is null)
             throw new UsageException($"input '{info.Name}' has no declared shape{HowToGive(info)}.");
         var shape = new int[info.Shape.Count];
-        var seenDynamic = false;
         for (var d = 0; d < shape.Length; d++)
         {
             var dim = info.Shape[d];
@@ -84,8 +95,8 @@ internal sealed class InputGenerator
                 shape[d] = (int)v;
                 continue;
             }
-            var size = seenDynamic ? _sequence : _batch;
-            seenDynamic = true;
+            // The batch is the first dimension only: in [1, seq] the dynamic dimension is the sequence.
+            var size = d == 0 ? _batch : _sequence;
             if (dim.Symbol is { } symbol)
             {
                 if (_symbols.TryGetValue(symbol, out var known)) size = known;

@@ -102,6 +102,9 @@ internal static class ReportInputs
         data.Machine ??= file.Machine;
         var byLabel = new Dictionary<string, Variant>(StringComparer.Ordinal);
         var entries = file.Models ?? [];
+        // One baseline for the whole report: the first bench file's first model (or eval's reference), not each file's.
+        var baseline = data.Variants.FirstOrDefault(v => v.IsBaseline);
+        Variant? first = null;
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
@@ -109,7 +112,11 @@ internal static class ReportInputs
             var variant = entry.Path is { Length: > 0 } modelPath
                 ? Find(data, Resolve(modelPath, path), Path.GetFileName(modelPath))
                 : Find(data, null, StripEmbedded(label));
-            if (i == 0) variant.IsBaseline = true;
+            if (i == 0)
+            {
+                first = variant;
+                if (baseline is null) (baseline = variant).IsBaseline = true;
+            }
             variant.InitializerBytes = entry.InitializerBytes ?? variant.InitializerBytes;
             variant.SessionWeightBytes = entry.SessionWeightBytes ?? variant.SessionWeightBytes;
             variant.Kernels = entry.KernelChoices ?? variant.Kernels;
@@ -126,13 +133,28 @@ internal static class ReportInputs
                 variant = Find(data, null, row.Model);
                 byLabel[row.Model] = variant;
             }
-            var dense = results.FirstOrDefault(r => r.Model == baselineLabel && r.Batch == row.Batch && r.Sequence == row.Sequence);
-            var denseOrt = dense?.OrtMs?.Median ?? (row.SparrowOverBaselineOrt is { } ratio && ratio > 0 ? row.SparrowMs.Median / ratio : null);
+            double? denseSparrow, denseOrt;
+            string baselineName;
+            if (ReferenceEquals(first, baseline))
+            {
+                var dense = results.FirstOrDefault(r => r.Model == baselineLabel && r.Batch == row.Batch && r.Sequence == row.Sequence);
+                denseSparrow = dense?.SparrowMs?.Median;
+                denseOrt = dense?.OrtMs?.Median ?? (row.SparrowOverBaselineOrt is { } ratio && ratio > 0 ? row.SparrowMs.Median / ratio : null);
+                baselineName = baselineLabel ?? "";
+            }
+            else
+            {
+                // This file did not measure the baseline: its rows are compared with the baseline's from an earlier
+                // file at the same size (another run, so read them with care), or not at all.
+                var measured = baseline?.Latency.FirstOrDefault(l => l.Batch == row.Batch && l.Sequence == row.Sequence);
+                denseSparrow = measured?.Sparrow.Median;
+                denseOrt = measured?.Ort?.Median;
+                baselineName = baseline?.Name ?? "";
+            }
             var energy = EnergyOf(row, file.Energy);
             // A later file measuring the same model at the same size replaces the earlier row: one row per size.
             variant.Latency.RemoveAll(l => l.Batch == row.Batch && l.Sequence == row.Sequence);
-            variant.Latency.Add(new LatencyRow(row.Batch.Value, row.Sequence, row.SparrowMs, row.OrtMs, dense?.SparrowMs?.Median, denseOrt,
-                baselineLabel ?? "", energy));
+            variant.Latency.Add(new LatencyRow(row.Batch.Value, row.Sequence, row.SparrowMs, row.OrtMs, denseSparrow, denseOrt, baselineName, energy));
         }
     }
 
