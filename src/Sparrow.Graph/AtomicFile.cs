@@ -40,7 +40,7 @@ public static class AtomicFile
     }
 
     /// <summary>An existing file under /dev on Unix (/dev/null, /dev/stdout): written in place, never replaced.</summary>
-    internal static bool IsDevice(string fullPath) =>
+    public static bool IsDevice(string fullPath) =>
         !OperatingSystem.IsWindows() && fullPath.StartsWith("/dev/", StringComparison.Ordinal) && File.Exists(fullPath);
 
     /// <summary>Writes <paramref name="text"/> (UTF-8) to <paramref name="path"/> atomically, as <see cref="Write"/> does.</summary>

@@ -32,7 +32,7 @@ public class BenchTests
         Assert.Contains("CPU:", text);
     }
 
-    /// <summary>Items per second divide by the batch, so a batch the model cannot take is refused, not counted.</summary>
+    /// <summary>Items per second divide by the batch, so a batch the model cannot take is refused (before any run), not counted; the default sizes give way.</summary>
     [Fact]
     public void Bench_refuses_a_batch_the_model_fixes_otherwise()
     {
@@ -46,6 +46,13 @@ public class BenchTests
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Contains("--batch 8", r.Error);
         Assert.Contains("always runs batch 1", r.Error);
+        Assert.DoesNotContain("Sparrow/ORT", r.Output); // refused before anything was measured
+        // Without --batch, the default sizes give way to the model's fixed batch.
+        var json = dir.File("fixed.json");
+        r = CliRunner.Run("bench", model, "--warmup", "1", "--runs", "2", "--threads", "1", "--json", json);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.All(doc.RootElement.GetProperty("results").EnumerateArray(), row => Assert.Equal(1, row.GetProperty("batch").GetInt32()));
     }
 
     [Fact]

@@ -186,6 +186,17 @@ public class ConventionTests
         foreach (var (file, bytes) in before) Assert.Equal(bytes, File.ReadAllBytes(file));
     }
 
+    /// <summary>The words after "--" are the measured program's: naming the output file there is its business.</summary>
+    [Fact]
+    public void Words_after_a_double_dash_are_not_taken_for_inputs()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("runs.csv");
+        var r = CliRunner.Run("energy", "--energy-method", "estimate", "--watts-per-core", "10", "--csv", csv, "--", "true", csv);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(File.Exists(csv));
+    }
+
     /// <summary>A console whose every write fails: an error Sparrow did not foresee, raised inside a command.</summary>
     private sealed class BrokenConsole : IAnsiConsole
     {

@@ -134,8 +134,8 @@ public class InputGeneratorTests
         g.Outputs.Add(new ValueInfo("x", DataType.Float32, null));
         var inputs = new InputGenerator(new Model(g), batch: 3, sequence: 7).Generate(seed: 1);
         Assert.Equal(new[] { 1, 7 }, inputs["x"].Shape.ToArray());
-        Assert.Equal(1, InputGenerator.BatchOf(g, 8));
-        Assert.Equal(8, InputGenerator.BatchOf(IndexModel().Graph, 8));
+        Assert.Equal(1, InputGenerator.FixedBatch(g));
+        Assert.Null(InputGenerator.FixedBatch(IndexModel().Graph));
     }
 
     [Fact]

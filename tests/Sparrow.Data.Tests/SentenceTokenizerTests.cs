@@ -60,6 +60,7 @@ public class SentenceTokenizerTests
     [InlineData("10 € at 20 °c", "10 € at 20 °c")]
     [InlineData("\U0001F600 ok", "[UNK] ok")]
     [InlineData("hi\U0001F600 ok", "[UNK] ok")]
+    [InlineData("x [SEP] y [MASK] z", "x [SEP] y [MASK] z")]
     public void Cleans_and_splits_text_as_hugging_face_bert_does(string text, string tokens) =>
         Assert.Equal(tokens.Split(' '), Tokenizer.Tokenize(text));
 

@@ -33,6 +33,9 @@ internal static class BenchCommand
 
         /// <summary>Called with (groups measured, groups) as the work goes; without it the command draws its own progress.</summary>
         public Action<int, int>? Progress { get; init; } = Progress;
+
+        /// <summary>Whether the batch sizes are the user's (--batch given) rather than the default, which gives way to a model's fixed batch.</summary>
+        public bool BatchesGiven { get; init; } = true;
     }
 
     /// <summary>
@@ -124,7 +127,10 @@ internal static class BenchCommand
         command.SetAction(parse => Run(context, new Settings(
             parse.GetValue(models) ?? [], parse.GetValue(batch) ?? "1", parse.GetValue(sequence) ?? "32", parse.GetValue(threads),
             parse.GetValue(warmup), parse.GetValue(runs), parse.GetValue(seed), parse.GetValue(markdown), !parse.GetValue(noProfile),
-            JsonOutput.Target(parse, json), parse.GetValue(sparseKernel) ?? "auto", energy.Read(parse), parse.GetValue(csv), parse.GetValue(energyPlot))));
+            JsonOutput.Target(parse, json), parse.GetValue(sparseKernel) ?? "auto", energy.Read(parse), parse.GetValue(csv), parse.GetValue(energyPlot))
+        {
+            BatchesGiven = parse.GetResult(batch) is { Implicit: false },
+        }));
         return command;
     }
 
@@ -170,6 +176,7 @@ internal static class BenchCommand
             for (var i = 0; i < loaded.Length; i++) models.Add(new BenchModel(loaded[i], labels[i], threads, sparseKernel));
             var hasSequence = models.Any(m => m.HasSequence);
             if (!hasSequence) sequences = sequences[..1];
+            batches = BatchesToRun(models, batches, settings.BatchesGiven);
 
             foreach (var m in models) context.Info($"Model [bold]{Markup.Escape(m.Model.DisplayName)}[/]{(m.Label != m.Model.DisplayName ? $" ({Markup.Escape(m.Label)})" : "")}");
             context.Info($"CPU {Markup.Escape(MachineInfo.CpuModel)}, {MachineInfo.LogicalCores} logical cores, {Markup.Escape(MachineInfo.VectorIsa)}");
@@ -244,7 +251,26 @@ internal static class BenchCommand
         return new WeightMemory(bytes, session.WeightBytes, kernels);
     }
 
-    /// <summary>Whether any input has a dynamic dimension after its first: the sequence length.</summary>
+    /// <summary>
+    /// The batch sizes to measure. Items per second and energy per item divide by the batch, so it must be the batch that
+    /// runs: a model whose inputs fix it runs only that batch. The default sizes then give way to it; sizes the user
+    /// asked for are refused, before anything is measured.
+    /// </summary>
+    private static int[] BatchesToRun(IReadOnlyList<BenchModel> models, int[] batches, bool given)
+    {
+        var fixedBatches = models.Select(m => (m.Label, Batch: InputGenerator.FixedBatch(m.Model.Model.Graph))).Where(m => m.Batch is not null).ToArray();
+        if (fixedBatches.Length == 0) return batches;
+        var sizes = fixedBatches.Select(m => m.Batch!.Value).Distinct().ToArray();
+        if (sizes.Length > 1)
+            throw new UsageException($"{string.Join(", ", fixedBatches.Select(m => $"{m.Label} fixes its batch at {m.Batch}"))}: no batch size fits them all; bench them apart.");
+        var only = sizes[0];
+        if (!given) return [only];
+        var other = batches.FirstOrDefault(b => b != only);
+        if (other != 0)
+            throw new UsageException($"--batch {other}: {fixedBatches[0].Label} fixes its batch at {only} (its inputs' first dimension), so it always runs batch {only}; give --batch {only}, or a model with a dynamic batch.");
+        return batches;
+    }
+
     /// <summary>Whether --seq changes anything: some input has a dynamic dimension after its first (which is the batch).</summary>
     private static bool HasSequenceDimension(ModelGraph graph) =>
         graph.RequiredInputs.Any(i => i.Shape is { } shape && shape.Skip(1).Any(d => !d.IsFixed));
@@ -265,12 +291,6 @@ internal static class BenchCommand
 
     private static Prepared Prepare(BenchModel model, int batch, int sequence, Settings settings, int threads)
     {
-        // Items per second and energy per item divide by the batch: it must be the batch that runs.
-        var runs = InputGenerator.BatchOf(model.Model.Model.Graph, batch);
-        if (runs != batch)
-            throw new UsageException(runs is { } fixedBatch
-                ? $"--batch {batch}: the inputs of {model.Label} fix their first dimension at {fixedBatch}, so it always runs batch {fixedBatch}; give --batch {fixedBatch}, or a model with a dynamic batch."
-                : $"--batch {batch}: the inputs of {model.Label} fix different first dimensions, so no batch can be given; use a model with a dynamic batch.");
         var inputs = new InputGenerator(model.Model.Model, batch, sequence).Generate(settings.Seed);
         try
         {

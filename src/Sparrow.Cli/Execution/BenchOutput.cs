@@ -36,6 +36,12 @@ internal static class BenchOutput
     /// <summary>Appends a section to a Markdown file (created with <paramref name="title"/> when missing, if one is given), replacing it atomically.</summary>
     public static void AppendMarkdown(string path, string section, string? title = "# Benchmarks")
     {
+        // A device (/dev/stdout) cannot be read back first: reading a terminal waits for the keyboard.
+        if (AtomicFile.IsDevice(Path.GetFullPath(path)))
+        {
+            File.AppendAllText(path, section);
+            return;
+        }
         var existing = File.Exists(path) ? File.ReadAllText(path) : title is null ? "" : title + "\n";
         var separator = existing.Length == 0 || existing.EndsWith("\n\n", StringComparison.Ordinal) ? "" : existing.EndsWith('\n') ? "\n" : "\n\n";
         AtomicFile.WriteAllText(path, existing + separator + section);

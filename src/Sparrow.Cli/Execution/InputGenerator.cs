@@ -69,15 +69,16 @@ internal sealed class InputGenerator
     private string HowToGive(ValueInfo info) => _inputsCanBeGiven ? $"; give it with --input {info.Name}=FILE.npy" : "";
 
     /// <summary>
-    /// The batch a run of these inputs really has: the requested one when some input's first dimension is dynamic,
-    /// else the first dimension the inputs fix (null when they fix different ones or have none).
+    /// The batch a model's inputs fix, or null when it takes any (some input's first dimension is dynamic, or no input
+    /// has a batch dimension). Inputs of rank 1 or 0 (scales, flags) have no batch dimension and do not count.
     /// </summary>
-    public static int? BatchOf(ModelGraph graph, int requested)
+    public static int? FixedBatch(ModelGraph graph)
     {
-        var firsts = graph.RequiredInputs.Where(i => i.Shape is { Count: > 0 }).Select(i => i.Shape![0]).ToArray();
-        if (firsts.Length == 0 || firsts.Any(d => !d.IsFixed)) return requested;
-        var fixedSizes = firsts.Select(d => d.Value!.Value).Distinct().ToArray();
-        return fixedSizes.Length == 1 && fixedSizes[0] <= int.MaxValue ? (int)fixedSizes[0] : null;
+        var firsts = graph.RequiredInputs.Where(i => i.Shape is { Count: > 1 }).Select(i => i.Shape![0]).ToArray();
+        if (firsts.Length == 0 || firsts.Any(d => !d.IsFixed)) return null;
+        var sizes = firsts.Select(d => d.Value!.Value).Distinct().ToArray();
+        // Inputs that fix different first dimensions have no batch in common: a run is one item.
+        return sizes.Length == 1 && sizes[0] <= int.MaxValue ? (int)sizes[0] : 1;
     }
 
     /// <summary>The shape to generate for an input; dimension names seen before keep their size.</summary>

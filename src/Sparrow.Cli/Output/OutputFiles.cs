@@ -19,7 +19,8 @@ internal static class OutputFiles
     /// <exception cref="UsageException">An output file option is empty, a folder, or names the same file as another argument.</exception>
     public static void Check(ParseResult parse)
     {
-        var arguments = parse.Tokens.Where(t => t.Type == TokenType.Argument).ToArray();
+        // Words after "--" belong to the command being measured (sparrow energy -- python plot.py runs.csv), not to Sparrow.
+        var arguments = parse.Tokens.TakeWhile(t => t.Type != TokenType.DoubleDash).Where(t => t.Type == TokenType.Argument).ToArray();
         foreach (var option in parse.CommandResult.Children.OfType<OptionResult>())
         {
             if (!Names.Contains(option.Option.Name) || option.Tokens.Count == 0) continue;

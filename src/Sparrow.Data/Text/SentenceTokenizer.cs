@@ -49,7 +49,9 @@ public sealed class SentenceTokenizer
                 LowerCaseBeforeTokenization = lowerCase,
                 // As BERT's uncased vocabularies expect (Hugging Face strips accents whenever it lower-cases).
                 RemoveNonSpacingMarks = lowerCase,
-                PreTokenizer = BertWords,
+                // Special tokens typed in the text ("[MASK]") stay whole, as with BertTokenizer's own pre-tokenizer; after
+                // lower-casing they read "[mask]", so both spellings are listed.
+                PreTokenizer = BertWords(SpecialTokens(tokens, lowerCase)),
             });
         }
         catch (ArgumentException e)
@@ -57,6 +59,20 @@ public sealed class SentenceTokenizer
             throw new InvalidDataException($"not a usable WordPiece vocab: {e.Message}", e);
         }
         return new(bert, tokens, lowerCase);
+    }
+
+    /// <summary>The special tokens the vocabulary holds, by their ids (and lower-cased too when the text is).</summary>
+    private static Dictionary<string, int> SpecialTokens(string[] tokens, bool lowerCase)
+    {
+        var special = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var name in new[] { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" })
+        {
+            var id = Array.IndexOf(tokens, name);
+            if (id < 0) continue;
+            special[name] = id;
+            if (lowerCase) special[name.ToLowerInvariant()] = id;
+        }
+        return special;
     }
 
     /// <summary>The number of tokens in the vocabulary.</summary>
@@ -95,9 +111,9 @@ public sealed class SentenceTokenizer
     /// printable ASCII character that is not a letter or digit, and Unicode's P categories, one character a token.
     /// BertTokenizer's default (words of \w and \p{P}) drops everything else: '$', '+', '=', '|', '€', '°', emoji.
     /// </summary>
-    private static readonly PreTokenizer BertWords = new RegexPreTokenizer(
+    private static PreTokenizer BertWords(IReadOnlyDictionary<string, int> specialTokens) => new RegexPreTokenizer(
         new System.Text.RegularExpressions.Regex(@"[^\s\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E\p{P}]+|[\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E\p{P}]",
-            System.Text.RegularExpressions.RegexOptions.CultureInvariant), specialTokens: null);
+            System.Text.RegularExpressions.RegexOptions.CultureInvariant), specialTokens);
 
     /// <summary>
     /// What Hugging Face's BertNormalizer does before splitting, and BertTokenizer here does not: tabs, line breaks and

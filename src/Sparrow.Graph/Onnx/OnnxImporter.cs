@@ -382,9 +382,8 @@ public static class OnnxImporter
                 throw new ModelException($"{source}: {where} points outside the model's folder ('{location}').");
             if (!File.Exists(full))
                 throw new ModelException($"{source}: {where} needs external data file '{location}', which does not exist next to the model.");
-            // A link inside the folder can point anywhere (as onnx does since 1.17, links are refused).
-            if (LinkBelow(root, full) is { } link)
-                throw new ModelException($"{source}: {where} reaches its external data through the link '{link}', which could point outside the model's folder; links are not followed.");
+            // Links are followed: the Hugging Face cache keeps external data as links from snapshots/ into blobs/ (ONNX
+            // Runtime refused them in 1.24 and had to allow them again). The location itself must stay inside the folder.
             if (length >= 0 && length != bytes)
                 throw new ModelException($"{source}: {where} declares {length} external bytes but its shape needs {bytes}.");
             if (bytes > Array.MaxLength)
@@ -405,16 +404,6 @@ public static class OnnxImporter
             }
         }
 
-        /// <summary>The first symbolic link among the folders below <paramref name="root"/> on the way to <paramref name="full"/>, or the file itself; null when there is none.</summary>
-        private static string? LinkBelow(string root, string full)
-        {
-            for (var path = full; path.Length > root.Length; path = Path.GetDirectoryName(path)!)
-            {
-                FileSystemInfo info = path == full ? new FileInfo(path) : new DirectoryInfo(path);
-                if (info.LinkTarget is not null) return Path.GetRelativePath(root, path);
-            }
-            return null;
-        }
 
         private long ParseLong(string s, string where) =>
             long.TryParse(s, out var v) ? v : throw new ModelException($"{source}: {where} has a non-numeric external-data field '{s}'.");

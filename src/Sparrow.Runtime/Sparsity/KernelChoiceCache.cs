@@ -106,12 +106,16 @@ internal sealed class KernelChoiceCache
             {
                 return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException) when (System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
+            catch (IOException e) when (IsLockConflict(e) && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
             {
                 Thread.Sleep(5);
             }
         }
     }
+
+    /// <summary>Another process holds the lock (EWOULDBLOCK on Linux and macOS, a sharing or lock violation on Windows); other errors (a read-only folder) fail at once.</summary>
+    private static bool IsLockConflict(IOException e) =>
+        OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) is 0x20 or 0x21 : e.HResult is 11 or 35;
 
     private Dictionary<string, CachedChoice>? Read(string path)
     {

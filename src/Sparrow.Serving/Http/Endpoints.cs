@@ -149,7 +149,9 @@ internal sealed class Endpoints(ServedModel model, ServingOptions options, Reque
             }
             var item = new TensorItem(inputs, Rows(inputs), Signature(inputs)) { Cancellation = context.RequestAborted };
             if (!batcher.TryEnqueue([item])) throw new RequestException(503, $"The queue is full ({options.MaxQueue} items); try again shortly.");
-            var outputs = await item.Result.Task.WaitAsync(context.RequestAborted);
+            // Not cut short by a disconnect: the batcher may be reading the inputs, which the finally below frees. A
+            // request still queued when its client goes is dropped (its task cancelled), so this wait is short then.
+            var outputs = await item.Result.Task;
             byte[] response;
             try
             {

@@ -102,7 +102,7 @@ internal static class ReportInputs
         data.Machine ??= file.Machine;
         var byLabel = new Dictionary<string, Variant>(StringComparer.Ordinal);
         var entries = file.Models ?? [];
-        // One baseline for the whole report: the first bench file's first model (or eval's reference), not each file's.
+        // One baseline for the whole report: the first bench file's first model, not each file's.
         var baseline = data.Variants.FirstOrDefault(v => v.IsBaseline);
         Variant? first = null;
         for (var i = 0; i < entries.Count; i++)
