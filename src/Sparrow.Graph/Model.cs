@@ -34,6 +34,12 @@ public sealed class Model
     public List<KeyValuePair<string, string>> MetadataProps { get; } = new();
 
     /// <summary>
+    /// The model's local functions (ONNX FunctionProto bytes), kept as read so that a model saved again (pruned, say)
+    /// still defines the operators its nodes call. Sparrow does not run them.
+    /// </summary>
+    public List<byte[]> Functions { get; } = new();
+
+    /// <summary>
     /// A copy whose graph structure (nodes, lists, metadata) may be changed freely; tensors are shared,
     /// since passes replace tensors rather than write into them.
     /// </summary>
@@ -51,6 +57,7 @@ public sealed class Model
         copy.OpsetImports.Clear();
         foreach (var kv in OpsetImports) copy.OpsetImports[kv.Key] = kv.Value;
         copy.MetadataProps.AddRange(MetadataProps);
+        copy.Functions.AddRange(Functions);
         return copy;
     }
 

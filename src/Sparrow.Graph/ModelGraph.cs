@@ -73,7 +73,7 @@ public sealed class ModelGraph
         return copy;
     }
 
-    private static ValueInfo Copy(ValueInfo v) => new(v.Name, v.ElementType, v.Shape) { DocString = v.DocString };
+    private static ValueInfo Copy(ValueInfo v) => new(v.Name, v.ElementType, v.Shape) { DocString = v.DocString, OtherType = v.OtherType };
 
     /// <summary>The number of weight elements: the sum of the initializers' lengths.</summary>
     public long ParameterCount => Initializers.Values.Sum(t => (long)t.Length);

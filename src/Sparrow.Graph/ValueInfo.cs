@@ -25,6 +25,12 @@ public sealed class ValueInfo
     /// <summary>Free-form documentation of the value.</summary>
     public string DocString { get; set; } = "";
 
+    /// <summary>
+    /// The ONNX type as read, when it is not a tensor (a sequence, map or optional; then <see cref="ElementType"/> is
+    /// Undefined): kept as its TypeProto bytes so that a model saved again declares it as it did. Null for tensors.
+    /// </summary>
+    public byte[]? OtherType { get; set; }
+
     /// <summary>The name, type and shape, e.g. "input_ids: int64[batch,seq]".</summary>
     public override string ToString() =>
         $"{Name}: {DataTypes.Name(ElementType)}" + (Shape is null ? "[?]" : "[" + string.Join(",", Shape) + "]");

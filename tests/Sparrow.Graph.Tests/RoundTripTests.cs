@@ -1,3 +1,4 @@
+using Sparrow.Graph.Builders;
 using Sparrow.Graph.Onnx;
 using Sparrow.TestSupport;
 
@@ -35,6 +36,38 @@ public sealed class RoundTripTests : IDisposable
     {
         OnnxExporter.Save(TestModels.Linear(), Path.Combine(_folder, "a.onnx"), "a.onnx.data");
         Assert.Equal(new[] { "a.onnx", "a.onnx.data" }, Directory.GetFiles(_folder).Select(Path.GetFileName).Order());
+    }
+
+    /// <summary>Sequence and optional values keep their declared type through a round trip (they were written as tensors of no type).</summary>
+    [NodeTestsFact]
+    public void Sequence_and_optional_types_are_written_back_as_they_were()
+    {
+        foreach (var name in new[] { "test_identity_sequence", "test_optional_get_element_optional_sequence", "test_sequence_insert_at_back" })
+        {
+            var path = Path.Combine(SharedFolder.NodeTests!, name, "model.onnx");
+            if (!File.Exists(path)) continue;
+            var original = Sparrow.Graph.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph;
+            var written = Sparrow.Graph.Onnx.Proto.ModelProto.Parser.ParseFrom(OnnxExporter.ToBytes(OnnxImporter.Load(path))).Graph;
+            Assert.Equal(original.Input.Select(v => v.Type), written.Input.Select(v => v.Type));
+            Assert.Equal(original.Output.Select(v => v.Type), written.Output.Select(v => v.Type));
+        }
+    }
+
+    /// <summary>A model's local functions survive a load and save: a pruned model still defines the operators its nodes call.</summary>
+    [Fact]
+    public void Local_functions_are_kept()
+    {
+        var model = SmallCnn.Build(imageSize: 8);
+        var function = new Sparrow.Graph.Onnx.Proto.FunctionProto { Name = "MyFn", Domain = "local" };
+        function.Input.Add("a");
+        function.Output.Add("b");
+        function.Node.Add(new Sparrow.Graph.Onnx.Proto.NodeProto { OpType = "Relu", Input = { "a" }, Output = { "b" } });
+        var proto = Sparrow.Graph.Onnx.Proto.ModelProto.Parser.ParseFrom(OnnxExporter.ToBytes(model));
+        proto.Functions.Add(function);
+        var loaded = OnnxImporter.Load(Google.Protobuf.MessageExtensions.ToByteArray(proto));
+        Assert.Single(loaded.Functions);
+        var again = Sparrow.Graph.Onnx.Proto.ModelProto.Parser.ParseFrom(OnnxExporter.ToBytes(loaded.Clone()));
+        Assert.Equal(function, Assert.Single(again.Functions));
     }
 
     /// <summary>Every ONNX node-test model that Sparrow can hold: load, save, load keeps it bit for bit.</summary>

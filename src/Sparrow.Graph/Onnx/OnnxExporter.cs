@@ -73,6 +73,8 @@ public static class OnnxExporter
             proto.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = version });
         foreach (var kv in model.MetadataProps)
             proto.MetadataProps.Add(new StringStringEntryProto { Key = kv.Key, Value = kv.Value });
+        foreach (var function in model.Functions)
+            proto.Functions.Add(FunctionProto.Parser.ParseFrom(function));
         return proto;
     }
 
@@ -127,6 +129,8 @@ public static class OnnxExporter
 
     private static ValueInfoProto WriteValueInfo(ValueInfo v)
     {
+        if (v.OtherType is { } other)
+            return new ValueInfoProto { Name = v.Name, DocString = v.DocString, Type = TypeProto.Parser.ParseFrom(other) };
         var tensorType = new TypeProto.Types.Tensor { ElemType = (int)v.ElementType };
         if (v.Shape is not null)
         {

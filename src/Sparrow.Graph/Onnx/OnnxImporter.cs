@@ -73,6 +73,7 @@ public static class OnnxImporter
             model.OpsetImports[NormalizeDomain(op.Domain)] = op.Version;
         if (!model.OpsetImports.ContainsKey("")) model.OpsetImports[""] = proto.IrVersion <= 3 ? 1 : MinOpset;
         foreach (var m in proto.MetadataProps) model.MetadataProps.Add(new(m.Key, m.Value));
+        foreach (var f in proto.Functions) model.Functions.Add(f.ToByteArray());
         return model;
     }
 
@@ -260,7 +261,9 @@ public static class OnnxImporter
                     TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam => Dimension.Named(d.DimParam),
                     _ => Dimension.Unknown,
                 }).ToArray();
-            return new ValueInfo(v.Name, (DataType)(tt?.ElemType ?? 0), shape) { DocString = v.DocString };
+            // A sequence, map or optional is kept whole, to be written back as it was.
+            var other = v.Type is { } type && type.ValueCase is not (TypeProto.ValueOneofCase.TensorType or TypeProto.ValueOneofCase.None) ? type.ToByteArray() : null;
+            return new ValueInfo(v.Name, (DataType)(tt?.ElemType ?? 0), shape) { DocString = v.DocString, OtherType = other };
         }
 
         public Tensor ReadTensor(TensorProto t, string where)
