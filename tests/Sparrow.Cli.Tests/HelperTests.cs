@@ -220,3 +220,16 @@ public class OutputComparisonTests
         Assert.False(OutputComparison.Compare("i", Tensor<long>.FromArray(new[] { 3L, 5L }, 2), Tensor<long>.FromArray(new[] { 3L, 4L }, 2), 0, 0).Passed);
     }
 }
+
+public class BenchOutputTests
+{
+    /// <summary>About three significant digits; a time under a microsecond is never shown as 0.000 next to a non-zero rate.</summary>
+    [Theory]
+    [InlineData(123.4, "123")]
+    [InlineData(12.34, "12.3")]
+    [InlineData(0.1234, "0.12")]
+    [InlineData(0.01234, "0.012")]
+    [InlineData(0.00042, "0.00042")]
+    [InlineData(0.0, "0.000")]
+    public void Milliseconds_keep_their_digits(double ms, string shown) => Assert.Equal(shown, BenchOutput.Ms(ms));
+}
