@@ -9,7 +9,7 @@ namespace Sparrow.Data.Text;
 /// file): lower-cases, splits punctuation, wraps each text in [CLS] ... [SEP], truncates to a maximum
 /// length and pads batches.
 /// </summary>
-public sealed class SentenceTokenizer
+public sealed partial class SentenceTokenizer
 {
     private static readonly Lazy<SentenceTokenizer> DefaultTokenizer = new(() =>
     {
@@ -111,9 +111,12 @@ public sealed class SentenceTokenizer
     /// printable ASCII character that is not a letter or digit, and Unicode's P categories, one character a token.
     /// BertTokenizer's default (words of \w and \p{P}) drops everything else: '$', '+', '=', '|', '€', '°', emoji.
     /// </summary>
-    private static PreTokenizer BertWords(IReadOnlyDictionary<string, int> specialTokens) => new RegexPreTokenizer(
-        new System.Text.RegularExpressions.Regex(@"[^\s\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E\p{P}]+|[\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E\p{P}]",
-            System.Text.RegularExpressions.RegexOptions.CultureInvariant), specialTokens);
+    private static PreTokenizer BertWords(IReadOnlyDictionary<string, int> specialTokens) => new RegexPreTokenizer(BertWordPattern(), specialTokens);
+
+    // Source-generated: it runs on every text encoded (every request a server embeds).
+    [System.Text.RegularExpressions.GeneratedRegex(@"[^\s\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E\p{P}]+|[\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E\p{P}]",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex BertWordPattern();
 
     /// <summary>
     /// What Hugging Face's BertNormalizer does before splitting, and BertTokenizer here does not: tabs, line breaks and
